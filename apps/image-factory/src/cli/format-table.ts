@@ -1,0 +1,39 @@
+/** Human-readable rendering of a Dockerfile analysis. */
+import type { FileAnalysis } from '../dockerfile/types.js';
+
+function pad(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** A table of the images, then one `file:line: severity code: message` line per diagnostic. */
+export function formatAnalysisTable(analysis: FileAnalysis): string {
+  const lines = [`${analysis.file}: ${analysis.stages.length} stage(s), ${analysis.images.length} image(s)`];
+  if (analysis.images.length > 0) {
+    const rows = [['LINE', 'KIND', 'STAGE', 'PLATFORM', 'REFERENCE']];
+    for (const image of analysis.images) {
+      rows.push([
+        String(image.line),
+        image.kind,
+        image.stage ?? '-',
+        image.platform ?? '-',
+        image.reference ?? `(no reference: ${image.text || 'empty'})`,
+      ]);
+    }
+    lines.push(...pad(rows).map((row) => `  ${row}`));
+  }
+  for (const d of analysis.diagnostics) {
+    lines.push(`${analysis.file}:${d.line}: ${d.severity} ${d.code}: ${d.message}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+/** The `image-factory` command line: dispatches to one subcommand. */
+import { readFileSync } from 'node:fs';
+import { FactoryError, messageOf } from '../errors.js';
+import { parseCommand } from './commands/parse.js';
+import { type Command, type CommandIO, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './usage.js';
+
+const COMMANDS: readonly Command[] = [parseCommand];
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const list = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n');
+  return `Usage: image-factory <command> [options]
+
+Keeps an organisation's container images rebuilt on fresh base images, driven by Kargo.
+
+Commands:
+${list}
+
+Global options:
+  -h, --help     show help (also: image-factory <command> --help)
+  --version      print the version
+  --verbose      print the stack trace of an unexpected error
+
+Examples:
+  image-factory parse apps/backstage/Dockerfile
+  image-factory parse Dockerfile --build-arg NODE_MAJOR=22 --json
+`;
+}
+
+/** Run the CLI with explicit arguments and IO; returns the exit code. */
+export async function runCli(argv: readonly string[], io: CommandIO): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  const args = argv.filter((a) => a !== '--verbose');
+  const [name, ...rest] = args;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(mainHelp());
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (name === '--version') {
+    io.stdout(`${version()}\n`);
+    return EXIT_OK;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) {
+    io.stderr(`image-factory: unknown command "${name}" (see image-factory --help)\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof FactoryError) {
+      io.stderr(`${error.message}\n`);
+      if (verbose && error.stack) io.stderr(`${error.stack}\n`);
+      return error.code === 'usage' || error.code === 'io' ? EXIT_USAGE : EXIT_INVALID;
+    }
+    io.stderr(`image-factory ${name}: unexpected error: ${messageOf(error)}\n`);
+    if (verbose && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    return EXIT_INVALID;
+  }
+}
+
+async function readAllStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const processIO: CommandIO = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  readStdin: readAllStdin,
+  env: process.env,
+  cwd: process.cwd(),
+};
+
+runCli(process.argv.slice(2), processIO).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`image-factory: ${messageOf(error)}\n`);
+    process.exitCode = EXIT_INVALID;
+  },
+);

@@ -1,0 +1,51 @@
+/** Shared CLI plumbing: argument parsing with clear usage errors, and the exit codes every command uses. */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { FactoryError } from '../errors.js';
+
+/** Exit codes: 0 success, 1 the input has errors, 2 usage error or unreadable input. */
+export const EXIT_OK = 0;
+export const EXIT_INVALID = 1;
+export const EXIT_USAGE = 2;
+
+/** What a command writes to; injected so commands are testable without a process. */
+export interface CommandIO {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly readStdin: () => Promise<string>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+/** One subcommand of `image-factory`. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly help: string;
+  run(args: readonly string[], io: CommandIO): Promise<number>;
+}
+
+/** parseArgs with strict checking, turning its errors into usage errors that name the command. */
+export function parseCommandArgs<T extends ParseArgsConfig>(
+  command: string,
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs<T>({ strict: true, ...config });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new FactoryError('usage', `image-factory ${command}: ${reason} (see image-factory ${command} --help)`);
+  }
+}
+
+/** Parse repeated `NAME=VALUE` flags (e.g. --build-arg) into a record. */
+export function parseKeyValues(command: string, flag: string, values: readonly string[]): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    if (eq <= 0) {
+      throw new FactoryError('usage', `image-factory ${command}: --${flag} takes NAME=VALUE, got "${value}"`);
+    }
+    result[value.slice(0, eq)] = value.slice(eq + 1);
+  }
+  return result;
+}

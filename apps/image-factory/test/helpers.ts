@@ -1,0 +1,32 @@
+/** Test helpers: fixture paths and the built CLI. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+/** The team's shared folder (DESIGN.md, corpus, CRDs): beside the repository unless IMAGE_FACTORY_SHARED says otherwise. */
+export const SHARED =
+  process.env.IMAGE_FACTORY_SHARED ?? fileURLToPath(new URL('../../../../shared/', import.meta.url));
+export const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+/** Absolute path of a file under test/fixtures. */
+export function fixturePath(relative: string): string {
+  return fileURLToPath(new URL(`fixtures/${relative}`, import.meta.url));
+}
+
+/** Text of a file under test/fixtures. */
+export function fixture(relative: string): string {
+  return readFileSync(fixturePath(relative), 'utf8');
+}
+
+/** Run the compiled `image-factory` CLI as a user would. */
+export function runCli(args: string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    input: options.input ?? '',
+    cwd: options.cwd ?? PACKAGE_ROOT,
+    env: { ...process.env, ...options.env },
+    encoding: 'utf8',
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}

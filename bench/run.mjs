@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: each benchmark runs in its own process so wall time and peak RSS are its own.
+ * Results are printed as JSON lines and summarised in a table; goals are reported, not asserted.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const only = process.argv.slice(2);
+const BENCHMARKS = [
+  { name: 'parse', script: 'parse.mjs', args: ['fast'] },
+  { name: 'parse-full-ast', script: 'parse.mjs', args: ['full'] },
+];
+
+const results = [];
+for (const bench of BENCHMARKS) {
+  if (only.length > 0 && !only.includes(bench.name)) continue;
+  const script = fileURLToPath(new URL(bench.script, import.meta.url));
+  const run = spawnSync(process.execPath, [script, ...bench.args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (run.status !== 0) {
+    console.error(`benchmark ${bench.name} failed (exit ${run.status})`);
+    process.exitCode = 1;
+    continue;
+  }
+  for (const line of run.stdout.trim().split('\n')) {
+    console.log(line);
+    results.push(JSON.parse(line));
+  }
+}
+
+console.log('\nbenchmark                         wall ms   peak RSS MB   goal');
+for (const r of results) {
+  const goal = r.goal ? `${r.goal.wallMs ?? '-'} ms / ${r.goal.peakRssMb ?? '-'} MB` : '-';
+  const met = r.goal && r.wallMs <= (r.goal.wallMs ?? Infinity) && r.peakRssMb <= (r.goal.peakRssMb ?? Infinity);
+  console.log(
+    `${r.benchmark.padEnd(32)} ${String(r.wallMs).padStart(8)}   ${String(r.peakRssMb).padStart(11)}   ${goal}${r.goal ? (met ? '  met' : '  MISSED') : ''}`,
+  );
+}
