@@ -12,5 +12,34 @@ export type {
   Stage,
 } from './dockerfile/types.js';
 export { type Expansion, expandVariables, type VariableLookup } from './dockerfile/variables.js';
+export { parseDelay } from './enrolment/duration.js';
+export { EnrolmentError, type EnrolmentProblem, formatProblem, loadEnrolment } from './enrolment/load.js';
+export { IMAGES_SCHEMA } from './enrolment/schema.js';
+export type {
+  EnrolledImage,
+  Enrolment,
+  EnrolmentDefaults,
+  ExternalImage,
+  ImageSelectionStrategy,
+  ImageSource,
+  ManagedImage,
+} from './enrolment/types.js';
 export { FactoryError, type FactoryErrorCode } from './errors.js';
+export { assignBaseImageNames, baseNameOf, fitDnsLabel, shortHash, toDnsLabelChars } from './naming/names.js';
 export { type NormalisedReference, type NormaliseResult, normaliseReference } from './reference/normalise.js';
+export { analyseDockerfile, type ImageAnalysis, type UnnamedBaseImageUse } from './state/analysis.js';
+export { describeBaseImageChanges, describeImageChanges } from './state/describe.js';
+export { exactTagRegex, planStateUpdate, repoURLOf } from './state/plan.js';
+export { serialiseState } from './state/serialise.js';
+export { diffStates, readState, renderState, type StateWrite, writeState } from './state/store.js';
+export type {
+  AnalysedBuild,
+  BaseImageState,
+  BaseImageUse,
+  ExternalImageState,
+  ImageState,
+  ManagedImageState,
+  StateSnapshot,
+  WarehouseConfig,
+} from './state/types.js';
+export { EMPTY_STATE } from './state/types.js';

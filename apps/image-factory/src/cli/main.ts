@@ -2,10 +2,14 @@
 /** The `image-factory` command line: dispatches to one subcommand. */
 import { readFileSync } from 'node:fs';
 import { FactoryError, messageOf } from '../errors.js';
+import { redact } from '../log/redact.js';
+import { analyzeCommand } from './commands/analyze.js';
 import { parseCommand } from './commands/parse.js';
+import { syncCommand } from './commands/sync.js';
+import { validateCommand } from './commands/validate.js';
 import { type Command, type CommandIO, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './usage.js';
 
-const COMMANDS: readonly Command[] = [parseCommand];
+const COMMANDS: readonly Command[] = [parseCommand, validateCommand, analyzeCommand, syncCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
@@ -29,7 +33,9 @@ Global options:
 
 Examples:
   image-factory parse apps/backstage/Dockerfile
-  image-factory parse Dockerfile --build-arg NODE_MAJOR=22 --json
+  image-factory validate --images images.yaml --root .
+  image-factory analyze --image backstage --tag 0.6.3 --digest sha256:... --git-repo https://github.com/acme/gitops.git
+  image-factory sync --git-repo https://github.com/acme/gitops.git
 `;
 }
 
@@ -72,8 +78,8 @@ async function readAllStdin(): Promise<string> {
 }
 
 const processIO: CommandIO = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: (text) => process.stdout.write(redact(text)),
+  stderr: (text) => process.stderr.write(redact(text)),
   readStdin: readAllStdin,
   env: process.env,
   cwd: process.cwd(),
@@ -84,7 +90,7 @@ runCli(process.argv.slice(2), processIO).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`image-factory: ${messageOf(error)}\n`);
+    process.stderr.write(redact(`image-factory: ${messageOf(error)}\n`));
     process.exitCode = EXIT_INVALID;
   },
 );

@@ -58,6 +58,15 @@ interface StageScope {
   readonly args: Map<string, string | null>;
 }
 
+/** What a stage is built on. */
+export type StageBase = { readonly image: number } | { readonly stage: number } | null;
+
+/** The analysis plus how stages chain, for callers that need the final stage's base image. */
+export interface DetailedAnalysis {
+  readonly analysis: DockerfileAnalysis;
+  readonly stageBases: readonly StageBase[];
+}
+
 /** Mutable state of one walk over the instructions. */
 class Walk {
   readonly stages: Stage[] = [];
@@ -65,6 +74,8 @@ class Walk {
   readonly diagnostics: Diagnostic[] = [];
   readonly metaArgs = new Map<string, string | null>();
   readonly usedBuildArgs = new Set<string>();
+  /** Per stage: what its FROM names: an image (index into images), an earlier stage, or nothing. */
+  readonly stageBases: StageBase[] = [];
   current: StageScope | null = null;
   private readonly stagesByName = new Map<string, StageScope>();
 
@@ -217,6 +228,7 @@ function handleFrom(walk: Walk, instruction: From): void {
   if (imageArg === undefined) {
     walk.report('error', 'missing-argument', line, 'FROM needs an image (FROM <image> [AS <name>])');
     walk.addStage(null, line);
+    walk.stageBases.push(null);
     return;
   }
   if (args.length > 1 && (args.length !== 3 || args[1]?.getValue().toUpperCase() !== 'AS')) {
@@ -225,9 +237,14 @@ function handleFrom(walk: Walk, instruction: From): void {
   const platform = flags.find((flag) => flag.getName() === 'platform')?.getValue() ?? null;
   const written = imageArg.getValue();
   const expandedName = expandVariables(written, walk.metaLookup, walk.escapeChar).value;
-  const internal = walk.findStage(expandedName, false) !== null || walk.matchesStagePattern(written, walk.metaLookup);
+  const named = walk.findStage(expandedName, false);
+  const internal = named !== null || walk.matchesStagePattern(written, walk.metaLookup);
   walk.addStage(stageName, line);
-  if (expandedName.toLowerCase() === 'scratch' || internal) return;
+  if (expandedName.toLowerCase() === 'scratch' || internal) {
+    walk.stageBases.push(named !== null && named !== 'self' ? { stage: named.index } : null);
+    return;
+  }
+  walk.stageBases.push({ image: walk.images.length });
   recordImage(walk, 'from', written, walk.metaLookup, line, platform);
 }
 
@@ -309,13 +326,20 @@ function handleInstruction(walk: Walk, instruction: Instruction): void {
  * Never throws on bad input: problems are returned as diagnostics with their line.
  */
 export function parseDockerfile(text: string, options: ParseOptions = {}): DockerfileAnalysis {
+  return parseDockerfileDetailed(text, options).analysis;
+}
+
+/** parseDockerfile, plus which image or stage each stage is built on. */
+export function parseDockerfileDetailed(text: string, options: ParseOptions = {}): DetailedAnalysis {
   const buildArgs = options.buildArgs ?? {};
   if (looksBinary(text)) {
-    return {
-      stages: [],
-      images: [],
-      diagnostics: [{ severity: 'error', code: 'not-text', line: 1, message: 'this is not a text Dockerfile' }],
+    const diagnostic: Diagnostic = {
+      severity: 'error',
+      code: 'not-text',
+      line: 1,
+      message: 'this is not a text Dockerfile',
     };
+    return { analysis: { stages: [], images: [], diagnostics: [diagnostic] }, stageBases: [] };
   }
   const source = options.fastPath === false ? text : maskIrrelevantInstructions(text);
   const dockerfile = DockerfileParser.parse(source);
@@ -343,5 +367,8 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
     }
   }
   walk.diagnostics.sort((a, b) => a.line - b.line);
-  return { stages: walk.stages, images: walk.images, diagnostics: walk.diagnostics };
+  return {
+    analysis: { stages: walk.stages, images: walk.images, diagnostics: walk.diagnostics },
+    stageBases: walk.stageBases,
+  };
 }

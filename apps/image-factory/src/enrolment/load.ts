@@ -1,0 +1,288 @@
+/** Load images.yaml: YAML → JSON Schema → semantic checks → typed Enrolment, with file:line:column errors. */
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { LineCounter, parseDocument } from 'yaml';
+import { FactoryError } from '../errors.js';
+import { normaliseReference } from '../reference/normalise.js';
+import { parseDelay } from './duration.js';
+import { IMAGES_SCHEMA } from './schema.js';
+import type {
+  EnrolledImage,
+  Enrolment,
+  EnrolmentDefaults,
+  ExternalImage,
+  ImageSelectionStrategy,
+  ManagedImage,
+} from './types.js';
+import { fieldPath, positionOf } from './yaml-position.js';
+
+/** One thing wrong with images.yaml, located. */
+export interface EnrolmentProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly field: string;
+  readonly message: string;
+}
+
+/** images.yaml is invalid; `problems` lists every problem found, in file order. */
+export class EnrolmentError extends FactoryError {
+  readonly problems: readonly EnrolmentProblem[];
+
+  constructor(problems: readonly EnrolmentProblem[]) {
+    super('invalid-enrolment', problems.map(formatProblem).join('\n'));
+    this.problems = problems;
+  }
+}
+
+/** `images.yaml:14:7: images[2].source.provider must be github or gitlab` */
+export function formatProblem(p: EnrolmentProblem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.field} ${p.message}`;
+}
+
+const DEFAULTS: EnrolmentDefaults = {
+  rebuildDelaySeconds: 7 * 86_400,
+  autoRebuild: true,
+  interval: '5m0s',
+  baseImageInterval: '1h0m0s',
+  discoveryLimit: 20,
+};
+
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+const validateSchema = ajv.compile(IMAGES_SCHEMA);
+
+interface RawSource {
+  provider: 'github' | 'gitlab';
+  repo: string;
+  branch?: string;
+  dockerfile: string;
+  workflow?: string;
+  buildArgs?: Record<string, string>;
+}
+
+interface RawImage {
+  name: string;
+  registry: string;
+  repository: string;
+  source?: RawSource;
+  rebuildDelay?: string;
+  autoRebuild?: boolean;
+  allowTags?: string;
+  imageSelectionStrategy?: ImageSelectionStrategy;
+  constraint?: string;
+  strictSemvers?: boolean;
+  discoveryLimit?: number;
+  platform?: string;
+  interval?: string;
+}
+
+interface RawEnrolment {
+  defaults?: {
+    rebuildDelay?: string;
+    autoRebuild?: boolean;
+    interval?: string;
+    baseImageInterval?: string;
+    discoveryLimit?: number;
+  };
+  images: RawImage[];
+}
+
+function pathOf(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^[0-9]+$/.test(part) ? Number(part) : part));
+}
+
+function describeSchemaError(error: ErrorObject): { path: (string | number)[]; atKey: boolean; message: string } {
+  const path = pathOf(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { path: [...path, String(params.missingProperty)], atKey: false, message: 'is required' };
+    case 'additionalProperties':
+      return {
+        path: [...path, String(params.additionalProperty)],
+        atKey: true,
+        message: 'is not a known field (check the spelling; see image-factory/schema/images.schema.json)',
+      };
+    case 'enum':
+      return {
+        path,
+        atKey: false,
+        message: `must be ${(params.allowedValues as unknown[]).map(String).join(' or ')}`,
+      };
+    case 'pattern': {
+      const field = path[path.length - 1];
+      const hint =
+        field === 'name'
+          ? 'must be a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters'
+          : field === 'rebuildDelay'
+            ? 'must be 0 or a number with a unit s, m, h, d or w (e.g. 12h, 7d)'
+            : field === 'interval' || field === 'baseImageInterval'
+              ? 'must be a duration such as 30m, 1h or 5m0s'
+              : `must match ${String(params.pattern)}`;
+      return { path, atKey: false, message: hint };
+    }
+    default:
+      return { path, atKey: false, message: error.message ?? 'is invalid' };
+  }
+}
+
+/** Kargo evaluates allowTags with Go's RE2; reject what RE2 or JavaScript cannot compile. */
+function checkAllowTags(pattern: string): string | null {
+  if (/\(\?[=!<]|\\[1-9]/.test(pattern.replace(/\(\?P<|\(\?<[A-Za-z]/g, ''))) {
+    return 'uses lookaround or a backreference, which Kargo (Go RE2) does not support';
+  }
+  const forJs = pattern.replace(/^\(\?([imsU]+)\)/, '').replace(/\(\?P</g, '(?<');
+  try {
+    new RegExp(forJs);
+  } catch (error) {
+    return `is not a valid regular expression: ${(error as Error).message}`;
+  }
+  return null;
+}
+
+/**
+ * Parse and validate images.yaml. Throws EnrolmentError listing every problem with file:line:column.
+ * @param text the file's content
+ * @param file the name to use in messages
+ */
+export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const problems: EnrolmentProblem[] = [];
+  const at = (path: (string | number)[], message: string, atKey = false) => {
+    const { line, column } = positionOf(doc, counter, path, atKey);
+    problems.push({ file, line, column, field: fieldPath(path), message });
+  };
+
+  for (const error of doc.errors) {
+    const { line, col } = counter.linePos(error.pos[0]);
+    problems.push({
+      file,
+      line,
+      column: col,
+      field: '(yaml)',
+      message: error.message.split('\n')[0] ?? 'syntax error',
+    });
+  }
+  if (problems.length > 0) throw new EnrolmentError(problems);
+
+  const data: unknown = doc.toJS();
+  if (!validateSchema(data)) {
+    for (const error of validateSchema.errors ?? []) {
+      const { path, atKey, message } = describeSchemaError(error);
+      at(path, message, atKey);
+    }
+    throw new EnrolmentError(dedupeProblems(problems));
+  }
+  const raw = data as RawEnrolment;
+
+  const defaults: EnrolmentDefaults = {
+    rebuildDelaySeconds:
+      raw.defaults?.rebuildDelay === undefined
+        ? DEFAULTS.rebuildDelaySeconds
+        : (parseDelay(raw.defaults.rebuildDelay) ?? DEFAULTS.rebuildDelaySeconds),
+    autoRebuild: raw.defaults?.autoRebuild ?? DEFAULTS.autoRebuild,
+    interval: raw.defaults?.interval ?? DEFAULTS.interval,
+    baseImageInterval: raw.defaults?.baseImageInterval ?? DEFAULTS.baseImageInterval,
+    discoveryLimit: raw.defaults?.discoveryLimit ?? DEFAULTS.discoveryLimit,
+  };
+
+  const seen = new Map<string, number>();
+  const published = new Map<string, number>();
+  const images: EnrolledImage[] = [];
+  raw.images.forEach((image, index) => {
+    const line = positionOf(doc, counter, ['images', index]).line;
+    const first = seen.get(image.name);
+    if (first !== undefined) {
+      at(['images', index, 'name'], `"${image.name}" is already used by images[${first}]; names must be unique`);
+    } else {
+      seen.set(image.name, index);
+    }
+    const reference = normaliseReference(`${image.registry}/${image.repository}`);
+    if (!reference.ok) {
+      at(['images', index, 'repository'], `with registry "${image.registry}" is not a valid image: ${reference.error}`);
+      return;
+    }
+    const { registry, repository } = reference.value;
+    const key = `${registry}/${repository}`;
+    const other = published.get(key);
+    if (other !== undefined) {
+      at(['images', index, 'repository'], `${key} is already enrolled as images[${other}]`);
+    } else {
+      published.set(key, index);
+    }
+    const rebuildDelaySeconds =
+      image.rebuildDelay === undefined
+        ? defaults.rebuildDelaySeconds
+        : (parseDelay(image.rebuildDelay) ?? defaults.rebuildDelaySeconds);
+    const common = {
+      name: image.name,
+      registry,
+      repository,
+      rebuildDelaySeconds,
+      autoRebuild: image.autoRebuild ?? defaults.autoRebuild,
+      line,
+    };
+    if (image.allowTags !== undefined) {
+      const problem = checkAllowTags(image.allowTags);
+      if (problem !== null) at(['images', index, 'allowTags'], problem);
+    }
+    if (image.imageSelectionStrategy === 'Digest' && image.constraint === undefined) {
+      at(['images', index, 'constraint'], 'is required with imageSelectionStrategy Digest (the tag to follow)');
+    }
+    if (image.source !== undefined) {
+      const managed: ManagedImage = {
+        ...common,
+        kind: 'managed',
+        source: {
+          provider: image.source.provider,
+          repo: image.source.repo,
+          branch: image.source.branch ?? 'main',
+          dockerfile: image.source.dockerfile,
+          ...(image.source.workflow === undefined ? {} : { workflow: image.source.workflow }),
+          buildArgs: image.source.buildArgs ?? {},
+        },
+      };
+      if (/(^|\/)\.\.(\/|$)/.test(image.source.dockerfile) || image.source.dockerfile.startsWith('/')) {
+        at(['images', index, 'source', 'dockerfile'], 'must be a relative path inside the source repository');
+      }
+      images.push(managed);
+      return;
+    }
+    if (image.allowTags === undefined) {
+      at(['images', index, 'allowTags'], 'is required for an external image (an image without source)');
+      return;
+    }
+    const external: ExternalImage = {
+      ...common,
+      kind: 'external',
+      allowTags: image.allowTags,
+      ...(image.imageSelectionStrategy === undefined ? {} : { imageSelectionStrategy: image.imageSelectionStrategy }),
+      ...(image.constraint === undefined ? {} : { constraint: image.constraint }),
+      ...(image.strictSemvers === undefined ? {} : { strictSemvers: image.strictSemvers }),
+      ...(image.discoveryLimit === undefined ? {} : { discoveryLimit: image.discoveryLimit }),
+      ...(image.platform === undefined ? {} : { platform: image.platform }),
+      ...(image.interval === undefined ? {} : { interval: image.interval }),
+    };
+    images.push(external);
+  });
+
+  if (problems.length > 0) throw new EnrolmentError(dedupeProblems(problems));
+  return { defaults, images };
+}
+
+function dedupeProblems(problems: EnrolmentProblem[]): EnrolmentProblem[] {
+  const seen = new Set<string>();
+  const out: EnrolmentProblem[] = [];
+  for (const p of problems) {
+    const key = formatProblem(p);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(p);
+  }
+  return out.sort((a, b) => a.line - b.line || a.column - b.column);
+}

@@ -1,0 +1,76 @@
+/**
+ * Commit a state change and push it, safely under concurrency: on a rejected push, fetch the new head,
+ * recompute the change on it (never a textual merge), and try again with jittered exponential backoff.
+ */
+import { FactoryError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { GitWorkspace } from './workspace.js';
+
+/** What one attempt computed and wrote into the working copy. */
+export interface PreparedChange {
+  /** Commit message; the change is committed only if files differ. */
+  readonly message: string;
+  /** Paths (relative to the working copy) that the change may touch. */
+  readonly paths: readonly string[];
+}
+
+/** Options for publishChange. */
+export interface PublishOptions {
+  /** @default 8 */
+  readonly maxAttempts?: number;
+  /** First backoff ceiling in ms; doubles each attempt. @default 250 */
+  readonly backoffMs?: number;
+  /** Upper bound of one backoff in ms. @default 8000 */
+  readonly maxBackoffMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+/** How publishing ended. */
+export type PublishResult =
+  | { readonly status: 'pushed'; readonly commit: string; readonly attempts: number }
+  | { readonly status: 'unchanged'; readonly attempts: number };
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Prepare (read state on the current head, plan, write), commit and push; on rejection start over on the
+ * new head. `prepare` must be a function of the working copy's content only.
+ */
+export async function publishChange(
+  workspace: GitWorkspace,
+  prepare: () => Promise<PreparedChange>,
+  log: Logger,
+  options: PublishOptions = {},
+): Promise<PublishResult> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  const backoffMs = options.backoffMs ?? 250;
+  const maxBackoffMs = options.maxBackoffMs ?? 8000;
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    if (attempt > 1) await workspace.resetToRemote();
+    const change = await prepare();
+    const commit = await workspace.commit(change.paths, change.message);
+    if (commit === null) {
+      log.info('commit', 'state already up to date: nothing to commit', { attempt });
+      return { status: 'unchanged', attempts: attempt };
+    }
+    const pushed = await workspace.push();
+    if (pushed === 'pushed') {
+      log.info('push', `pushed ${commit.slice(0, 12)} to ${workspace.branch}`, { attempt });
+      return { status: 'pushed', commit, attempts: attempt };
+    }
+    if (attempt === maxAttempts) break;
+    // Full jitter: a random wait below an exponentially growing ceiling spreads out competing jobs.
+    const ceiling = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1));
+    const wait = Math.round(random() * ceiling);
+    log.warn('push', `the branch moved on; recomputing on the new head in ${wait} ms`, { attempt });
+    await sleep(wait);
+  }
+  throw new FactoryError(
+    'conflict',
+    `gave up after ${maxAttempts} attempts: ${workspace.branch} kept moving on while other jobs pushed; ` +
+      'the remote is unchanged by this run — run it again, or raise --max-attempts',
+  );
+}

@@ -1,0 +1,61 @@
+/** Where a repository is: `owner/name` expanded for GitHub or GitLab, a full git URL, or a local path. */
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { FactoryError } from '../errors.js';
+
+/** Base URLs for short `owner/name` forms (GitHub Enterprise, self-managed GitLab). */
+export interface ForgeURLs {
+  readonly github: string;
+  readonly gitlab: string;
+}
+
+/** github.com and gitlab.com unless GITHUB_SERVER_URL / CI_SERVER_URL (as their CI sets them) say otherwise. */
+export function forgeURLsFrom(env: Readonly<Record<string, string | undefined>>): ForgeURLs {
+  return {
+    github: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+    gitlab: (env.CI_SERVER_URL || 'https://gitlab.com').replace(/\/+$/, ''),
+  };
+}
+
+/** Is this a URL git understands directly (scheme://, scp-like user@host:path, file:)? */
+function isGitURL(spec: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(spec) || /^[\w.-]+@[\w.-]+:/.test(spec) || spec.startsWith('file:');
+}
+
+/**
+ * A cloneable URL for `spec`. Local paths become file:// URLs (so shallow clones really are shallow).
+ * @param cwd what relative local paths are relative to
+ */
+export function resolveRepoURL(
+  spec: string,
+  provider: 'github' | 'gitlab' | undefined,
+  forges: ForgeURLs,
+  cwd: string,
+): string {
+  if (isGitURL(spec)) return spec;
+  if (isAbsolute(spec) || spec.startsWith('./') || spec.startsWith('../') || spec === '.') {
+    return pathToFileURL(resolve(cwd, spec)).href;
+  }
+  if (provider === 'gitlab') {
+    if (/^[0-9]+$/.test(spec)) {
+      throw new FactoryError(
+        'usage',
+        `GitLab project id ${spec} cannot be cloned by id: use the project path (group/project) or a full URL`,
+      );
+    }
+    return `${forges.gitlab}/${spec}.git`;
+  }
+  if (provider === 'github') {
+    if (!/^[\w.-]+\/[\w.-]+$/.test(spec)) {
+      throw new FactoryError('usage', `GitHub repository "${spec}" must be owner/name or a full URL`);
+    }
+    return `${forges.github}/${spec}.git`;
+  }
+  throw new FactoryError('usage', `repository "${spec}" is not a URL or path; name a provider to expand owner/name`);
+}
+
+/** Two URLs name the same repository (ignoring a trailing .git and slash). */
+export function sameRepository(a: string, b: string): boolean {
+  const norm = (url: string) => url.replace(/\/+$/, '').replace(/\.git$/, '');
+  return norm(a) === norm(b);
+}

@@ -1,0 +1,220 @@
+/**
+ * The jobs that change state in git: `analyze` (one new build), `analyze --all` and `sync`.
+ * Clone the GitOps repository shallowly, then per attempt: load images.yaml and state from the clone,
+ * plan, write, commit, push (publishChange retries on a moved branch).
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { loadEnrolment } from '../enrolment/load.js';
+import type { Enrolment, ManagedImage } from '../enrolment/types.js';
+import { FactoryError } from '../errors.js';
+import type { GitCredentials } from '../git/credentials.js';
+import { publishChange } from '../git/publish.js';
+import { type ForgeURLs, resolveRepoURL } from '../git/remote.js';
+import { type GitAuthor, GitWorkspace, gitEnvironment } from '../git/workspace.js';
+import type { Logger } from '../log/logger.js';
+import { analyseDockerfile, type ImageAnalysis } from '../state/analysis.js';
+import { describeBaseImageChanges, describeImageChanges } from '../state/describe.js';
+import { planStateUpdate } from '../state/plan.js';
+import { diffStates, readState, type StateWrite, writeState } from '../state/store.js';
+import type { StateSnapshot } from '../state/types.js';
+import { readSources, type SourceRequest } from './sources.js';
+
+/** What the job should record. */
+export type StateJobMode =
+  | {
+      readonly kind: 'analyze';
+      readonly image: string;
+      readonly tag: string;
+      readonly digest: string;
+      readonly dockerfile?: string;
+      readonly sourceRepo?: string;
+      readonly sourceProvider?: 'github' | 'gitlab';
+    }
+  | { readonly kind: 'analyze-all'; readonly sourceRepo?: string; readonly sourceProvider?: 'github' | 'gitlab' }
+  | { readonly kind: 'sync' };
+
+/** Where and how the job runs. */
+export interface StateJobOptions {
+  readonly gitRepo: string;
+  readonly gitBranch: string;
+  /** Folder holding state/, relative to the GitOps repository's root. */
+  readonly imageFactoryDir: string;
+  /** images.yaml, relative to the GitOps repository's root. */
+  readonly images: string;
+  readonly dryRun: boolean;
+  readonly maxAttempts: number;
+  readonly credentials: GitCredentials | null;
+  readonly author: GitAuthor;
+  readonly forges: ForgeURLs;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly log: Logger;
+  readonly workDir?: string;
+  /** Backoff tuning (tests). */
+  readonly backoffMs?: number;
+}
+
+/** How the job ended. */
+export interface StateJobResult {
+  readonly status: 'pushed' | 'unchanged' | 'dry-run';
+  readonly commit?: string;
+  readonly attempts: number;
+  readonly change: StateWrite;
+  readonly summary: readonly string[];
+}
+
+const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+const TAG_RE = /^[\w][\w.-]{0,127}$/;
+
+function checkMode(mode: StateJobMode): void {
+  if (mode.kind !== 'analyze') return;
+  if (!TAG_RE.test(mode.tag)) throw new FactoryError('usage', `--tag "${mode.tag}" is not a valid image tag`);
+  if (!DIGEST_RE.test(mode.digest)) {
+    throw new FactoryError(
+      'usage',
+      `--digest "${mode.digest}" must be sha256: followed by 64 lowercase hex characters`,
+    );
+  }
+}
+
+function insideRepo(root: string, path: string, flag: string): string {
+  const absolute = resolve(root, path);
+  const rel = relative(root, absolute);
+  if (rel.startsWith('..')) throw new FactoryError('usage', `${flag} ${path} must be inside the GitOps repository`);
+  return absolute;
+}
+
+async function loadEnrolmentFile(path: string, label: string): Promise<Enrolment> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new FactoryError('invalid-enrolment', `${label} cannot be read: ${(error as Error).message}`);
+  }
+  return loadEnrolment(text, label);
+}
+
+function managedImagesFor(mode: StateJobMode, enrolment: Enrolment): ManagedImage[] {
+  if (mode.kind === 'sync') return [];
+  const managed = enrolment.images.filter((i): i is ManagedImage => i.kind === 'managed');
+  if (mode.kind === 'analyze-all') return managed;
+  const image = enrolment.images.find((i) => i.name === mode.image);
+  if (image === undefined)
+    throw new FactoryError('invalid-enrolment', `image ${mode.image} is not enrolled in images.yaml`);
+  if (image.kind !== 'managed') {
+    throw new FactoryError(
+      'invalid-enrolment',
+      `image ${mode.image} is external in images.yaml (no source): nothing to analyse`,
+    );
+  }
+  return [image];
+}
+
+function commitMessage(
+  mode: StateJobMode,
+  analyses: readonly ImageAnalysis[],
+  before: StateSnapshot,
+  after: StateSnapshot,
+): string {
+  const subject =
+    mode.kind === 'analyze'
+      ? `image-factory: analyse ${mode.image} ${mode.tag}`
+      : mode.kind === 'analyze-all'
+        ? `image-factory: analyse all managed images (${analyses.length})`
+        : 'image-factory: sync state with images.yaml';
+  const body = [...describeImageChanges(before, after), ...describeBaseImageChanges(before, after)];
+  if (mode.kind === 'analyze') body.unshift(`digest ${mode.digest}`, '');
+  return body.length > 0 ? `${subject}\n\n${body.join('\n')}\n` : `${subject}\n`;
+}
+
+/** Run one state job end to end. The remote is only ever changed by one complete commit. */
+export async function runStateJob(mode: StateJobMode, options: StateJobOptions): Promise<StateJobResult> {
+  checkMode(mode);
+  const { log } = options;
+  const workDir = await mkdtemp(join(options.workDir ?? tmpdir(), 'image-factory-'));
+  try {
+    const env = gitEnvironment(options.env, options.credentials, options.author);
+    const url = resolveRepoURL(options.gitRepo, undefined, options.forges, options.cwd);
+    log.info('clone', `shallow clone of ${url} (${options.gitBranch})`);
+    const gitops = await GitWorkspace.cloneShallow(url, options.gitBranch, join(workDir, 'gitops'), env);
+    const stateRel = join(options.imageFactoryDir, 'state');
+    const stateDir = insideRepo(gitops.dir, stateRel, '--image-factory-dir');
+    const imagesPath = insideRepo(gitops.dir, options.images, '--images');
+
+    // Dockerfiles are read once; only the GitOps side is recomputed on a retry.
+    let analyses: ImageAnalysis[] | null = null;
+    let last: { before: StateSnapshot; after: StateSnapshot } | null = null;
+
+    const prepare = async () => {
+      const enrolment = await loadEnrolmentFile(imagesPath, options.images);
+      if (analyses === null) {
+        const images = managedImagesFor(mode, enrolment);
+        const requests: SourceRequest[] = images.map((image) => ({
+          image,
+          ...(mode.kind !== 'sync' && mode.sourceRepo !== undefined ? { repo: mode.sourceRepo } : {}),
+          ...(mode.kind !== 'sync' && mode.sourceProvider !== undefined ? { provider: mode.sourceProvider } : {}),
+          ...(mode.kind === 'analyze' && mode.dockerfile !== undefined ? { dockerfile: mode.dockerfile } : {}),
+        }));
+        const sources = await readSources(requests, {
+          forges: options.forges,
+          cwd: options.cwd,
+          env,
+          workDir,
+          gitops,
+          log,
+        });
+        analyses = images.map((image) => {
+          const source = sources.get(image.name);
+          if (source === undefined) throw new FactoryError('internal', `no source read for ${image.name}`);
+          const uses = analyseDockerfile(source.text, source.dockerfile, image.source.buildArgs);
+          log.info('parse', `${source.dockerfile}: ${uses.length} base image use(s)`, { image: image.name });
+          return {
+            image: image.name,
+            dockerfile: source.dockerfile,
+            ...(source.revision === undefined ? {} : { revision: source.revision }),
+            uses,
+            ...(mode.kind === 'analyze' ? { build: { tag: mode.tag, digest: mode.digest } } : {}),
+          };
+        });
+      }
+      const before = await readState(stateDir);
+      const after = planStateUpdate(before, enrolment, analyses);
+      last = { before, after };
+      if (!options.dryRun) {
+        const write = await writeState(stateDir, after);
+        log.info(
+          'write',
+          `${write.added.length} added, ${write.modified.length} modified, ${write.deleted.length} deleted`,
+        );
+      }
+      return { message: commitMessage(mode, analyses, before, after), paths: [stateRel] };
+    };
+
+    if (options.dryRun) {
+      await prepare();
+      const { before, after } = last as unknown as { before: StateSnapshot; after: StateSnapshot };
+      return {
+        status: 'dry-run',
+        attempts: 1,
+        change: diffStates(before, after),
+        summary: [...describeImageChanges(before, after), ...describeBaseImageChanges(before, after)],
+      };
+    }
+    const result = await publishChange(gitops, prepare, log, {
+      maxAttempts: options.maxAttempts,
+      ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
+    });
+    const { before, after } = last as unknown as { before: StateSnapshot; after: StateSnapshot };
+    return {
+      status: result.status,
+      ...(result.status === 'pushed' ? { commit: result.commit } : {}),
+      attempts: result.attempts,
+      change: diffStates(before, after),
+      summary: [...describeImageChanges(before, after), ...describeBaseImageChanges(before, after)],
+    };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * planStateUpdate: (current state, enrolment, new analyses) → new state. Pure.
+ * The whole state is recomputed from the enrolment and the managed images' recorded base images, so the
+ * same inputs always give the same state, and a retry on a newer head simply plans again.
+ */
+import type { Enrolment, ExternalImage, ManagedImage } from '../enrolment/types.js';
+import { FactoryError } from '../errors.js';
+import { assignBaseImageNames } from '../naming/names.js';
+import { type NormalisedReference, normaliseReference } from '../reference/normalise.js';
+import type { ImageAnalysis, UnnamedBaseImageUse } from './analysis.js';
+import type {
+  BaseImageState,
+  BaseImageUse,
+  ExternalImageState,
+  ImageState,
+  ManagedImageState,
+  StateSnapshot,
+} from './types.js';
+
+/** Kargo's `repoURL`: registry and repository, no scheme, no tag. */
+export function repoURLOf(registry: string, repository: string): string {
+  return `${registry}/${repository}`;
+}
+
+/** `^<tag>$` with regex metacharacters escaped (tags only hold [A-Za-z0-9_.-]). */
+export function exactTagRegex(tag: string): string {
+  return `^${tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+}
+
+function externalState(image: ExternalImage): ExternalImageState {
+  return {
+    name: image.name,
+    kind: 'external',
+    registry: image.registry,
+    repository: image.repository,
+    repoURL: repoURLOf(image.registry, image.repository),
+    allowTags: image.allowTags,
+    ...(image.imageSelectionStrategy === undefined ? {} : { imageSelectionStrategy: image.imageSelectionStrategy }),
+    ...(image.constraint === undefined ? {} : { constraint: image.constraint }),
+    ...(image.strictSemvers === undefined ? {} : { strictSemvers: image.strictSemvers }),
+    ...(image.discoveryLimit === undefined ? {} : { discoveryLimit: image.discoveryLimit }),
+    ...(image.platform === undefined ? {} : { platform: image.platform }),
+    ...(image.interval === undefined ? {} : { interval: image.interval }),
+  };
+}
+
+function stripName(use: BaseImageUse): UnnamedBaseImageUse {
+  const { name: _name, ...rest } = use;
+  return rest;
+}
+
+function compareUses(a: UnnamedBaseImageUse, b: UnnamedBaseImageUse): number {
+  return (
+    a.reference.localeCompare(b.reference) ||
+    a.kind.localeCompare(b.kind) ||
+    (a.stage ?? '').localeCompare(b.stage ?? '') ||
+    Number(b.finalStage) - Number(a.finalStage)
+  );
+}
+
+function normalised(reference: string, owner: string): NormalisedReference {
+  const result = normaliseReference(reference);
+  if (!result.ok) {
+    throw new FactoryError(
+      'invalid-state',
+      `image ${owner}: recorded base image "${reference}" is invalid: ${result.error}`,
+    );
+  }
+  return result.value;
+}
+
+/**
+ * Plan the next state.
+ * @param current the state as it is in git now
+ * @param enrolment images.yaml
+ * @param analyses new builds of managed images (none for `sync`)
+ */
+export function planStateUpdate(
+  current: StateSnapshot,
+  enrolment: Enrolment,
+  analyses: readonly ImageAnalysis[] = [],
+): StateSnapshot {
+  const byName = new Map(enrolment.images.map((image) => [image.name, image]));
+  const newAnalyses = new Map<string, ImageAnalysis>();
+  for (const analysis of analyses) {
+    const image = byName.get(analysis.image);
+    if (image === undefined) {
+      throw new FactoryError('invalid-enrolment', `image ${analysis.image} is not enrolled in images.yaml`);
+    }
+    if (image.kind !== 'managed') {
+      throw new FactoryError(
+        'invalid-enrolment',
+        `image ${analysis.image} is external in images.yaml (no source): only managed images are analysed`,
+      );
+    }
+    newAnalyses.set(analysis.image, analysis);
+  }
+
+  const managedByRepository = new Map<string, string>();
+  for (const image of enrolment.images) {
+    if (image.kind === 'managed') managedByRepository.set(repoURLOf(image.registry, image.repository), image.name);
+  }
+
+  // Every managed image's uses: the new analysis, else what state recorded, else none yet.
+  const managedUses = new Map<string, { image: ManagedImage; uses: UnnamedBaseImageUse[]; build?: ImageAnalysis }>();
+  for (const image of enrolment.images) {
+    if (image.kind !== 'managed') continue;
+    const analysis = newAnalyses.get(image.name);
+    const previous = current.images.get(image.name);
+    const uses = analysis ? [...analysis.uses] : previous?.kind === 'managed' ? previous.baseImages.map(stripName) : [];
+    managedUses.set(image.name, { image, uses: uses.sort(compareUses), ...(analysis ? { build: analysis } : {}) });
+  }
+
+  const references = new Map<string, NormalisedReference>();
+  for (const [owner, { uses }] of managedUses) {
+    for (const use of uses)
+      if (!references.has(use.reference)) references.set(use.reference, normalised(use.reference, owner));
+  }
+  const names = assignBaseImageNames([...references.values()]);
+  const nameOf = (reference: string) => names.get(reference) as string;
+
+  const images = new Map<string, ImageState>();
+  for (const image of enrolment.images) {
+    if (image.kind === 'external') {
+      images.set(image.name, externalState(image));
+      continue;
+    }
+    const entry = managedUses.get(image.name);
+    const previous = current.images.get(image.name);
+    const analysed = entry?.build;
+    const build = analysed?.build
+      ? {
+          tag: analysed.build.tag,
+          digest: analysed.build.digest,
+          dockerfile: analysed.dockerfile,
+          ...(analysed.revision === undefined ? {} : { revision: analysed.revision }),
+        }
+      : previous?.kind === 'managed'
+        ? previous.build
+        : undefined;
+    const state: ManagedImageState = {
+      name: image.name,
+      kind: 'managed',
+      registry: image.registry,
+      repository: image.repository,
+      source: {
+        provider: image.source.provider,
+        repo: image.source.repo,
+        branch: image.source.branch,
+        dockerfile: image.source.dockerfile,
+      },
+      ...(build === undefined ? {} : { build }),
+      baseImages: (entry?.uses ?? []).map((use) => ({ name: nameOf(use.reference), ...use })),
+    };
+    images.set(image.name, state);
+  }
+
+  const previousByReference = new Map<string, BaseImageState>();
+  for (const base of current.baseImages.values()) previousByReference.set(base.reference, base);
+
+  const baseImages = new Map<string, BaseImageState>();
+  for (const [reference, ref] of [...references].sort(([a], [b]) => a.localeCompare(b))) {
+    const dependents = new Set<string>();
+    const platforms = new Set<string>();
+    let platformFree = false;
+    for (const [owner, { uses }] of managedUses) {
+      for (const use of uses) {
+        if (use.reference !== reference) continue;
+        dependents.add(owner);
+        if (use.platform !== undefined && !use.platform.includes('$')) platforms.add(use.platform);
+        else platformFree = true;
+      }
+    }
+    const name = nameOf(reference);
+    const managedImage = managedByRepository.get(repoURLOf(ref.registry, ref.repository));
+    const rebuild = previousByReference.get(reference)?.rebuild;
+    const common = {
+      name,
+      reference,
+      registry: ref.registry,
+      repository: ref.repository,
+      tag: ref.tag,
+      digest: ref.digest,
+      dependents: [...dependents].sort(),
+      ...(rebuild === undefined ? {} : { rebuild }),
+    };
+    let state: BaseImageState;
+    if (managedImage !== undefined) {
+      state = { ...common, managedImage };
+    } else if (ref.digest !== null || ref.tag === null) {
+      state = { ...common, untracked: 'pinned-by-digest' };
+    } else {
+      state = {
+        ...common,
+        repoURL: repoURLOf(ref.registry, ref.repository),
+        allowTags: exactTagRegex(ref.tag),
+        imageSelectionStrategy: 'Digest',
+        constraint: ref.tag,
+        ...(platforms.size === 1 && !platformFree ? { platform: [...platforms][0] as string } : {}),
+      };
+    }
+    baseImages.set(name, state);
+  }
+  return { images, baseImages };
+}
