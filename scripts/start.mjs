@@ -1,22 +1,73 @@
 #!/usr/bin/env node
-/** `npm start`: run the factory's main job on the example catalogue shipped in this repository. */
-import { spawnSync } from 'node:child_process';
+/**
+ * `npm start`: the factory's main job on the example catalogue, end to end and local.
+ * Creates a bare GitOps repository under .demo/ seeded with images.yaml and the example Dockerfiles, runs
+ * `analyze --all` and `sync` against it, and shows the state files and the commit they made.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = fileURLToPath(new URL('../apps/image-factory/dist/cli/main.js', import.meta.url));
+const cli = join(root, 'apps/image-factory/dist/cli/main.js');
+const demo = join(root, '.demo');
+const remote = join(demo, 'gitops.git');
+const seed = join(demo, 'seed');
+const gitEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'demo',
+  GIT_AUTHOR_EMAIL: 'demo@example.com',
+  GIT_COMMITTER_NAME: 'demo',
+  GIT_COMMITTER_EMAIL: 'demo@example.com',
+};
 
-function run(args) {
-  console.log(`\n$ image-factory ${args.join(' ')}`);
-  const result = spawnSync(process.execPath, [cli, ...args], { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) process.exit(result.status ?? 1);
+function git(cwd, ...args) {
+  return execFileSync('git', args, { cwd, env: gitEnv, encoding: 'utf8' }).trim();
 }
 
-run([
-  'parse',
-  'examples/acme-platform/base/node-base/Dockerfile',
-  'examples/acme-platform/apps/backstage/Dockerfile',
-  'examples/acme-platform/apps/api/Dockerfile',
-  'examples/acme-platform/apps/docs/Dockerfile',
-  'apps/image-factory/Dockerfile',
-]);
+function step(title) {
+  console.log(`\n── ${title} ${'─'.repeat(Math.max(0, 74 - title.length))}`);
+}
+
+function factory(...args) {
+  console.log(`$ image-factory ${args.join(' ')}`);
+  const result = spawnSync(process.execPath, [cli, ...args], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'image-factory', GIT_AUTHOR_EMAIL: 'image-factory@example.com' },
+  });
+  if (result.status !== 0) {
+    console.error(`image-factory ${args[0]} failed (exit ${result.status})`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+step('1. a GitOps repository with the example catalogue');
+rmSync(demo, { recursive: true, force: true });
+mkdirSync(seed, { recursive: true });
+git(demo, 'init', '--quiet', '--bare', '--initial-branch', 'main', remote);
+for (const path of ['images.yaml', 'image-factory/schema', 'examples', 'apps/image-factory/Dockerfile']) {
+  cpSync(join(root, path), join(seed, path), { recursive: true });
+}
+git(seed, 'init', '--quiet', '--initial-branch', 'main');
+git(seed, 'add', '--all');
+git(seed, 'commit', '--quiet', '-m', 'seed: example catalogue');
+git(seed, 'push', '--quiet', remote, 'HEAD:refs/heads/main');
+console.log(`created ${remote}`);
+
+step('2. validate images.yaml (what the pull-request check runs)');
+factory('validate', '--images', 'images.yaml', '--root', '.');
+
+step('3. analyse every managed image and commit the state');
+factory('analyze', '--all', '--git-repo', remote, '--source-repo', remote);
+
+step('4. sync: external images, transitions, garbage collection');
+factory('sync', '--git-repo', remote);
+
+step('5. what is in git now');
+console.log(git(remote, 'log', '--format=%h %s', 'main'));
+console.log();
+console.log(git(remote, 'show', '--stat', '--format=commit %H%n%n    %s%n%n%b', 'main~0'));
+console.log('\nimage-factory/state/base-images/node-22-bookworm-slim.yaml:');
+console.log(git(remote, 'show', 'main:image-factory/state/base-images/node-22-bookworm-slim.yaml'));

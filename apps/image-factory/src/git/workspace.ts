@@ -11,6 +11,23 @@ export interface GitAuthor {
   readonly email: string;
 }
 
+const PASSED_ENV = new Set([
+  'PATH',
+  'HOME',
+  'USER',
+  'TMPDIR',
+  'LANG',
+  'GIT_SSL_CAINFO',
+  'GIT_SSL_CAPATH',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'GIT_SSH_COMMAND',
+  'SSH_AUTH_SOCK',
+  'GIT_CONFIG_NOSYSTEM',
+  'GIT_CONFIG_GLOBAL',
+  'XDG_CONFIG_HOME',
+]);
+
 /**
  * The environment git runs with: no prompts, and for HTTP(S) remotes an Authorization header set through
  * GIT_CONFIG_* (so the token is neither in the URL, nor in the process arguments, nor in .git/config).
@@ -21,12 +38,12 @@ export function gitEnvironment(
   author?: GitAuthor,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(base)) if (value !== undefined) env[key] = value;
+  // Only what a non-interactive git needs: no editors, pagers or askpass helpers from the caller's shell.
+  for (const [key, value] of Object.entries(base)) {
+    if (value !== undefined && (PASSED_ENV.has(key) || /^(https?|no|all)_proxy$/i.test(key))) env[key] = value;
+  }
   // Never prompt: a job with wrong credentials must fail, not hang.
   env.GIT_TERMINAL_PROMPT = '0';
-  delete env.GIT_ASKPASS;
-  delete env.SSH_ASKPASS;
-  delete env.GIT_CONFIG_PARAMETERS;
   env.LC_ALL = 'C';
   if (author !== undefined) {
     env.GIT_AUTHOR_NAME = author.name;
@@ -147,10 +164,9 @@ export class GitWorkspace {
       return 'pushed';
     } catch (error) {
       const text = (error as Error).message ?? '';
-      if (
-        /\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref/i.test(text) &&
-        !/remote rejected/i.test(text)
-      ) {
+      // Someone else's push won: a non-fast-forward, or a lost race for the ref lock on the server.
+      // A hook that declines ("[remote rejected] ... hook declined") is final and not retried.
+      if (/\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|stale info/i.test(text)) {
         return 'rejected';
       }
       const detail = redact(text)

@@ -1,0 +1,84 @@
+/** The state folder on disk: deterministic bytes, atomic writes, schema-checked reads. */
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadEnrolment } from '../src/enrolment/load.js';
+import { analyseDockerfile } from '../src/state/analysis.js';
+import { planStateUpdate } from '../src/state/plan.js';
+import { readState, writeState } from '../src/state/store.js';
+import { EMPTY_STATE } from '../src/state/types.js';
+
+const enrolment = loadEnrolment(
+  "images:\n  - {name: app, registry: ghcr.io, repository: acme/app, source: {provider: github, repo: acme/app, dockerfile: Dockerfile}}\n  - {name: pg, registry: docker.io, repository: library/postgres, allowTags: '^16$'}\n",
+);
+const snapshot = planStateUpdate(EMPTY_STATE, enrolment, [
+  {
+    image: 'app',
+    dockerfile: 'Dockerfile',
+    uses: analyseDockerfile('FROM node:22\n', 'Dockerfile', {}),
+    build: { tag: '1', digest: `sha256:${'2'.repeat(64)}` },
+  },
+]);
+
+async function tempDir() {
+  return mkdtemp(join(tmpdir(), 'if-store-'));
+}
+
+describe('state store', () => {
+  it('writes sorted, timestamp-free YAML that reads back to the same state', async () => {
+    const dir = await tempDir();
+    const write = await writeState(dir, snapshot);
+    expect(write).toEqual({
+      added: ['images/app.yaml', 'images/pg.yaml', 'base-images/node-22.yaml'],
+      modified: [],
+      deleted: [],
+    });
+    expect(await readFile(join(dir, 'images/pg.yaml'), 'utf8')).toBe(
+      '# Written by image-factory from images.yaml and Dockerfile analyses. Do not edit by hand.\n' +
+        'allowTags: ^16$\nkind: external\nname: pg\nregistry: docker.io\nrepoURL: docker.io/library/postgres\nrepository: library/postgres\n',
+    );
+    expect(await readState(dir)).toEqual(snapshot);
+  });
+
+  it('touches nothing when nothing changed, and leaves no temporary files', async () => {
+    const dir = await tempDir();
+    await writeState(dir, snapshot);
+    const before = await readFile(join(dir, 'base-images/node-22.yaml'), 'utf8');
+    expect(await writeState(dir, await readState(dir))).toEqual({ added: [], modified: [], deleted: [] });
+    expect(await readFile(join(dir, 'base-images/node-22.yaml'), 'utf8')).toBe(before);
+    expect((await readdir(join(dir, 'images'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('deletes the files of state that is gone', async () => {
+    const dir = await tempDir();
+    await writeState(dir, snapshot);
+    const smaller = planStateUpdate(
+      snapshot,
+      loadEnrolment("images:\n  - {name: pg, registry: docker.io, repository: library/postgres, allowTags: '^16$'}\n"),
+    );
+    expect(await writeState(dir, smaller)).toEqual({
+      added: [],
+      modified: [],
+      deleted: ['images/app.yaml', 'base-images/node-22.yaml'],
+    });
+  });
+
+  it('reads a missing folder as empty state', async () => {
+    expect(await readState(join(await tempDir(), 'nope'))).toEqual(EMPTY_STATE);
+  });
+
+  it('rejects a hand-broken state file, naming the file and the field', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'images'), { recursive: true });
+    await writeFile(join(dir, 'images/x.yaml'), 'name: x\nkind: external\nregistry: r\nrepository: r\nrepoURL: r/r\n');
+    await expect(readState(dir)).rejects.toThrow(/images\/x.yaml: .*must/);
+    await writeFile(
+      join(dir, 'images/x.yaml'),
+      'name: y\nkind: external\nregistry: r\nrepository: r\nrepoURL: r/r\nallowTags: a\n',
+    );
+    await expect(readState(dir)).rejects.toThrow(/images\/x.yaml: name "y" does not match the file name/);
+    await writeFile(join(dir, 'images/x.yaml'), 'name: [\n');
+    await expect(readState(dir)).rejects.toThrow(/images\/x.yaml: not valid YAML/);
+  });
+});
