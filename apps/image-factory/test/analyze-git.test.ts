@@ -180,7 +180,7 @@ describe('image-factory analyze', () => {
       expect(typeof line.step).toBe('string');
       expect(typeof line.msg).toBe('string');
     }
-    expect(lines.map((l) => l.step)).toEqual(expect.arrayContaining(['clone', 'parse', 'write', 'push']));
+    expect(lines.map((l) => l.step)).toEqual(expect.arrayContaining(['clone', 'parse', 'plan', 'commit', 'push']));
   });
 });
 

@@ -4,18 +4,18 @@
  */
 import { FactoryError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { GitWorkspace } from './workspace.js';
+import type { FileChange, GitAuthor, GitWorkspace } from './workspace.js';
 
-/** What one attempt computed and wrote into the working copy. */
+/** What one attempt computed on the current head. */
 export interface PreparedChange {
-  /** Commit message; the change is committed only if files differ. */
   readonly message: string;
-  /** Paths (relative to the working copy) that the change may touch. */
-  readonly paths: readonly string[];
+  /** Files to write or delete (repository-relative); empty when the state is already up to date. */
+  readonly files: readonly FileChange[];
 }
 
 /** Options for publishChange. */
 export interface PublishOptions {
+  readonly author: GitAuthor;
   /** @default 8 */
   readonly maxAttempts?: number;
   /** First backoff ceiling in ms; doubles each attempt. @default 250 */
@@ -24,6 +24,7 @@ export interface PublishOptions {
   readonly maxBackoffMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  readonly now?: () => Date;
 }
 
 /** How publishing ended. */
@@ -41,7 +42,7 @@ export async function publishChange(
   workspace: GitWorkspace,
   prepare: () => Promise<PreparedChange>,
   log: Logger,
-  options: PublishOptions = {},
+  options: PublishOptions,
 ): Promise<PublishResult> {
   const maxAttempts = options.maxAttempts ?? 8;
   const backoffMs = options.backoffMs ?? 250;
@@ -51,11 +52,17 @@ export async function publishChange(
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) await workspace.resetToRemote();
     const change = await prepare();
-    const commit = await workspace.commit(change.paths, change.message);
-    if (commit === null) {
+    if (change.files.length === 0) {
       log.info('commit', 'state already up to date: nothing to commit', { attempt });
       return { status: 'unchanged', attempts: attempt };
     }
+    const commit = await workspace.commitFiles(
+      change.files,
+      change.message,
+      options.author,
+      (options.now ?? (() => new Date()))(),
+    );
+    log.info('commit', `committed ${change.files.length} file change(s) as ${commit.slice(0, 12)}`, { attempt });
     const pushed = await workspace.push();
     if (pushed === 'pushed') {
       log.info('push', `pushed ${commit.slice(0, 12)} to ${workspace.branch}`, { attempt });

@@ -1,4 +1,5 @@
 /** Where a repository is: `owner/name` expanded for GitHub or GitLab, a full git URL, or a local path. */
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FactoryError } from '../errors.js';
@@ -33,8 +34,9 @@ export function resolveRepoURL(
   cwd: string,
 ): string {
   if (isGitURL(spec)) return spec;
-  if (isAbsolute(spec) || spec.startsWith('./') || spec.startsWith('../') || spec === '.') {
-    return pathToFileURL(resolve(cwd, spec)).href;
+  const local = resolve(cwd, spec);
+  if (isAbsolute(spec) || spec.startsWith('./') || spec.startsWith('../') || spec === '.' || existsSync(local)) {
+    return pathToFileURL(local).href;
   }
   if (provider === 'gitlab') {
     if (/^[0-9]+$/.test(spec)) {
@@ -51,7 +53,8 @@ export function resolveRepoURL(
     }
     return `${forges.github}/${spec}.git`;
   }
-  throw new FactoryError('usage', `repository "${spec}" is not a URL or path; name a provider to expand owner/name`);
+  // No provider to expand owner/name for (--git-repo): a local path.
+  return pathToFileURL(local).href;
 }
 
 /** Two URLs name the same repository (ignoring a trailing .git and slash). */

@@ -6,6 +6,7 @@ import { FactoryError } from '../errors.js';
 import { type ForgeURLs, resolveRepoURL, sameRepository } from '../git/remote.js';
 import { GitWorkspace } from '../git/workspace.js';
 import type { Logger } from '../log/logger.js';
+import { mapLimit } from '../util/map-limit.js';
 
 /** A Dockerfile's text and the revision it was read at (unknown when read from the GitOps clone itself). */
 export interface SourceFile {
@@ -81,10 +82,10 @@ export async function readSources(
       root = workspace.dir;
       revision = await workspace.head();
     }
-    for (const { image, path } of items) {
-      const text = await readDockerfile(root, path, image);
-      out.set(image, { text, dockerfile: path, ...(revision === undefined ? {} : { revision }) });
-    }
+    const texts = await mapLimit(items, 32, ({ image, path }) => readDockerfile(root, path, image));
+    items.forEach(({ image, path }, i) => {
+      out.set(image, { text: texts[i] as string, dockerfile: path, ...(revision === undefined ? {} : { revision }) });
+    });
   }
   return out;
 }

@@ -5,7 +5,7 @@
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, posix, relative, resolve, sep } from 'node:path';
 import { loadEnrolment } from '../enrolment/load.js';
 import type { Enrolment, ManagedImage } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
@@ -17,7 +17,7 @@ import type { Logger } from '../log/logger.js';
 import { analyseDockerfile, type ImageAnalysis } from '../state/analysis.js';
 import { describeBaseImageChanges, describeImageChanges } from '../state/describe.js';
 import { planStateUpdate } from '../state/plan.js';
-import { diffStates, readState, type StateWrite, writeState } from '../state/store.js';
+import { readState, type StateWrite, stateFileChanges } from '../state/store.js';
 import type { StateSnapshot } from '../state/types.js';
 import { readSources, type SourceRequest } from './sources.js';
 
@@ -66,6 +66,8 @@ export interface StateJobResult {
 }
 
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+/** Commit bodies list changes one per line up to this many; the diff has the rest. */
+const MAX_BODY_LINES = 200;
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 
 function checkMode(mode: StateJobMode): void {
@@ -124,7 +126,10 @@ function commitMessage(
       : mode.kind === 'analyze-all'
         ? `image-factory: analyse all managed images (${analyses.length})`
         : 'image-factory: sync state with images.yaml';
-  const body = [...describeImageChanges(before, after), ...describeBaseImageChanges(before, after)];
+  let body = [...describeImageChanges(before, after), ...describeBaseImageChanges(before, after)];
+  if (body.length > MAX_BODY_LINES) {
+    body = [...body.slice(0, MAX_BODY_LINES), `… and ${body.length - MAX_BODY_LINES} more change(s)`];
+  }
   if (mode.kind === 'analyze') body.unshift(`digest ${mode.digest}`, '');
   return body.length > 0 ? `${subject}\n\n${body.join('\n')}\n` : `${subject}\n`;
 }
@@ -137,15 +142,17 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
   try {
     const env = gitEnvironment(options.env, options.credentials, options.author);
     const url = resolveRepoURL(options.gitRepo, undefined, options.forges, options.cwd);
-    log.info('clone', `shallow clone of ${url} (${options.gitBranch})`);
+    const cloneStart = Date.now();
     const gitops = await GitWorkspace.cloneShallow(url, options.gitBranch, join(workDir, 'gitops'), env);
+    log.info('clone', `shallow clone of ${url} (${options.gitBranch})`, { durationMs: Date.now() - cloneStart });
     const stateRel = join(options.imageFactoryDir, 'state');
     const stateDir = insideRepo(gitops.dir, stateRel, '--image-factory-dir');
+    const stateRelPosix = relative(gitops.dir, stateDir).split(sep).join('/');
     const imagesPath = insideRepo(gitops.dir, options.images, '--images');
 
     // Dockerfiles are read once; only the GitOps side is recomputed on a retry.
     let analyses: ImageAnalysis[] | null = null;
-    let last: { before: StateSnapshot; after: StateSnapshot } | null = null;
+    let last: { before: StateSnapshot; after: StateSnapshot; write: StateWrite } | null = null;
 
     const prepare = async () => {
       const enrolment = await loadEnrolmentFile(imagesPath, options.images);
@@ -181,38 +188,41 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
       }
       const before = await readState(stateDir);
       const after = planStateUpdate(before, enrolment, analyses);
-      last = { before, after };
-      if (!options.dryRun) {
-        const write = await writeState(stateDir, after);
-        log.info(
-          'write',
-          `${write.added.length} added, ${write.modified.length} modified, ${write.deleted.length} deleted`,
-        );
-      }
-      return { message: commitMessage(mode, analyses, before, after), paths: [stateRel] };
+      const { changes, write } = await stateFileChanges(stateDir, after);
+      last = { before, after, write };
+      log.info(
+        'plan',
+        `${write.added.length} added, ${write.modified.length} modified, ${write.deleted.length} deleted`,
+      );
+      const files = changes.map((c) => ({ path: posix.join(stateRelPosix, c.path), content: c.content }));
+      return { message: commitMessage(mode, analyses, before, after), files };
     };
 
-    if (options.dryRun) {
-      await prepare();
-      const { before, after } = last as unknown as { before: StateSnapshot; after: StateSnapshot };
+    const outcome = () => {
+      const { before, after, write } = last as unknown as {
+        before: StateSnapshot;
+        after: StateSnapshot;
+        write: StateWrite;
+      };
       return {
-        status: 'dry-run',
-        attempts: 1,
-        change: diffStates(before, after),
+        change: write,
         summary: [...describeImageChanges(before, after), ...describeBaseImageChanges(before, after)],
       };
+    };
+    if (options.dryRun) {
+      await prepare();
+      return { status: 'dry-run', attempts: 1, ...outcome() };
     }
     const result = await publishChange(gitops, prepare, log, {
+      author: options.author,
       maxAttempts: options.maxAttempts,
       ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
     });
-    const { before, after } = last as unknown as { before: StateSnapshot; after: StateSnapshot };
     return {
       status: result.status,
       ...(result.status === 'pushed' ? { commit: result.commit } : {}),
       attempts: result.attempts,
-      change: diffStates(before, after),
-      summary: [...describeImageChanges(before, after), ...describeBaseImageChanges(before, after)],
+      ...outcome(),
     };
   } finally {
     await rm(workDir, { recursive: true, force: true });

@@ -4,9 +4,13 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { dirname, join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { FactoryError } from '../errors.js';
+import { mapLimit } from '../util/map-limit.js';
 import { BASE_IMAGE_STATE_SCHEMA, IMAGE_STATE_SCHEMA } from './schema.js';
 import { parseStateYaml, serialiseState } from './serialise.js';
 import type { BaseImageState, ImageState, StateSnapshot } from './types.js';
+
+/** Parallel file operations: the state of a large organisation is thousands of small files. */
+const IO_CONCURRENCY = 32;
 
 /** Sub-folders of the state folder. */
 export const IMAGES_DIR = 'images';
@@ -40,21 +44,22 @@ function checked<T extends { name: string }>(data: unknown, validate: ValidateFu
 
 /** Read every state file under `stateDir` (a missing folder is an empty state). */
 export async function readState(stateDir: string): Promise<StateSnapshot> {
-  const images = new Map<string, ImageState>();
-  const baseImages = new Map<string, BaseImageState>();
-  for (const file of await listYaml(join(stateDir, IMAGES_DIR))) {
-    const path = join(stateDir, IMAGES_DIR, file);
-    const data = parseStateYaml(await readFile(path, 'utf8'), path);
-    const state = checked<ImageState>(data, validateImage, path, file.slice(0, -'.yaml'.length));
-    images.set(state.name, state);
-  }
-  for (const file of await listYaml(join(stateDir, BASE_IMAGES_DIR))) {
-    const path = join(stateDir, BASE_IMAGES_DIR, file);
-    const data = parseStateYaml(await readFile(path, 'utf8'), path);
-    const state = checked<BaseImageState>(data, validateBaseImage, path, file.slice(0, -'.yaml'.length));
-    baseImages.set(state.name, state);
-  }
-  return { images, baseImages };
+  const readAll = async <T extends { name: string }>(sub: string, validate: ValidateFunction): Promise<T[]> => {
+    const files = await listYaml(join(stateDir, sub));
+    return mapLimit(files, IO_CONCURRENCY, async (file) => {
+      const path = join(stateDir, sub, file);
+      const data = parseStateYaml(await readFile(path, 'utf8'), path);
+      return checked<T>(data, validate, path, file.slice(0, -'.yaml'.length));
+    });
+  };
+  const [images, baseImages] = await Promise.all([
+    readAll<ImageState>(IMAGES_DIR, validateImage),
+    readAll<BaseImageState>(BASE_IMAGES_DIR, validateBaseImage),
+  ]);
+  return {
+    images: new Map(images.map((state) => [state.name, state])),
+    baseImages: new Map(baseImages.map((state) => [state.name, state])),
+  };
 }
 
 /** The files a snapshot is made of: relative path → content. */
@@ -86,8 +91,8 @@ async function readIfExists(path: string): Promise<string | null> {
 }
 
 /** Write a file so readers see the old or the new content, never half of it. */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+export async function writeFileAtomic(path: string, content: string, createFolder = true): Promise<void> {
+  if (createFolder) await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(temp, content, { flag: 'wx' });
@@ -98,28 +103,56 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
   }
 }
 
-/** Make the state folder hold exactly `snapshot`; unchanged files are not touched. */
-export async function writeState(stateDir: string, snapshot: StateSnapshot): Promise<StateWrite> {
-  const desired = renderState(snapshot);
-  const added: string[] = [];
-  const modified: string[] = [];
+/** One file to write (content) or delete (null), relative to the state folder. */
+export interface StateFileChange {
+  readonly path: string;
+  readonly content: string | null;
+}
+
+/** The file changes that make the state folder hold exactly `snapshot`, compared with what is on disk. */
+export async function stateFileChanges(
+  stateDir: string,
+  snapshot: StateSnapshot,
+): Promise<{
+  readonly changes: readonly StateFileChange[];
+  readonly write: StateWrite;
+}> {
+  const desired = [...renderState(snapshot)];
+  const outcomes = await mapLimit(desired, IO_CONCURRENCY, async ([relative, content]) => {
+    const existing = await readIfExists(join(stateDir, relative));
+    if (existing === content) return 'same' as const;
+    return existing === null ? ('added' as const) : ('modified' as const);
+  });
+  const wanted = new Set(desired.map(([relative]) => relative));
   const deleted: string[] = [];
-  for (const [relative, content] of desired) {
-    const path = join(stateDir, relative);
-    const existing = await readIfExists(path);
-    if (existing === content) continue;
-    await writeFileAtomic(path, content);
-    (existing === null ? added : modified).push(relative);
-  }
   for (const sub of [IMAGES_DIR, BASE_IMAGES_DIR]) {
     for (const file of await listYaml(join(stateDir, sub))) {
       const relative = `${sub}/${file}`;
-      if (desired.has(relative)) continue;
-      await rm(join(stateDir, relative));
-      deleted.push(relative);
+      if (!wanted.has(relative)) deleted.push(relative);
     }
   }
-  return { added, modified, deleted };
+  const changed = desired.filter((_, i) => outcomes[i] !== 'same');
+  return {
+    changes: [
+      ...changed.map(([path, content]) => ({ path, content })),
+      ...deleted.map((path) => ({ path, content: null })),
+    ],
+    write: {
+      added: desired.filter((_, i) => outcomes[i] === 'added').map(([relative]) => relative),
+      modified: desired.filter((_, i) => outcomes[i] === 'modified').map(([relative]) => relative),
+      deleted,
+    },
+  };
+}
+
+/** Make the state folder on disk hold exactly `snapshot`: atomic per file, unchanged files untouched. */
+export async function writeState(stateDir: string, snapshot: StateSnapshot): Promise<StateWrite> {
+  const { changes, write } = await stateFileChanges(stateDir, snapshot);
+  await Promise.all([IMAGES_DIR, BASE_IMAGES_DIR].map((sub) => mkdir(join(stateDir, sub), { recursive: true })));
+  await mapLimit(changes, IO_CONCURRENCY, ({ path, content }) =>
+    content === null ? rm(join(stateDir, path)) : writeFileAtomic(join(stateDir, path), content, false),
+  );
+  return write;
 }
 
 /** Compare two snapshots file by file without touching disk (for --dry-run and commit messages). */
