@@ -24,6 +24,7 @@ export type {
   ImageSource,
   ManagedImage,
 } from './enrolment/types.js';
+export { fieldPath } from './enrolment/yaml-position.js';
 export { FactoryError, type FactoryErrorCode } from './errors.js';
 export { assignBaseImageNames, baseNameOf, fitDnsLabel, shortHash, toDnsLabelChars } from './naming/names.js';
 export { type NormalisedReference, type NormaliseResult, normaliseReference } from './reference/normalise.js';
@@ -31,7 +32,16 @@ export { analyseDockerfile, type ImageAnalysis, type UnnamedBaseImageUse } from 
 export { describeBaseImageChanges, describeImageChanges } from './state/describe.js';
 export { exactTagRegex, planStateUpdate, repoURLOf } from './state/plan.js';
 export { serialiseState } from './state/serialise.js';
-export { diffStates, readState, renderState, type StateWrite, writeState } from './state/store.js';
+export {
+  diffStates,
+  readState,
+  renderState,
+  type StateFileChange,
+  type StateWrite,
+  stateFileChanges,
+  writeFileAtomic,
+  writeState,
+} from './state/store.js';
 export type {
   AnalysedBuild,
   BaseImageState,
@@ -43,3 +53,5 @@ export type {
   WarehouseConfig,
 } from './state/types.js';
 export { EMPTY_STATE } from './state/types.js';
+export { planWarehouses } from './warehouses/plan.js';
+export type { PlannedSubscription, WarehousePlan, WarehouseSelection } from './warehouses/types.js';

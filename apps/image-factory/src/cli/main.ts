@@ -6,10 +6,11 @@ import { redact } from '../log/redact.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { parseCommand } from './commands/parse.js';
 import { syncCommand } from './commands/sync.js';
+import { synthCommand } from './commands/synth.js';
 import { validateCommand } from './commands/validate.js';
 import { type Command, type CommandIO, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './usage.js';
 
-const COMMANDS: readonly Command[] = [parseCommand, validateCommand, analyzeCommand, syncCommand];
+const COMMANDS: readonly Command[] = [parseCommand, validateCommand, analyzeCommand, syncCommand, synthCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
@@ -36,6 +37,7 @@ Examples:
   image-factory validate --images images.yaml --root .
   image-factory analyze --image backstage --tag 0.6.3 --digest sha256:... --git-repo https://github.com/acme/gitops.git
   image-factory sync --git-repo https://github.com/acme/gitops.git
+  image-factory synth --root . --out dist
 `;
 }
 

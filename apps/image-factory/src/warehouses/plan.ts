@@ -1,0 +1,150 @@
+/**
+ * planWarehouses: images.yaml ⊕ state → the Warehouses to create (pure). images.yaml wins for every field it
+ * sets; a Warehouse exists only where the merged config has repoURL and allowTags (base and external images),
+ * never for a managed image.
+ */
+import type { Enrolment, ExternalImage, ManagedImage } from '../enrolment/types.js';
+import { FactoryError } from '../errors.js';
+import { repoURLOf } from '../state/plan.js';
+import type { BaseImageState, StateSnapshot } from '../state/types.js';
+import type { WarehousePlan, WarehouseSelection } from './types.js';
+
+/** Merged Warehouse-relevant config of one candidate, before the selection rule. */
+interface Candidate {
+  readonly name: string;
+  readonly kind: 'base' | 'external';
+  readonly reference: string;
+  readonly repoURL?: string;
+  readonly allowTags?: string;
+  readonly imageSelectionStrategy?: ExternalImage['imageSelectionStrategy'];
+  readonly constraint?: string;
+  readonly strictSemvers?: boolean;
+  readonly discoveryLimit?: number;
+  readonly platform?: string;
+  readonly interval?: string;
+  readonly dependents: readonly string[];
+}
+
+function externalCandidate(image: ExternalImage, enrolment: Enrolment): Candidate {
+  return {
+    name: image.name,
+    kind: 'external',
+    reference: repoURLOf(image.registry, image.repository),
+    repoURL: repoURLOf(image.registry, image.repository),
+    allowTags: image.allowTags,
+    ...(image.imageSelectionStrategy === undefined ? {} : { imageSelectionStrategy: image.imageSelectionStrategy }),
+    ...(image.constraint === undefined ? {} : { constraint: image.constraint }),
+    ...(image.strictSemvers === undefined ? {} : { strictSemvers: image.strictSemvers }),
+    discoveryLimit: image.discoveryLimit ?? enrolment.defaults.discoveryLimit,
+    ...(image.platform === undefined ? {} : { platform: image.platform }),
+    interval: image.interval ?? enrolment.defaults.interval,
+    dependents: [],
+  };
+}
+
+function baseCandidate(base: BaseImageState, enrolment: Enrolment, dependents: readonly string[]): Candidate {
+  return {
+    name: base.name,
+    kind: 'base',
+    reference: base.reference,
+    ...(base.repoURL === undefined ? {} : { repoURL: base.repoURL }),
+    ...(base.allowTags === undefined ? {} : { allowTags: base.allowTags }),
+    ...(base.imageSelectionStrategy === undefined ? {} : { imageSelectionStrategy: base.imageSelectionStrategy }),
+    ...(base.constraint === undefined ? {} : { constraint: base.constraint }),
+    discoveryLimit: base.discoveryLimit ?? enrolment.defaults.discoveryLimit,
+    ...(base.platform === undefined ? {} : { platform: base.platform }),
+    interval: enrolment.defaults.baseImageInterval,
+    dependents,
+  };
+}
+
+/**
+ * Decide the Warehouses.
+ * @param enrolment images.yaml (wins over state)
+ * @param state the state files
+ */
+export function planWarehouses(enrolment: Enrolment, state: StateSnapshot): WarehouseSelection {
+  const warnings: string[] = [];
+  const candidates: Candidate[] = [];
+  const managed = new Map<string, ManagedImage>();
+  const managedRepos = new Set<string>();
+  for (const image of enrolment.images) {
+    if (image.kind === 'managed') {
+      managed.set(image.name, image);
+      managedRepos.add(repoURLOf(image.registry, image.repository));
+    } else {
+      candidates.push(externalCandidate(image, enrolment));
+    }
+  }
+  for (const [name, image] of state.images) {
+    const enrolled = enrolment.images.find((i) => i.name === name);
+    if (enrolled === undefined)
+      warnings.push(`state lists image ${name}, which is not in images.yaml: run image-factory sync`);
+    else if (enrolled.kind !== image.kind) {
+      warnings.push(
+        `image ${name} is ${enrolled.kind} in images.yaml but ${image.kind} in state: images.yaml wins; run image-factory sync`,
+      );
+    }
+  }
+  for (const base of state.baseImages.values()) {
+    if (base.managedImage !== undefined || managedRepos.has(repoURLOf(base.registry, base.repository))) continue;
+    if (base.untracked !== undefined) continue;
+    const dependents = base.dependents.filter((d) => managed.has(d));
+    if (dependents.length === 0) {
+      warnings.push(
+        `base image ${base.name} has no dependent enrolled as managed in images.yaml: no Warehouse (run image-factory sync)`,
+      );
+      continue;
+    }
+    candidates.push(baseCandidate(base, enrolment, dependents));
+  }
+
+  const warehouses: WarehousePlan[] = [];
+  const byName = new Map<string, Candidate>();
+  const byReference = new Map<string, Candidate>();
+  for (const c of candidates) {
+    if (c.repoURL === undefined || c.allowTags === undefined) {
+      const missing = [
+        c.repoURL === undefined ? 'repoURL' : null,
+        c.allowTags === undefined ? 'allowTags' : null,
+      ].filter(Boolean);
+      warnings.push(`${c.kind} image ${c.name} has no ${missing.join(' or ')}: no Warehouse`);
+      continue;
+    }
+    const clash = byName.get(c.name);
+    if (clash !== undefined) {
+      throw new FactoryError(
+        'invalid-manifest',
+        `Warehouse name ${c.name} is wanted by ${clash.kind} image ${clash.reference} and ${c.kind} image ${c.reference}: rename the external image in images.yaml`,
+      );
+    }
+    const key = `${c.repoURL}\u0000${c.allowTags}\u0000${c.constraint ?? ''}\u0000${c.imageSelectionStrategy ?? ''}`;
+    const same = byReference.get(key);
+    if (same !== undefined) {
+      warnings.push(
+        `${c.kind} image ${c.name} tracks the same as ${same.kind} image ${same.name}: one Warehouse (${same.name})`,
+      );
+      continue;
+    }
+    byName.set(c.name, c);
+    byReference.set(key, c);
+    warehouses.push({
+      name: c.name,
+      kind: c.kind,
+      reference: c.reference,
+      interval: c.interval ?? enrolment.defaults.interval,
+      subscription: {
+        repoURL: c.repoURL,
+        allowTags: c.allowTags,
+        imageSelectionStrategy: c.imageSelectionStrategy ?? 'SemVer',
+        ...(c.constraint === undefined ? {} : { constraint: c.constraint }),
+        ...(c.strictSemvers === undefined ? {} : { strictSemvers: c.strictSemvers }),
+        discoveryLimit: c.discoveryLimit ?? enrolment.defaults.discoveryLimit,
+        ...(c.platform === undefined ? {} : { platform: c.platform }),
+      },
+      dependents: [...c.dependents].sort(),
+    });
+  }
+  warehouses.sort((a, b) => a.name.localeCompare(b.name));
+  return { warehouses, warnings: warnings.sort() };
+}

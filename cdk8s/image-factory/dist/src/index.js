@@ -1,0 +1,2 @@
+export const CHART = "image-factory";
+//# sourceMappingURL=index.js.map

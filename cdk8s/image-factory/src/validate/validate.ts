@@ -1,0 +1,224 @@
+/**
+ * Validate Kubernetes objects the way the cluster would: CRD openAPIV3Schema after defaulting, Kargo's own
+ * subscription JSON Schemas, and the Kargo rules that matter here. Errors name the object, the image and the field.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { type CrdSchemas, loadCrdSchemas, type OpenApiSchema, schemaKey } from './crd-schemas.js';
+import { applyDefaults, unknownFields } from './defaults.js';
+
+/** One problem with one object. */
+export interface ManifestProblem {
+  /** `Warehouse image-factory-kargo/node-22`. */
+  readonly object: string;
+  /** The image the object is about, when known. */
+  readonly image?: string;
+  /** Field path, e.g. `spec.subscriptions[0].image.constraint`. */
+  readonly field: string;
+  readonly message: string;
+}
+
+/** One line for a person. */
+export function formatManifestProblem(p: ManifestProblem): string {
+  return `${p.object}${p.image ? ` (image ${p.image})` : ''}: ${p.field} ${p.message}`;
+}
+
+/** Options for the validator. */
+export interface ValidatorOptions {
+  /** Folders holding CRD YAML files. */
+  readonly crdFolders: readonly string[];
+  /** Folder holding Kargo's subscription JSON Schemas (image.json, git.json, chart.json). */
+  readonly subscriptionSchemas: string;
+  /**
+   * Accept the legacy allowTags / ignoreTags strings (Kargo < 1.11 only).
+   * @default false
+   */
+  readonly legacyAllowTags?: boolean;
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const SUBSCRIPTION_KINDS = ['image', 'git', 'chart'] as const;
+
+type KubeObject = {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: unknown; namespace?: unknown; annotations?: Record<string, unknown> };
+  spec?: unknown;
+};
+
+function pointerToPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => (/^[0-9]+$/.test(part) ? `[${part}]` : `.${part.replace(/~1/g, '/').replace(/~0/g, '~')}`))
+    .join('')
+    .replace(/^\./, '');
+}
+
+function describe(error: ErrorObject, prefix: string): { field: string; message: string } {
+  const base = pointerToPath(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  const join = (a: string, b: string) => [a, b].filter(Boolean).join(a && b.startsWith('[') ? '' : '.');
+  const at = join(prefix, base);
+  switch (error.keyword) {
+    case 'required':
+      return { field: join(at, String(params.missingProperty)), message: 'is required' };
+    case 'additionalProperties':
+      return { field: join(at, String(params.additionalProperty)), message: 'is not a field of this schema' };
+    case 'enum':
+      return { field: at || '(root)', message: `must be one of ${(params.allowedValues as unknown[]).join(', ')}` };
+    default:
+      return { field: at || '(root)', message: error.message ?? 'is invalid' };
+  }
+}
+
+/** A reusable validator (schemas compiled once). */
+export class ManifestValidator {
+  private readonly crds: CrdSchemas;
+  private readonly compiled = new Map<string, ValidateFunction>();
+  // CRD patterns are Go regexes: compile them without the u flag (Go accepts escapes like \_ that unicode mode rejects).
+  private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, unicodeRegExp: false });
+  private readonly subscriptions = new Map<string, ValidateFunction>();
+  private readonly legacyAllowTags: boolean;
+
+  constructor(options: ValidatorOptions) {
+    this.crds = loadCrdSchemas(options.crdFolders);
+    this.legacyAllowTags = options.legacyAllowTags ?? false;
+    const ajv2020 = new Ajv2020({ strict: false, allErrors: true, validateFormats: false, unicodeRegExp: false });
+    for (const kind of SUBSCRIPTION_KINDS) {
+      const schema = JSON.parse(readFileSync(join(options.subscriptionSchemas, `${kind}.json`), 'utf8')) as object;
+      this.subscriptions.set(kind, ajv2020.compile(schema));
+    }
+  }
+
+  /** Kinds this validator knows a schema for. */
+  knows(apiVersion: string, kind: string): boolean {
+    return this.crds.has(schemaKey(apiVersion, kind));
+  }
+
+  private validatorFor(key: string, schema: OpenApiSchema): ValidateFunction {
+    let validate = this.compiled.get(key);
+    if (validate === undefined) {
+      validate = this.ajv.compile(schema as object);
+      this.compiled.set(key, validate);
+    }
+    return validate;
+  }
+
+  /** Validate one object; `requireKnown` makes an object of an unknown CRD kind a problem. */
+  validate(raw: unknown, requireKnown = true): ManifestProblem[] {
+    const object = raw as KubeObject;
+    const kind = typeof object?.kind === 'string' ? object.kind : '(no kind)';
+    const apiVersion = typeof object?.apiVersion === 'string' ? object.apiVersion : '(no apiVersion)';
+    const name = typeof object?.metadata?.name === 'string' ? object.metadata.name : '(no name)';
+    const namespace = typeof object?.metadata?.namespace === 'string' ? `${object.metadata.namespace}/` : '';
+    const reference = object?.metadata?.annotations?.['image-factory.io/reference'];
+    const label = {
+      object: `${kind} ${namespace}${name}`,
+      ...(typeof reference === 'string' ? { image: reference } : {}),
+    };
+    const problems: ManifestProblem[] = [];
+    const add = (field: string, message: string) => problems.push({ ...label, field, message });
+
+    if (
+      typeof object?.metadata?.name !== 'string' ||
+      !DNS_SUBDOMAIN.test(object.metadata.name) ||
+      object.metadata.name.length > 253
+    ) {
+      add('metadata.name', 'must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".")');
+    }
+    if (
+      object?.metadata?.namespace !== undefined &&
+      (typeof object.metadata.namespace !== 'string' || !DNS_LABEL.test(object.metadata.namespace))
+    ) {
+      add('metadata.namespace', 'must be a DNS-1123 label');
+    }
+    const key = schemaKey(apiVersion, kind);
+    const schema = this.crds.get(key);
+    if (schema === undefined) {
+      if (requireKnown) add('kind', `no vendored CRD defines ${apiVersion} ${kind}`);
+      return problems;
+    }
+    const defaulted = applyDefaults(raw, schema) as KubeObject;
+    const validate = this.validatorFor(key, schema);
+    if (!validate(defaulted)) {
+      for (const error of validate.errors ?? []) {
+        const { field, message } = describe(error, '');
+        add(field, message);
+      }
+    }
+    for (const field of unknownFields(defaulted, schema)) {
+      add(field, 'is not a field of this schema (the API server would drop it)');
+    }
+    if (kind === 'Warehouse') this.checkWarehouse(defaulted, add);
+    return problems;
+  }
+
+  private checkWarehouse(object: KubeObject, add: (field: string, message: string) => void): void {
+    const subscriptions = (object.spec as { subscriptions?: unknown } | undefined)?.subscriptions;
+    if (!Array.isArray(subscriptions)) return;
+    subscriptions.forEach((entry: unknown, index) => {
+      const at = `spec.subscriptions[${index}]`;
+      const kinds = entry !== null && typeof entry === 'object' ? Object.keys(entry) : [];
+      const known = kinds.filter((k): k is (typeof SUBSCRIPTION_KINDS)[number] =>
+        (SUBSCRIPTION_KINDS as readonly string[]).includes(k),
+      );
+      if (kinds.length !== 1 || known.length !== 1) {
+        add(at, 'must hold exactly one of image, git or chart');
+        return;
+      }
+      const kind = known[0] as (typeof SUBSCRIPTION_KINDS)[number];
+      const body = (entry as Record<string, Record<string, unknown>>)[kind] ?? {};
+      const validate = this.subscriptions.get(kind) as ValidateFunction;
+      if (!validate(body)) {
+        for (const error of validate.errors ?? []) {
+          const { field, message } = describe(error, `${at}.${kind}`);
+          add(field, message);
+        }
+      }
+      if (kind !== 'image') return;
+      const strategy = body.imageSelectionStrategy ?? 'SemVer';
+      if (strategy === 'Digest' && (typeof body.constraint !== 'string' || body.constraint === '')) {
+        add(
+          `${at}.image.constraint`,
+          'is required with imageSelectionStrategy Digest (the tag whose digest to follow)',
+        );
+      }
+      if (body.constraint !== undefined && body.semverConstraint !== undefined) {
+        add(
+          `${at}.image.semverConstraint`,
+          'and constraint are mutually exclusive (semverConstraint is replaced by constraint)',
+        );
+      }
+      if (!this.legacyAllowTags) {
+        for (const legacy of ['allowTags', 'ignoreTags'] as const) {
+          const value = body[legacy];
+          if (value !== undefined && value !== '' && !(Array.isArray(value) && value.length === 0)) {
+            add(
+              `${at}.image.${legacy}`,
+              `is deprecated: Kargo >= 1.11 fails artifact discovery when it is set; use ${legacy}Regexes`,
+            );
+          }
+        }
+      }
+      for (const field of ['allowTagsRegexes', 'ignoreTagsRegexes'] as const) {
+        const list = body[field];
+        if (!Array.isArray(list)) continue;
+        list.forEach((regex: unknown, i) => {
+          try {
+            new RegExp(
+              String(regex)
+                .replace(/^\(\?[imsU]+\)/, '')
+                .replace(/\(\?P</g, '(?<'),
+            );
+          } catch {
+            add(`${at}.image.${field}[${i}]`, 'is not a valid regular expression');
+          }
+        });
+      }
+    });
+  }
+}

@@ -1,0 +1,150 @@
+/** The chart: example catalogue output, determinism, names and the seed's own check. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, Testing } from 'cdk8s';
+import type { WarehousePlan } from 'image-factory';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { WarehouseChart } from '../src/chart.js';
+import { OUTPUT_FILE, synthesise } from '../src/synth.js';
+import { dependentsAnnotation } from '../src/warehouse.js';
+
+const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+const tmp = () => mkdtempSync(join(tmpdir(), 'if-chart-'));
+
+const plan: WarehousePlan = {
+  name: 'node-22-bookworm-slim',
+  kind: 'base',
+  reference: 'docker.io/library/node:22-bookworm-slim',
+  interval: '1h0m0s',
+  subscription: {
+    repoURL: 'docker.io/library/node',
+    allowTags: '^22-bookworm-slim$',
+    imageSelectionStrategy: 'Digest',
+    constraint: '22-bookworm-slim',
+    discoveryLimit: 20,
+    platform: 'linux/amd64',
+  },
+  dependents: ['backstage', 'node-base'],
+};
+
+describe('WarehouseChart', () => {
+  it('renders one Kargo v1.11 Warehouse per plan', () => {
+    const chart = new WarehouseChart(Testing.app(), 'test', { warehouses: [plan] });
+    expect(Testing.synth(chart)).toEqual([
+      {
+        apiVersion: 'kargo.akuity.io/v1alpha1',
+        kind: 'Warehouse',
+        metadata: {
+          name: 'node-22-bookworm-slim',
+          namespace: 'image-factory-kargo',
+          labels: { 'app.kubernetes.io/managed-by': 'image-factory', 'image-factory.io/kind': 'base' },
+          annotations: {
+            'image-factory.io/reference': 'docker.io/library/node:22-bookworm-slim',
+            'image-factory.io/dependents': 'backstage,node-base',
+          },
+        },
+        spec: {
+          interval: '1h0m0s',
+          subscriptions: [
+            {
+              image: {
+                repoURL: 'docker.io/library/node',
+                allowTagsRegexes: ['^22-bookworm-slim$'],
+                imageSelectionStrategy: 'Digest',
+                constraint: '22-bookworm-slim',
+                discoveryLimit: 20,
+                platform: 'linux/amd64',
+              },
+            },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('writes the legacy allowTags string only when asked (Kargo < 1.11)', () => {
+    const chart = new WarehouseChart(Testing.app(), 'test', {
+      warehouses: [plan],
+      legacyAllowTags: true,
+      namespace: 'kargo-old',
+    });
+    const [object] = Testing.synth(chart);
+    expect(object.metadata.namespace).toBe('kargo-old');
+    expect(object.spec.subscriptions[0].image.allowTags).toBe('^22-bookworm-slim$');
+    expect(object.spec.subscriptions[0].image.allowTagsRegexes).toBeUndefined();
+  });
+
+  it('truncates a long dependents annotation at a name boundary', () => {
+    const names = Array.from({ length: 300 }, (_, i) => `service-number-${i}`);
+    const value = dependentsAnnotation(names);
+    expect(value.length).toBeLessThanOrEqual(1024);
+    expect(value).toMatch(/^service-number-0,service-number-1,.*,service-number-\d+ \(\+\d+ more\)$/);
+    const [listed, more] = [
+      value.split(' (+')[0]?.split(',').length ?? 0,
+      Number(value.match(/\(\+(\d+) more\)/)?.[1]),
+    ];
+    expect(listed + more).toBe(300);
+  });
+});
+
+describe('synthesis of the example catalogue', () => {
+  it('matches the committed dist/image-factory.k8s.yaml (npm run synth refreshes it)', async () => {
+    const out = tmp();
+    const result = await synthesise({ root: REPO, out });
+    expect(readFileSync(join(out, OUTPUT_FILE), 'utf8')).toBe(readFileSync(join(PACKAGE, 'dist', OUTPUT_FILE), 'utf8'));
+    expect(result.warnings).toEqual([]);
+    expect(result.warehouses.map((w) => `${w.kind}:${w.name}`)).toEqual([
+      'base:busybox-1-36-musl',
+      'base:gcr-io-distroless-static-debian12-nonroot',
+      'base:golang-1-23-bookworm',
+      'base:nginx-1-27-alpine',
+      'base:node-22-bookworm-slim',
+      'external:postgres',
+      'external:redis',
+    ]);
+  });
+
+  it('is byte-identical across runs', async () => {
+    const [a, b] = [tmp(), tmp()];
+    await synthesise({ root: REPO, out: a });
+    await synthesise({ root: REPO, out: b });
+    expect(readFileSync(join(a, OUTPUT_FILE))).toEqual(readFileSync(join(b, OUTPUT_FILE)));
+  });
+
+  it('has no Warehouse for a managed image (the seed check: grep "name: backstage" finds nothing)', () => {
+    const file = join(PACKAGE, 'dist', OUTPUT_FILE);
+    expect(readFileSync(file, 'utf8')).not.toMatch(/name: backstage\b/);
+    const grep = (() => {
+      try {
+        return execFileSync('grep', ['name: backstage', file], { encoding: 'utf8' });
+      } catch (error) {
+        return (error as { status: number }).status === 1 ? '' : 'grep failed';
+      }
+    })();
+    expect(grep).toBe('');
+    const names = parseAllDocuments(readFileSync(file, 'utf8')).map(
+      (d) => (d.toJS() as { metadata: { name: string } }).metadata.name,
+    );
+    for (const managed of ['backstage', 'node-base', 'api', 'docs', 'image-factory'])
+      expect(names).not.toContain(managed);
+  });
+
+  it('image-factory synth --root --out does the same for a GitOps repository elsewhere', () => {
+    const out = tmp();
+    const cli = join(REPO, 'apps/image-factory/dist/cli/main.js');
+    const stdout = execFileSync(process.execPath, [cli, 'synth', '--root', REPO, '--out', out], { encoding: 'utf8' });
+    expect(stdout).toMatch(/wrote .*image-factory\.k8s\.yaml: 7 Warehouse\(s\) \(5 base, 2 external\)/);
+    expect(readFileSync(join(out, OUTPUT_FILE), 'utf8')).toBe(readFileSync(join(PACKAGE, 'dist', OUTPUT_FILE), 'utf8'));
+  });
+
+  it('the cdk8s App itself synthesises the same objects', () => {
+    const app = new App({ outdir: tmp() });
+    new WarehouseChart(app, 'image-factory', { warehouses: [plan] });
+    expect(app.synthYaml()).toContain('name: node-22-bookworm-slim');
+  });
+});
