@@ -31,10 +31,10 @@ describe('image-factory validate', () => {
     const result = runCli(['validate', '--root', '.'], { cwd: root });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(
-      'images.yaml:2:5: images[0].source.dockerfile a/Dockerfile (image a): does not exist',
+      'images.yaml:5:58: images[0].source.dockerfile a/Dockerfile (image a): does not exist',
     );
     expect(result.stderr).toContain(
-      'images.yaml:6:5: images[1].source.dockerfile b/Dockerfile (image b): b/Dockerfile:1: invalid-reference',
+      'images.yaml:9:58: images[1].source.dockerfile b/Dockerfile (image b): b/Dockerfile:1: invalid-reference',
     );
     expect(runCli(['validate'], { cwd: root }).status).toBe(0);
   });

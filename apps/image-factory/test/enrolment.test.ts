@@ -33,7 +33,6 @@ describe('loadEnrolment', () => {
         repository: 'acme/app',
         rebuildDelaySeconds: 2 * 86_400,
         autoRebuild: true,
-        line: 4,
         source: {
           provider: 'github',
           repo: 'acme/app',
@@ -49,7 +48,6 @@ describe('loadEnrolment', () => {
         repository: 'library/postgres',
         rebuildDelaySeconds: 0,
         autoRebuild: true,
-        line: 13,
         allowTags: '^16\\.\\d+$',
         imageSelectionStrategy: 'SemVer',
       },

@@ -79,6 +79,6 @@ describe('state store', () => {
     );
     await expect(readState(dir)).rejects.toThrow(/images\/x.yaml: name "y" does not match the file name/);
     await writeFile(join(dir, 'images/x.yaml'), 'name: [\n');
-    await expect(readState(dir)).rejects.toThrow(/images\/x.yaml: not valid YAML/);
+    await expect(readState(dir)).rejects.toThrow(/images\/x.yaml:2:1: not valid YAML: unexpected end of the stream/);
   });
 });

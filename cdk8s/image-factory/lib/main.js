@@ -3,7 +3,6 @@
 import { parseArgs } from 'node:util';
 import { FactoryError } from 'image-factory';
 import { synthesise } from './src/synth.js';
-
 const HELP = `Usage: image-factory-chart --root DIR --out DIR [options]
 
 Synthesise Kargo Warehouses for the base and external images of a GitOps repository
@@ -24,49 +23,50 @@ Example:
   image-factory synth --root ../gitops --out ../gitops/manifests
 `;
 async function main() {
-  let values;
-  try {
-    values = parseArgs({
-      options: {
-        root: { type: 'string', default: '.' },
-        out: { type: 'string', default: 'dist' },
-        images: { type: 'string' },
-        'image-factory-dir': { type: 'string' },
-        namespace: { type: 'string' },
-        'legacy-allow-tags': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    process.stderr.write(`image-factory synth: ${error.message} (see --help)\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  try {
-    const result = await synthesise({
-      root: values.root,
-      out: values.out,
-      ...(typeof values.images === 'string' ? { images: values.images } : {}),
-      ...(typeof values['image-factory-dir'] === 'string' ? { imageFactoryDir: values['image-factory-dir'] } : {}),
-      ...(typeof values.namespace === 'string' ? { namespace: values.namespace } : {}),
-      legacyAllowTags: values['legacy-allow-tags'] === true,
-    });
-    for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
-    const base = result.warehouses.filter((w) => w.kind === 'base').length;
-    process.stdout.write(
-      `wrote ${result.file}: ${result.warehouses.length} Warehouse(s) (${base} base, ${result.warehouses.length - base} external)\n`,
-    );
-    return 0;
-  } catch (error) {
-    process.stderr.write(`image-factory synth: ${error.message}\n`);
-    return error instanceof FactoryError && (error.code === 'usage' || error.code === 'io') ? 2 : 1;
-  }
+    let values;
+    try {
+        values = parseArgs({
+            options: {
+                root: { type: 'string', default: '.' },
+                out: { type: 'string', default: 'dist' },
+                images: { type: 'string' },
+                'image-factory-dir': { type: 'string' },
+                namespace: { type: 'string' },
+                'legacy-allow-tags': { type: 'boolean', default: false },
+                help: { type: 'boolean', short: 'h', default: false },
+            },
+            strict: true,
+        }).values;
+    }
+    catch (error) {
+        process.stderr.write(`image-factory synth: ${error.message} (see --help)\n`);
+        return 2;
+    }
+    if (values.help) {
+        process.stdout.write(HELP);
+        return 0;
+    }
+    try {
+        const result = await synthesise({
+            root: values.root,
+            out: values.out,
+            ...(typeof values.images === 'string' ? { images: values.images } : {}),
+            ...(typeof values['image-factory-dir'] === 'string' ? { imageFactoryDir: values['image-factory-dir'] } : {}),
+            ...(typeof values.namespace === 'string' ? { namespace: values.namespace } : {}),
+            legacyAllowTags: values['legacy-allow-tags'] === true,
+        });
+        for (const warning of result.warnings)
+            process.stderr.write(`warning: ${warning}\n`);
+        const base = result.warehouses.filter((w) => w.kind === 'base').length;
+        process.stdout.write(`wrote ${result.file}: ${result.warehouses.length} Warehouse(s) (${base} base, ${result.warehouses.length - base} external)\n`);
+        return 0;
+    }
+    catch (error) {
+        process.stderr.write(`image-factory synth: ${error.message}\n`);
+        return error instanceof FactoryError && (error.code === 'usage' || error.code === 'io') ? 2 : 1;
+    }
 }
 main().then((code) => {
-  process.exitCode = code;
+    process.exitCode = code;
 });
 //# sourceMappingURL=main.js.map

@@ -13,7 +13,6 @@ import {
   type WarehousePlan,
   writeFileAtomic,
 } from 'image-factory';
-import { parseAllDocuments } from 'yaml';
 import { DEFAULT_NAMESPACE, WarehouseChart } from './chart.js';
 import { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from './paths.js';
 import { formatManifestProblem, ManifestValidator } from './validate/validate.js';
@@ -52,24 +51,21 @@ export function renderWarehouses(
   legacyAllowTags: boolean,
 ): string {
   const app = new App({ outdir: 'unused' });
-  new WarehouseChart(app, 'image-factory', { warehouses, namespace, legacyAllowTags });
-  const yaml = app.synthYaml();
+  const chart = new WarehouseChart(app, 'image-factory', { warehouses, namespace, legacyAllowTags });
   const validator = new ManifestValidator({
     crdFolders: CRD_FOLDERS,
     subscriptionSchemas: SUBSCRIPTION_SCHEMAS,
     legacyAllowTags,
   });
-  const problems = parseAllDocuments(yaml)
-    .map((doc) => doc.toJS() as unknown)
-    .filter((object) => object !== null)
-    .flatMap((object) => validator.validate(object));
+  // The objects cdk8s serialises, validated before anything is rendered or written.
+  const problems = chart.toJson().flatMap((object) => validator.validate(object));
   if (problems.length > 0) {
     throw new FactoryError(
       'invalid-manifest',
       `invalid Kargo objects, nothing written:\n${problems.map(formatManifestProblem).join('\n')}`,
     );
   }
-  return yaml;
+  return app.synthYaml();
 }
 
 /** Synthesise the chart for a GitOps repository. */

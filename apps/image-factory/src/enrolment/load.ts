@@ -1,6 +1,7 @@
 /** Load images.yaml: YAML → JSON Schema → semantic checks → typed Enrolment, with file:line:column errors. */
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument } from 'yaml';
+import { parseYamlFast } from '../yaml/fast-parse.js';
 import { FactoryError } from '../errors.js';
 import { normaliseReference } from '../reference/normalise.js';
 import { parseDelay } from './duration.js';
@@ -47,8 +48,18 @@ const DEFAULTS: EnrolmentDefaults = {
   discoveryLimit: 20,
 };
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-const validateSchema = ajv.compile(IMAGES_SCHEMA);
+let compiled: ValidateFunction | undefined;
+
+/** The images.yaml schema validator, compiled on first use (it costs tens of milliseconds at start-up). */
+function validateSchema(data: unknown): boolean {
+  compiled ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(IMAGES_SCHEMA);
+  return compiled(data);
+}
+
+/** The errors of the last validateSchema() call. */
+function schemaErrors(): ErrorObject[] {
+  return compiled?.errors ?? [];
+}
 
 interface RawSource {
   provider: 'github' | 'gitlab';
@@ -144,39 +155,60 @@ function checkAllowTags(pattern: string): string | null {
   return null;
 }
 
+/** A problem found by path, before it is located in the file. */
+interface PathProblem {
+  readonly path: (string | number)[];
+  readonly message: string;
+  readonly atKey?: boolean;
+}
+
+/** Locate problems in the text (parsed again with source positions: only on the error path). */
+function located(text: string, file: string, problems: readonly PathProblem[]): EnrolmentError {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const out: EnrolmentProblem[] = [];
+  for (const error of doc.errors) {
+    const { line, col } = counter.linePos(error.pos[0]);
+    out.push({ file, line, column: col, field: '(yaml)', message: error.message.split('\n')[0] ?? 'syntax error' });
+  }
+  if (out.length === 0) {
+    for (const p of problems) {
+      const { line, column } = positionOf(doc, counter, p.path, p.atKey ?? false);
+      out.push({ file, line, column, field: fieldPath(p.path), message: p.message });
+    }
+  }
+  return new EnrolmentError(dedupeProblems(out));
+}
+
+/** `line:column` of a path in images.yaml (for messages about an entry found valid, e.g. its Dockerfile). */
+export function positionOfPath(text: string, path: readonly (string | number)[]): string {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter });
+  const { line, column } = positionOf(doc, counter, path);
+  return `${line}:${column}`;
+}
+
 /**
  * Parse and validate images.yaml. Throws EnrolmentError listing every problem with file:line:column.
  * @param text the file's content
  * @param file the name to use in messages
  */
 export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  const problems: EnrolmentProblem[] = [];
-  const at = (path: (string | number)[], message: string, atKey = false) => {
-    const { line, column } = positionOf(doc, counter, path, atKey);
-    problems.push({ file, line, column, field: fieldPath(path), message });
-  };
-
-  for (const error of doc.errors) {
-    const { line, col } = counter.linePos(error.pos[0]);
-    problems.push({
-      file,
-      line,
-      column: col,
-      field: '(yaml)',
-      message: error.message.split('\n')[0] ?? 'syntax error',
-    });
+  let data: unknown;
+  try {
+    data = parseYamlFast(text);
+  } catch {
+    throw located(text, file, [{ path: [], message: 'is not valid YAML' }]);
   }
-  if (problems.length > 0) throw new EnrolmentError(problems);
+  const problems: PathProblem[] = [];
+  const at = (path: (string | number)[], message: string, atKey = false) => problems.push({ path, message, atKey });
 
-  const data: unknown = doc.toJS();
   if (!validateSchema(data)) {
-    for (const error of validateSchema.errors ?? []) {
+    for (const error of schemaErrors()) {
       const { path, atKey, message } = describeSchemaError(error);
       at(path, message, atKey);
     }
-    throw new EnrolmentError(dedupeProblems(problems));
+    throw located(text, file, problems);
   }
   const raw = data as RawEnrolment;
 
@@ -195,7 +227,6 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
   const published = new Map<string, number>();
   const images: EnrolledImage[] = [];
   raw.images.forEach((image, index) => {
-    const line = positionOf(doc, counter, ['images', index]).line;
     const first = seen.get(image.name);
     if (first !== undefined) {
       at(['images', index, 'name'], `"${image.name}" is already used by images[${first}]; names must be unique`);
@@ -225,7 +256,6 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
       repository,
       rebuildDelaySeconds,
       autoRebuild: image.autoRebuild ?? defaults.autoRebuild,
-      line,
     };
     if (image.allowTags !== undefined) {
       const problem = checkAllowTags(image.allowTags);
@@ -271,7 +301,7 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
     images.push(external);
   });
 
-  if (problems.length > 0) throw new EnrolmentError(dedupeProblems(problems));
+  if (problems.length > 0) throw located(text, file, problems);
   return { defaults, images };
 }
 

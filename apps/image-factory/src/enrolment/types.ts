@@ -25,8 +25,6 @@ interface EnrolledImageBase {
   /** Release-age delay before a base update triggers a rebuild, in seconds. */
   readonly rebuildDelaySeconds: number;
   readonly autoRebuild: boolean;
-  /** Where the entry starts in images.yaml (1-based), for messages. */
-  readonly line: number;
 }
 
 /** An image the organisation builds from a Dockerfile. */

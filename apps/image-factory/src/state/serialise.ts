@@ -1,6 +1,7 @@
 /** Deterministic YAML for state files: sorted keys, no empty fields, no timestamps, one trailing newline. */
-import { parseDocument, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { FactoryError } from '../errors.js';
+import { FastYamlError, parseYamlFast } from '../yaml/fast-parse.js';
 
 const HEADER = '# Written by image-factory from images.yaml and Dockerfile analyses. Do not edit by hand.\n';
 
@@ -24,13 +25,12 @@ export function serialiseState(value: object): string {
 
 /** Parse a state file's YAML (structure is checked by the caller's schema). */
 export function parseStateYaml(text: string, file: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const error = doc.errors[0];
-    throw new FactoryError(
-      'invalid-state',
-      `${file}: not valid YAML: ${error?.message.split('\n')[0] ?? 'syntax error'}`,
-    );
+  try {
+    return parseYamlFast(text);
+  } catch (error) {
+    if (error instanceof FastYamlError) {
+      throw new FactoryError('invalid-state', `${file}:${error.line}:${error.column}: not valid YAML: ${error.message}`);
+    }
+    throw error;
   }
-  return doc.toJS();
 }

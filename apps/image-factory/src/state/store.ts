@@ -16,9 +16,16 @@ const IO_CONCURRENCY = 32;
 export const IMAGES_DIR = 'images';
 export const BASE_IMAGES_DIR = 'base-images';
 
-const ajv = new Ajv2020({ allErrors: false, strict: false });
-const validateImage = ajv.compile(IMAGE_STATE_SCHEMA);
-const validateBaseImage = ajv.compile(BASE_IMAGE_STATE_SCHEMA);
+let validators: { image: ValidateFunction; baseImage: ValidateFunction } | undefined;
+
+/** The state-file validators, compiled on first use. */
+function stateValidators(): { image: ValidateFunction; baseImage: ValidateFunction } {
+  if (validators === undefined) {
+    const ajv = new Ajv2020({ allErrors: false, strict: false });
+    validators = { image: ajv.compile(IMAGE_STATE_SCHEMA), baseImage: ajv.compile(BASE_IMAGE_STATE_SCHEMA) };
+  }
+  return validators;
+}
 
 async function listYaml(dir: string): Promise<string[]> {
   try {
@@ -53,8 +60,8 @@ export async function readState(stateDir: string): Promise<StateSnapshot> {
     });
   };
   const [images, baseImages] = await Promise.all([
-    readAll<ImageState>(IMAGES_DIR, validateImage),
-    readAll<BaseImageState>(BASE_IMAGES_DIR, validateBaseImage),
+    readAll<ImageState>(IMAGES_DIR, stateValidators().image),
+    readAll<BaseImageState>(BASE_IMAGES_DIR, stateValidators().baseImage),
   ]);
   return {
     images: new Map(images.map((state) => [state.name, state])),

@@ -4,22 +4,22 @@ import type { Construct } from 'constructs';
 import type { WarehousePlan } from 'image-factory';
 /** Props of {@link WarehouseChart}. */
 export interface WarehouseChartProps {
-  /** The Warehouses to render (from planWarehouses()). */
-  readonly warehouses: readonly WarehousePlan[];
-  /**
-   * Namespace of the Kargo Project.
-   * @default 'image-factory-kargo'
-   */
-  readonly namespace?: string;
-  /**
-   * Legacy `allowTags` for Kargo < 1.11.
-   * @default false
-   */
-  readonly legacyAllowTags?: boolean;
+    /** The Warehouses to render (from planWarehouses()). */
+    readonly warehouses: readonly WarehousePlan[];
+    /**
+     * Namespace of the Kargo Project.
+     * @default 'image-factory-kargo'
+     */
+    readonly namespace?: string;
+    /**
+     * Legacy `allowTags` for Kargo < 1.11.
+     * @default false
+     */
+    readonly legacyAllowTags?: boolean;
 }
 /** Default Kargo Project namespace. */
-export declare const DEFAULT_NAMESPACE = 'image-factory-kargo';
+export declare const DEFAULT_NAMESPACE = "image-factory-kargo";
 /** Kargo Warehouses for the base and external images. */
 export declare class WarehouseChart extends Chart {
-  constructor(scope: Construct, id: string, props: WarehouseChartProps);
+    constructor(scope: Construct, id: string, props: WarehouseChartProps);
 }

@@ -5,8 +5,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { App } from 'cdk8s';
-import { FactoryError, loadEnrolment, planWarehouses, readState, writeFileAtomic } from 'image-factory';
-import { parseAllDocuments } from 'yaml';
+import { FactoryError, loadEnrolment, planWarehouses, readState, writeFileAtomic, } from 'image-factory';
 import { DEFAULT_NAMESPACE, WarehouseChart } from './chart.js';
 import { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from './paths.js';
 import { formatManifestProblem, ManifestValidator } from './validate/validate.js';
@@ -14,44 +13,39 @@ import { formatManifestProblem, ManifestValidator } from './validate/validate.js
 export const OUTPUT_FILE = 'image-factory.k8s.yaml';
 /** Render Warehouses to YAML and validate every object; throws FactoryError listing every problem. */
 export function renderWarehouses(warehouses, namespace, legacyAllowTags) {
-  const app = new App({ outdir: 'unused' });
-  new WarehouseChart(app, 'image-factory', { warehouses, namespace, legacyAllowTags });
-  const yaml = app.synthYaml();
-  const validator = new ManifestValidator({
-    crdFolders: CRD_FOLDERS,
-    subscriptionSchemas: SUBSCRIPTION_SCHEMAS,
-    legacyAllowTags,
-  });
-  const problems = parseAllDocuments(yaml)
-    .map((doc) => doc.toJS())
-    .filter((object) => object !== null)
-    .flatMap((object) => validator.validate(object));
-  if (problems.length > 0) {
-    throw new FactoryError(
-      'invalid-manifest',
-      `invalid Kargo objects, nothing written:\n${problems.map(formatManifestProblem).join('\n')}`,
-    );
-  }
-  return yaml;
+    const app = new App({ outdir: 'unused' });
+    const chart = new WarehouseChart(app, 'image-factory', { warehouses, namespace, legacyAllowTags });
+    const validator = new ManifestValidator({
+        crdFolders: CRD_FOLDERS,
+        subscriptionSchemas: SUBSCRIPTION_SCHEMAS,
+        legacyAllowTags,
+    });
+    // The objects cdk8s serialises, validated before anything is rendered or written.
+    const problems = chart.toJson().flatMap((object) => validator.validate(object));
+    if (problems.length > 0) {
+        throw new FactoryError('invalid-manifest', `invalid Kargo objects, nothing written:\n${problems.map(formatManifestProblem).join('\n')}`);
+    }
+    return app.synthYaml();
 }
 /** Synthesise the chart for a GitOps repository. */
 export async function synthesise(options) {
-  const root = resolve(options.root);
-  const imagesFile = join(root, options.images ?? 'images.yaml');
-  let text;
-  try {
-    text = await readFile(imagesFile, 'utf8');
-  } catch (error) {
-    throw new FactoryError('io', `cannot read ${imagesFile}: ${error.message}`);
-  }
-  const enrolment = loadEnrolment(text, options.images ?? 'images.yaml');
-  const state = await readState(join(root, options.imageFactoryDir ?? 'image-factory', 'state'));
-  const { warehouses, warnings } = planWarehouses(enrolment, state);
-  const yaml = renderWarehouses(warehouses, options.namespace ?? DEFAULT_NAMESPACE, options.legacyAllowTags ?? false);
-  const out = resolve(options.out);
-  await mkdir(out, { recursive: true });
-  const file = join(out, OUTPUT_FILE);
-  await writeFileAtomic(file, yaml);
-  return { file, warehouses, warnings, yaml };
+    const root = resolve(options.root);
+    const imagesFile = join(root, options.images ?? 'images.yaml');
+    let text;
+    try {
+        text = await readFile(imagesFile, 'utf8');
+    }
+    catch (error) {
+        throw new FactoryError('io', `cannot read ${imagesFile}: ${error.message}`);
+    }
+    const enrolment = loadEnrolment(text, options.images ?? 'images.yaml');
+    const state = await readState(join(root, options.imageFactoryDir ?? 'image-factory', 'state'));
+    const { warehouses, warnings } = planWarehouses(enrolment, state);
+    const yaml = renderWarehouses(warehouses, options.namespace ?? DEFAULT_NAMESPACE, options.legacyAllowTags ?? false);
+    const out = resolve(options.out);
+    await mkdir(out, { recursive: true });
+    const file = join(out, OUTPUT_FILE);
+    await writeFileAtomic(file, yaml);
+    return { file, warehouses, warnings, yaml };
 }
 //# sourceMappingURL=synth.js.map

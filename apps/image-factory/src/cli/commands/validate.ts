@@ -1,7 +1,7 @@
 /** `image-factory validate`: the pull-request check for images.yaml. */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { EnrolmentError, loadEnrolment } from '../../enrolment/load.js';
+import { EnrolmentError, positionOfPath, loadEnrolment } from '../../enrolment/load.js';
 import { messageOf } from '../../errors.js';
 import { analyseDockerfile } from '../../state/analysis.js';
 import { type Command, EXIT_INVALID, EXIT_OK, EXIT_USAGE, parseCommandArgs } from '../usage.js';
@@ -72,8 +72,10 @@ export const validateCommand: Command = {
           analyseDockerfile(dockerfile, image.source.dockerfile, image.source.buildArgs);
         } catch (error) {
           const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : messageOf(error);
+          const index = enrolment.images.indexOf(image);
+          const where = positionOfPath(text, ['images', index, 'source', 'dockerfile']);
           problems.push(
-            `${file}:${image.line}:5: images[${enrolment.images.indexOf(image)}].source.dockerfile ${image.source.dockerfile} (image ${image.name}): ${reason}`,
+            `${file}:${where}: images[${index}].source.dockerfile ${image.source.dockerfile} (image ${image.name}): ${reason}`,
           );
         }
       }
