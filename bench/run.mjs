@@ -12,6 +12,7 @@ const BENCHMARKS = [
   { name: 'parse-full-ast', script: 'parse.mjs', args: ['full'] },
   { name: 'analyze-all', script: 'analyze-all.mjs', args: [] },
   { name: 'analyze-large-remote', script: 'analyze-large-remote.mjs', args: [] },
+  { name: 'synth', script: 'synth.mjs', args: [] },
 ];
 
 const results = [];

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyseDockerfile, loadEnrolment, planStateUpdate, EMPTY_STATE, writeState } from 'image-factory';
+import { analyseDockerfile, EMPTY_STATE, loadEnrolment, planStateUpdate, writeState } from 'image-factory';
 import { prng } from './generate-dockerfiles.mjs';
 
 const IMAGES = 2500;
@@ -19,18 +19,28 @@ async function generate() {
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
   const rand = prng(3);
-  const bases = Array.from({ length: BASES }, (_, i) => (i % 4 === 0 ? `ghcr.io/acme/base-${i}:${i % 9}` : `team-${i % 50}/img-${i}:${i % 13}.${i % 7}`));
+  const bases = Array.from({ length: BASES }, (_, i) =>
+    i % 4 === 0 ? `ghcr.io/acme/base-${i}:${i % 9}` : `team-${i % 50}/img-${i}:${i % 13}.${i % 7}`,
+  );
   const entries = [];
   const analyses = [];
   for (let i = 0; i < IMAGES; i++) {
     const name = `img-${String(i).padStart(4, '0')}`;
     if (i < EXTERNAL) {
-      entries.push(`  - name: ${name}\n    registry: quay.io\n    repository: vendor/${name}\n    allowTags: '^v\\d+\\.\\d+\\.\\d+$'\n    imageSelectionStrategy: SemVer\n`);
+      entries.push(
+        `  - name: ${name}\n    registry: quay.io\n    repository: vendor/${name}\n    allowTags: '^v\\d+\\.\\d+\\.\\d+$'\n    imageSelectionStrategy: SemVer\n`,
+      );
       continue;
     }
-    entries.push(`  - name: ${name}\n    registry: ghcr.io\n    repository: acme/${name}\n    source: {provider: github, repo: acme/mono, dockerfile: ${name}/Dockerfile}\n`);
+    entries.push(
+      `  - name: ${name}\n    registry: ghcr.io\n    repository: acme/${name}\n    source: {provider: github, repo: acme/mono, dockerfile: ${name}/Dockerfile}\n`,
+    );
     const dockerfile = `FROM ${bases[i % BASES]} AS build\nFROM ${bases[Math.floor(rand() * BASES)]}\nCOPY --from=build / /\n`;
-    analyses.push({ image: name, dockerfile: `${name}/Dockerfile`, uses: analyseDockerfile(dockerfile, 'Dockerfile', {}) });
+    analyses.push({
+      image: name,
+      dockerfile: `${name}/Dockerfile`,
+      uses: analyseDockerfile(dockerfile, 'Dockerfile', {}),
+    });
   }
   const text = `images:\n${entries.join('')}`;
   writeFileSync(join(root, 'images.yaml'), text);

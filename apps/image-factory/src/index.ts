@@ -55,4 +55,4 @@ export type {
 export { EMPTY_STATE } from './state/types.js';
 export { planWarehouses } from './warehouses/plan.js';
 export type { PlannedSubscription, WarehousePlan, WarehouseSelection } from './warehouses/types.js';
-export { parseYamlFast, parseAllYamlFast, FastYamlError } from './yaml/fast-parse.js';
+export { FastYamlError, parseAllYamlFast, parseYamlFast, stringifyAllYamlFast } from './yaml/fast-parse.js';

@@ -1,9 +1,9 @@
 /** Load images.yaml: YAML → JSON Schema → semantic checks → typed Enrolment, with file:line:column errors. */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument } from 'yaml';
-import { parseYamlFast } from '../yaml/fast-parse.js';
 import { FactoryError } from '../errors.js';
 import { normaliseReference } from '../reference/normalise.js';
+import { parseYamlFast } from '../yaml/fast-parse.js';
 import { parseDelay } from './duration.js';
 import { IMAGES_SCHEMA } from './schema.js';
 import type {
@@ -52,7 +52,11 @@ let compiled: ValidateFunction | undefined;
 
 /** The images.yaml schema validator, compiled on first use (it costs tens of milliseconds at start-up). */
 function validateSchema(data: unknown): boolean {
-  compiled ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(IMAGES_SCHEMA);
+  // validateSchema: false skips checking our own schema against the meta-schema at every start;
+  // test/schemas.test.ts does that once.
+  compiled ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false }).compile(
+    IMAGES_SCHEMA,
+  );
   return compiled(data);
 }
 

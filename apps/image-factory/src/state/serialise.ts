@@ -29,7 +29,10 @@ export function parseStateYaml(text: string, file: string): unknown {
     return parseYamlFast(text);
   } catch (error) {
     if (error instanceof FastYamlError) {
-      throw new FactoryError('invalid-state', `${file}:${error.line}:${error.column}: not valid YAML: ${error.message}`);
+      throw new FactoryError(
+        'invalid-state',
+        `${file}:${error.line}:${error.column}: not valid YAML: ${error.message}`,
+      );
     }
     throw error;
   }

@@ -21,7 +21,7 @@ let validators: { image: ValidateFunction; baseImage: ValidateFunction } | undef
 /** The state-file validators, compiled on first use. */
 function stateValidators(): { image: ValidateFunction; baseImage: ValidateFunction } {
   if (validators === undefined) {
-    const ajv = new Ajv2020({ allErrors: false, strict: false });
+    const ajv = new Ajv2020({ allErrors: false, strict: false, validateSchema: false });
     validators = { image: ajv.compile(IMAGE_STATE_SCHEMA), baseImage: ajv.compile(BASE_IMAGE_STATE_SCHEMA) };
   }
   return validators;

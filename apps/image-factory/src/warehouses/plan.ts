@@ -76,8 +76,9 @@ export function planWarehouses(enrolment: Enrolment, state: StateSnapshot): Ware
       candidates.push(externalCandidate(image, enrolment));
     }
   }
+  const enrolledByName = new Map(enrolment.images.map((image) => [image.name, image]));
   for (const [name, image] of state.images) {
-    const enrolled = enrolment.images.find((i) => i.name === name);
+    const enrolled = enrolledByName.get(name);
     if (enrolled === undefined)
       warnings.push(`state lists image ${name}, which is not in images.yaml: run image-factory sync`);
     else if (enrolled.kind !== image.kind) {

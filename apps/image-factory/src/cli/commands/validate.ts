@@ -1,7 +1,7 @@
 /** `image-factory validate`: the pull-request check for images.yaml. */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { EnrolmentError, positionOfPath, loadEnrolment } from '../../enrolment/load.js';
+import { EnrolmentError, loadEnrolment, positionOfPath } from '../../enrolment/load.js';
 import { messageOf } from '../../errors.js';
 import { analyseDockerfile } from '../../state/analysis.js';
 import { type Command, EXIT_INVALID, EXIT_OK, EXIT_USAGE, parseCommandArgs } from '../usage.js';

@@ -1,7 +1,0 @@
-/** The image-factory cdk8s chart: Kargo Warehouses for base and external images. */
-export { DEFAULT_NAMESPACE, WarehouseChart, type WarehouseChartProps } from './chart.js';
-export { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from './paths.js';
-export { OUTPUT_FILE, renderWarehouses, type SynthOptions, type SynthResult, synthesise } from './synth.js';
-export { applyDefaults } from './validate/defaults.js';
-export { formatManifestProblem, type ManifestProblem, ManifestValidator, type ValidatorOptions, } from './validate/validate.js';
-export { dependentsAnnotation, type ImageSubscription, ImageWarehouse, type ImageWarehouseProps, imageSubscription, MANAGED_BY, } from './warehouse.js';
