@@ -2,7 +2,8 @@
 /**
  * `npm start`: the factory's main job on the example catalogue, end to end and local.
  * Creates a bare GitOps repository under .demo/ seeded with images.yaml and the example Dockerfiles, runs
- * `analyze --all` and `sync` against it, and shows the state files and the commit they made.
+ * `analyze --all` and `sync` against it, shows the state files and the commit they made, and synthesises
+ * the Kargo Warehouses from the result.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
@@ -71,3 +72,10 @@ console.log();
 console.log(git(remote, 'show', '--stat', '--format=commit %H%n%n    %s%n%n%b', 'main~0'));
 console.log('\nimage-factory/state/base-images/node-22-bookworm-slim.yaml:');
 console.log(git(remote, 'show', 'main:image-factory/state/base-images/node-22-bookworm-slim.yaml'));
+
+step('6. synthesise the Kargo Warehouses (cdk8s chart)');
+const checkout = join(demo, 'gitops');
+git(demo, 'clone', '--quiet', remote, checkout);
+const manifests = join(demo, 'manifests');
+factory('synth', '--root', checkout, '--out', manifests);
+console.log(`\nWarehouses for base and external images: ${join(manifests, 'image-factory.k8s.yaml')}`);
