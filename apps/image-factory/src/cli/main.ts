@@ -12,7 +12,11 @@ import { type Command, type CommandIO, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from 
 
 const COMMANDS: readonly Command[] = [parseCommand, validateCommand, analyzeCommand, syncCommand, synthCommand];
 
+/** Set by the bundler (scripts/bundle.mjs); undefined when running from the package. */
+declare const __IMAGE_FACTORY_VERSION__: string | undefined;
+
 function version(): string {
+  if (typeof __IMAGE_FACTORY_VERSION__ === 'string') return __IMAGE_FACTORY_VERSION__;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
   return pkg.version ?? 'unknown';
 }
