@@ -6,7 +6,7 @@
  * the Kargo Warehouses from the result.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -78,4 +78,21 @@ const checkout = join(demo, 'gitops');
 git(demo, 'clone', '--quiet', remote, checkout);
 const manifests = join(demo, 'manifests');
 factory('synth', '--root', checkout, '--out', manifests);
-console.log(`\nWarehouses for base and external images: ${join(manifests, 'image-factory.k8s.yaml')}`);
+
+step('7. the static Kargo resources (kustomize/image-factory)');
+const kustomized = join(manifests, 'kustomize.yaml');
+const kustomize = spawnSync('kubectl', ['kustomize', join(root, 'kustomize/image-factory')], { encoding: 'utf8', maxBuffer: 1 << 26 });
+if (kustomize.status === 0) {
+  writeFileSync(kustomized, kustomize.stdout);
+  console.log(`kubectl kustomize kustomize/image-factory → ${kustomized}`);
+} else {
+  console.log('kubectl is not installed: skipped (see README prerequisites)');
+}
+
+step('8. summary');
+factory('status', '--root', checkout);
+console.log(`
+Manifests:
+  ${join(manifests, 'image-factory.k8s.yaml')}   Warehouses for base and external images (cdk8s)
+  ${kustomize.status === 0 ? kustomized : 'kustomize/image-factory'}   Project, RBAC, AnalysisTemplate, managed pipelines, tool ConfigMap
+Install into a cluster with Kargo: see README, "Install into a cluster".`);

@@ -4,13 +4,25 @@ import { readFileSync } from 'node:fs';
 import { FactoryError, messageOf } from '../errors.js';
 import { redact } from '../log/redact.js';
 import { analyzeCommand } from './commands/analyze.js';
+import { enrollCommand, kustomizeCommand, unenrollCommand } from './commands/enroll.js';
 import { parseCommand } from './commands/parse.js';
+import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { synthCommand } from './commands/synth.js';
 import { validateCommand } from './commands/validate.js';
 import { type Command, type CommandIO, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './usage.js';
 
-const COMMANDS: readonly Command[] = [parseCommand, validateCommand, analyzeCommand, syncCommand, synthCommand];
+const COMMANDS: readonly Command[] = [
+  parseCommand,
+  validateCommand,
+  analyzeCommand,
+  syncCommand,
+  synthCommand,
+  enrollCommand,
+  unenrollCommand,
+  kustomizeCommand,
+  statusCommand,
+];
 
 /** Set by the bundler (scripts/bundle.mjs); undefined when running from the package. */
 declare const __IMAGE_FACTORY_VERSION__: string | undefined;

@@ -280,6 +280,14 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
           ...(image.source.workflow === undefined ? {} : { workflow: image.source.workflow }),
           buildArgs: image.source.buildArgs ?? {},
         },
+        subscription: {
+          ...(image.allowTags === undefined ? {} : { allowTags: image.allowTags }),
+          ...(image.imageSelectionStrategy === undefined ? {} : { imageSelectionStrategy: image.imageSelectionStrategy }),
+          ...(image.constraint === undefined ? {} : { constraint: image.constraint }),
+          ...(image.strictSemvers === undefined ? {} : { strictSemvers: image.strictSemvers }),
+          ...(image.discoveryLimit === undefined ? {} : { discoveryLimit: image.discoveryLimit }),
+          ...(image.interval === undefined ? {} : { interval: image.interval }),
+        },
       };
       if (/(^|\/)\.\.(\/|$)/.test(image.source.dockerfile) || image.source.dockerfile.startsWith('/')) {
         at(['images', index, 'source', 'dockerfile'], 'must be a relative path inside the source repository');

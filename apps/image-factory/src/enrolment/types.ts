@@ -27,10 +27,22 @@ interface EnrolledImageBase {
   readonly autoRebuild: boolean;
 }
 
+/** How the managed pipeline's Warehouse watches a managed image's own builds (all optional). */
+export interface PublishedSubscription {
+  readonly allowTags?: string;
+  readonly imageSelectionStrategy?: ImageSelectionStrategy;
+  readonly constraint?: string;
+  readonly strictSemvers?: boolean;
+  readonly discoveryLimit?: number;
+  readonly interval?: string;
+}
+
 /** An image the organisation builds from a Dockerfile. */
 export interface ManagedImage extends EnrolledImageBase {
   readonly kind: 'managed';
   readonly source: ImageSource;
+  /** images.yaml's Warehouse fields, used only by the managed pipeline's Warehouse (never written to state). */
+  readonly subscription: PublishedSubscription;
 }
 
 /** A third-party image the factory only tracks. */

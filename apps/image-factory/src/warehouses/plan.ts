@@ -112,6 +112,12 @@ export function planWarehouses(enrolment: Enrolment, state: StateSnapshot): Ware
       warnings.push(`${c.kind} image ${c.name} has no ${missing.join(' or ')}: no Warehouse`);
       continue;
     }
+    if (managed.has(c.name)) {
+      throw new FactoryError(
+        'invalid-manifest',
+        `Warehouse name ${c.name} (${c.kind} image ${c.reference}) is the managed image ${c.name}'s pipeline Warehouse too: rename one of them in images.yaml`,
+      );
+    }
     const clash = byName.get(c.name);
     if (clash !== undefined) {
       throw new FactoryError(

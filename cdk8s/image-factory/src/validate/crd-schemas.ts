@@ -18,13 +18,20 @@ interface CrdDocument {
   kind?: string;
   spec?: {
     group?: string;
+    scope?: 'Namespaced' | 'Cluster';
     names?: { kind?: string };
     versions?: { name: string; schema?: { openAPIV3Schema?: OpenApiSchema } }[];
   };
 }
 
+/** A CRD version's schema and whether its objects live in a namespace. */
+export interface CrdSchema {
+  readonly schema: OpenApiSchema;
+  readonly namespaced: boolean;
+}
+
 /** `kargo.akuity.io/v1alpha1/Warehouse` → schema. */
-export type CrdSchemas = ReadonlyMap<string, OpenApiSchema>;
+export type CrdSchemas = ReadonlyMap<string, CrdSchema>;
 
 /** Key of a schema for an object's apiVersion and kind. */
 export function schemaKey(apiVersion: string, kind: string): string {
@@ -33,7 +40,7 @@ export function schemaKey(apiVersion: string, kind: string): string {
 
 /** Every CRD in the given folders (recursively, *.yaml). */
 export function loadCrdSchemas(folders: readonly string[]): CrdSchemas {
-  const schemas = new Map<string, OpenApiSchema>();
+  const schemas = new Map<string, CrdSchema>();
   const visit = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
@@ -45,8 +52,9 @@ export function loadCrdSchemas(folders: readonly string[]): CrdSchemas {
           for (const version of crd.spec.versions ?? []) {
             const schema = version.schema?.openAPIV3Schema;
             const kind = crd.spec.names?.kind;
-            if (schema !== undefined && kind !== undefined)
-              schemas.set(schemaKey(`${crd.spec.group}/${version.name}`, kind), schema);
+            if (schema === undefined || kind === undefined) continue;
+            const namespaced = crd.spec.scope !== 'Cluster';
+            schemas.set(schemaKey(`${crd.spec.group}/${version.name}`, kind), { schema, namespaced });
           }
         }
       }

@@ -159,10 +159,17 @@ export class ManifestValidator {
       add('metadata.namespace', 'must be a DNS-1123 label');
     }
     const key = schemaKey(apiVersion, kind);
-    const schema = this.crds.get(key);
-    if (schema === undefined) {
+    const crd = this.crds.get(key);
+    if (crd === undefined) {
       if (requireKnown) add('kind', `no vendored CRD defines ${apiVersion} ${kind}`);
       return problems;
+    }
+    const { schema } = crd;
+    if (crd.namespaced && object?.metadata?.namespace === undefined) {
+      add('metadata.namespace', `is required: ${kind} is namespaced`);
+    }
+    if (!crd.namespaced && object?.metadata?.namespace !== undefined) {
+      add('metadata.namespace', `must not be set: ${kind} is cluster-scoped`);
     }
     const defaulted = applyDefaults(raw, schema) as KubeObject;
     const validate = this.validatorFor(key, schema);

@@ -1,0 +1,224 @@
+/** `image-factory enroll`, `unenroll` and `kustomize`: enrolment without hand-written Kargo YAML. */
+import { resolve } from 'node:path';
+import type { ImageEntry } from '../../enrolment/edit.js';
+import { FactoryError } from '../../errors.js';
+import { type EnrolResult, enrolImage, refreshKustomize, unenrolImage } from '../../jobs/enroll.js';
+import { type Command, type CommandIO, EXIT_OK, parseCommandArgs, parseKeyValues } from '../usage.js';
+
+const PATH_OPTIONS = {
+  images: { type: 'string', default: 'images.yaml' },
+  'kustomize-dir': { type: 'string', default: 'kustomize/image-factory' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const PATH_HELP = `Files:
+  --images FILE               images.yaml to edit (default images.yaml); comments and layout are kept
+  --kustomize-dir DIR         kustomize/image-factory, where managed/<name>.yaml pipelines and
+                              kustomization.yaml live (default kustomize/image-factory)
+  -h, --help                  show this help`;
+
+const ENROLL_HELP = `Usage: image-factory enroll --managed --name NAME --registry HOST --repository PATH
+                            --provider github|gitlab --repo SPEC --dockerfile PATH [options]
+       image-factory enroll --external --name NAME --registry HOST --repository PATH
+                            --allow-tags REGEX [options]
+
+Add an image to images.yaml and validate the result. For a managed image, also write its Kargo
+pipeline (Warehouse + Stages <name>-analyze-dockerfile → <name>-analyzed) to
+<kustomize-dir>/managed/<name>.yaml and list it in kustomization.yaml. Nothing is written when
+the result is invalid.
+
+Image:
+  --managed | --external      built from a Dockerfile, or third-party and only tracked
+  --name NAME                 DNS-1123 label, unique
+  --registry HOST             e.g. ghcr.io, docker.io
+  --repository PATH           e.g. acme/backstage, library/postgres
+  --rebuild-delay DELAY       0, 12h, 7d … (default: images.yaml defaults)
+
+Managed:
+  --provider github|gitlab    where its CI runs
+  --repo SPEC                 owner/name, GitLab path, git URL or local path of the source repository
+  --dockerfile PATH           from the source repository's root
+  --branch NAME               default main
+  --workflow FILE             GitHub workflow to dispatch (GitLab: trigger ref)
+  --build-arg NAME=VALUE      repeatable
+
+External (also allowed for managed: they shape the managed Warehouse):
+  --allow-tags REGEX          required for external images (Kargo allowTags, Go RE2)
+  --strategy S                Digest | Lexical | NewestBuild | SemVer
+  --constraint C              SemVer range, or the tag to follow with Digest
+  --strict-semvers true|false
+  --discovery-limit N         1-100
+  --platform OS/ARCH          external images only
+  --interval DURATION         Warehouse polling, e.g. 30m
+
+${PATH_HELP}
+
+Examples:
+  image-factory enroll --managed --name backstage --registry ghcr.io --repository acme/backstage \\
+    --provider github --repo acme/platform --dockerfile apps/backstage/Dockerfile --workflow backstage.yaml
+  image-factory enroll --external --name postgres --registry docker.io --repository library/postgres \\
+    --allow-tags '^16\\.\\d+$' --strategy SemVer --strict-semvers false
+`;
+
+const UNENROLL_HELP = `Usage: image-factory unenroll NAME [options]
+
+Remove an image from images.yaml and, for a managed image, its pipeline file and kustomization
+entry. Run image-factory sync afterwards to drop its state and garbage-collect base images.
+
+${PATH_HELP}
+
+Example:
+  image-factory unenroll backstage
+`;
+
+const KUSTOMIZE_HELP = `Usage: image-factory kustomize [options]
+
+Rewrite <kustomize-dir>/managed/<name>.yaml for every managed image in images.yaml, delete those
+of images no longer managed, and update kustomization.yaml (after editing images.yaml by hand).
+
+${PATH_HELP}
+
+Example:
+  image-factory kustomize --images images.yaml --kustomize-dir kustomize/image-factory
+`;
+
+function report(result: EnrolResult, io: CommandIO, what: string): void {
+  const lines = [what];
+  for (const path of result.kustomize.written) lines.push(`  wrote     ${path}`);
+  for (const path of result.kustomize.deleted) lines.push(`  deleted   ${path}`);
+  if (result.kustomize.kustomizationChanged) lines.push('  updated   kustomization.yaml');
+  const managed = result.enrolment.images.filter((i) => i.kind === 'managed').length;
+  lines.push(`images.yaml: ${managed} managed, ${result.enrolment.images.length - managed} external image(s)`);
+  io.stdout(`${lines.join('\n')}\n`);
+}
+
+function paths(values: { images?: string; 'kustomize-dir'?: string }, io: CommandIO) {
+  return {
+    images: resolve(io.cwd, values.images ?? 'images.yaml'),
+    kustomizeDir: resolve(io.cwd, values['kustomize-dir'] ?? 'kustomize/image-factory'),
+  };
+}
+
+function requireFlags(command: string, values: Record<string, unknown>, names: readonly string[]): void {
+  const missing = names.filter((n) => values[n] === undefined || values[n] === '');
+  if (missing.length > 0) throw new FactoryError('usage', `image-factory ${command}: --${missing.join(', --')} required (see --help)`);
+}
+
+function parseBoolean(flag: string, value: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new FactoryError('usage', `image-factory enroll: --${flag} must be true or false`);
+}
+
+/** The `enroll` command. */
+export const enrollCommand: Command = {
+  name: 'enroll',
+  summary: 'add an image to images.yaml (and its Kargo pipeline to kustomize/image-factory)',
+  help: ENROLL_HELP,
+  async run(args, io) {
+    const { values } = parseCommandArgs('enroll', {
+      args: [...args],
+      allowPositionals: false,
+      options: {
+        ...PATH_OPTIONS,
+        managed: { type: 'boolean', default: false },
+        external: { type: 'boolean', default: false },
+        name: { type: 'string' },
+        registry: { type: 'string' },
+        repository: { type: 'string' },
+        'rebuild-delay': { type: 'string' },
+        provider: { type: 'string' },
+        repo: { type: 'string' },
+        dockerfile: { type: 'string' },
+        branch: { type: 'string' },
+        workflow: { type: 'string' },
+        'build-arg': { type: 'string', multiple: true, default: [] },
+        'allow-tags': { type: 'string' },
+        strategy: { type: 'string' },
+        constraint: { type: 'string' },
+        'strict-semvers': { type: 'string' },
+        'discovery-limit': { type: 'string' },
+        platform: { type: 'string' },
+        interval: { type: 'string' },
+      },
+    });
+    if (values.help) {
+      io.stdout(ENROLL_HELP);
+      return EXIT_OK;
+    }
+    if (values.managed === values.external) {
+      throw new FactoryError('usage', 'image-factory enroll: give exactly one of --managed or --external (see --help)');
+    }
+    requireFlags('enroll', values, ['name', 'registry', 'repository']);
+    if (values.managed) requireFlags('enroll', values, ['provider', 'repo', 'dockerfile']);
+    else requireFlags('enroll', values, ['allow-tags']);
+    const buildArgs = parseKeyValues('enroll', 'build-arg', values['build-arg'] ?? []);
+    const limit = values['discovery-limit'];
+    if (limit !== undefined && !/^[0-9]+$/.test(limit)) {
+      throw new FactoryError('usage', 'image-factory enroll: --discovery-limit must be a whole number');
+    }
+    const entry: ImageEntry = {
+      name: values.name,
+      registry: values.registry,
+      repository: values.repository,
+      ...(values.managed
+        ? {
+            source: {
+              provider: values.provider,
+              repo: values.repo,
+              ...(values.branch === undefined ? {} : { branch: values.branch }),
+              dockerfile: values.dockerfile,
+              ...(values.workflow === undefined ? {} : { workflow: values.workflow }),
+              ...(Object.keys(buildArgs).length === 0 ? {} : { buildArgs }),
+            },
+          }
+        : {}),
+      ...(values['rebuild-delay'] === undefined ? {} : { rebuildDelay: values['rebuild-delay'] }),
+      ...(values['allow-tags'] === undefined ? {} : { allowTags: values['allow-tags'] }),
+      ...(values.strategy === undefined ? {} : { imageSelectionStrategy: values.strategy }),
+      ...(values.constraint === undefined ? {} : { constraint: values.constraint }),
+      ...(values['strict-semvers'] === undefined ? {} : { strictSemvers: parseBoolean('strict-semvers', values['strict-semvers']) }),
+      ...(limit === undefined ? {} : { discoveryLimit: Number(limit) }),
+      ...(values.platform === undefined ? {} : { platform: values.platform }),
+      ...(values.interval === undefined ? {} : { interval: values.interval }),
+    };
+    const result = await enrolImage(paths(values, io), entry);
+    report(result, io, `enrolled ${String(values.name)} (${values.managed ? 'managed' : 'external'})`);
+    return EXIT_OK;
+  },
+};
+
+/** The `unenroll` command. */
+export const unenrollCommand: Command = {
+  name: 'unenroll',
+  summary: 'remove an image from images.yaml (and its Kargo pipeline)',
+  help: UNENROLL_HELP,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs('unenroll', { args: [...args], allowPositionals: true, options: PATH_OPTIONS });
+    if (values.help) {
+      io.stdout(UNENROLL_HELP);
+      return EXIT_OK;
+    }
+    if (positionals.length !== 1) throw new FactoryError('usage', 'image-factory unenroll: name exactly one image (see --help)');
+    const name = positionals[0] as string;
+    const result = await unenrolImage(paths(values, io), name);
+    report(result, io, `unenrolled ${name}; run image-factory sync to drop its state`);
+    return EXIT_OK;
+  },
+};
+
+/** The `kustomize` command. */
+export const kustomizeCommand: Command = {
+  name: 'kustomize',
+  summary: 'rewrite the managed images’ Kargo pipelines in kustomize/image-factory from images.yaml',
+  help: KUSTOMIZE_HELP,
+  async run(args, io) {
+    const { values } = parseCommandArgs('kustomize', { args: [...args], allowPositionals: false, options: PATH_OPTIONS });
+    if (values.help) {
+      io.stdout(KUSTOMIZE_HELP);
+      return EXIT_OK;
+    }
+    report(await refreshKustomize(paths(values, io)), io, 'kustomize/image-factory is in step with images.yaml');
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,75 @@
+/** `image-factory status`: one screen on what the factory knows about a GitOps repository. */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadEnrolment } from '../../enrolment/load.js';
+import { FactoryError } from '../../errors.js';
+import { dependencyTree } from '../../state/graph.js';
+import { readState } from '../../state/store.js';
+import { planWarehouses } from '../../warehouses/plan.js';
+import { type Command, EXIT_OK, parseCommandArgs } from '../usage.js';
+
+const HELP = `Usage: image-factory status [--root DIR] [--images FILE] [--image-factory-dir DIR]
+
+Print a one-screen summary of a GitOps repository: images enrolled (managed / external), base
+images found, the Warehouses the chart would generate, and the dependency graph as a tree
+(base image → images built on it → images built on those).
+
+Options:
+  --root DIR                 the GitOps repository root (default .)
+  --images FILE              images.yaml, relative to --root (default images.yaml)
+  --image-factory-dir DIR    folder holding state/, relative to --root (default image-factory)
+  -h, --help                 show this help
+
+Example:
+  image-factory status --root ../gitops
+`;
+
+/** The `status` command. */
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'summarise images, base images, Warehouses and the dependency graph',
+  help: HELP,
+  async run(args, io) {
+    const { values } = parseCommandArgs('status', {
+      args: [...args],
+      allowPositionals: false,
+      options: {
+        root: { type: 'string', default: '.' },
+        images: { type: 'string', default: 'images.yaml' },
+        'image-factory-dir': { type: 'string', default: 'image-factory' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) {
+      io.stdout(HELP);
+      return EXIT_OK;
+    }
+    const root = resolve(io.cwd, values.root ?? '.');
+    const imagesFile = join(root, values.images ?? 'images.yaml');
+    let text: string;
+    try {
+      text = await readFile(imagesFile, 'utf8');
+    } catch (error) {
+      throw new FactoryError('io', `cannot read ${imagesFile}: ${(error as Error).message}`);
+    }
+    const enrolment = loadEnrolment(text, values.images ?? 'images.yaml');
+    const state = await readState(join(root, values['image-factory-dir'] ?? 'image-factory', 'state'));
+    const { warehouses, warnings } = planWarehouses(enrolment, state);
+    const managed = enrolment.images.filter((i) => i.kind === 'managed').length;
+    const bases = [...state.baseImages.values()];
+    const managedBases = bases.filter((b) => b.managedImage !== undefined).length;
+    const pinned = bases.filter((b) => b.untracked !== undefined).length;
+    const baseWarehouses = warehouses.filter((w) => w.kind === 'base').length;
+    const lines = [
+      `images enrolled:      ${enrolment.images.length} (${managed} managed, ${enrolment.images.length - managed} external)`,
+      `base images found:    ${bases.length} (${bases.length - managedBases - pinned} external, ${managedBases} built here, ${pinned} pinned by digest)`,
+      `Warehouses generated: ${warehouses.length} (${baseWarehouses} base, ${warehouses.length - baseWarehouses} external) + ${managed} managed pipeline(s)`,
+      '',
+      'dependency graph:',
+      ...dependencyTree(state, enrolment).map((line) => `  ${line}`),
+      ...warnings.map((w) => `warning: ${w}`),
+    ];
+    io.stdout(`${lines.join('\n')}\n`);
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,61 @@
+/**
+ * enroll / unenroll: change images.yaml (comments kept), validate the result, and keep kustomize/image-factory's
+ * managed pipelines in step. Everything is computed and checked before anything is written.
+ */
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { addImageEntry, type ImageEntry, removeImageEntry } from '../enrolment/edit.js';
+import { loadEnrolment } from '../enrolment/load.js';
+import type { Enrolment } from '../enrolment/types.js';
+import { FactoryError } from '../errors.js';
+import { type KustomizeSync, syncKustomizeDir } from '../kargo/kustomize-dir.js';
+import { writeFileAtomic } from '../state/store.js';
+
+/** Where enrolment lives. */
+export interface EnrolPaths {
+  readonly images: string;
+  readonly kustomizeDir: string;
+}
+
+/** What an enrol/unenrol changed. */
+export interface EnrolResult {
+  readonly enrolment: Enrolment;
+  readonly kustomize: KustomizeSync;
+}
+
+async function readImages(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new FactoryError('io', `cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+async function apply(paths: EnrolPaths, edit: (text: string) => string): Promise<EnrolResult> {
+  const before = await readImages(paths.images);
+  const after = edit(before);
+  const enrolment = loadEnrolment(after, paths.images);
+  try {
+    await access(join(paths.kustomizeDir, 'kustomization.yaml'));
+  } catch {
+    throw new FactoryError('io', `${join(paths.kustomizeDir, 'kustomization.yaml')} does not exist (see --kustomize-dir)`);
+  }
+  const kustomize = await syncKustomizeDir(paths.kustomizeDir, enrolment);
+  await writeFileAtomic(paths.images, after);
+  return { enrolment, kustomize };
+}
+
+/** Add an image to images.yaml and, for a managed one, its Kargo pipeline to the kustomize directory. */
+export function enrolImage(paths: EnrolPaths, entry: ImageEntry): Promise<EnrolResult> {
+  return apply(paths, (text) => addImageEntry(text, entry, paths.images));
+}
+
+/** Remove an image from images.yaml and its pipeline from the kustomize directory. */
+export function unenrolImage(paths: EnrolPaths, name: string): Promise<EnrolResult> {
+  return apply(paths, (text) => removeImageEntry(text, name, paths.images));
+}
+
+/** Rewrite the managed pipelines from images.yaml as it is. */
+export async function refreshKustomize(paths: EnrolPaths): Promise<EnrolResult> {
+  return apply(paths, (text) => text);
+}
