@@ -53,7 +53,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     writeFileSync(BUNDLE, text);
   }
   if (bytes > MAX_BYTES) {
-    console.error(`the bundle is ${(bytes / 1024).toFixed(0)} KiB, over the ${MAX_BYTES / 1024} KiB limit (ConfigMaps hold 1 MiB)`);
+    console.error(
+      `the bundle is ${(bytes / 1024).toFixed(0)} KiB, over the ${MAX_BYTES / 1024} KiB limit (ConfigMaps hold 1 MiB)`,
+    );
     process.exit(1);
   }
   console.log(`${BUNDLE}: ${(bytes / 1024).toFixed(0)} KiB`);

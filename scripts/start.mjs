@@ -81,7 +81,10 @@ factory('synth', '--root', checkout, '--out', manifests);
 
 step('7. the static Kargo resources (kustomize/image-factory)');
 const kustomized = join(manifests, 'kustomize.yaml');
-const kustomize = spawnSync('kubectl', ['kustomize', join(root, 'kustomize/image-factory')], { encoding: 'utf8', maxBuffer: 1 << 26 });
+const kustomize = spawnSync('kubectl', ['kustomize', join(root, 'kustomize/image-factory')], {
+  encoding: 'utf8',
+  maxBuffer: 1 << 26,
+});
 if (kustomize.status === 0) {
   writeFileSync(kustomized, kustomize.stdout);
   console.log(`kubectl kustomize kustomize/image-factory → ${kustomized}`);

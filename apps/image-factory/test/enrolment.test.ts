@@ -40,6 +40,7 @@ describe('loadEnrolment', () => {
           dockerfile: 'Dockerfile',
           buildArgs: { NODE_MAJOR: '22' },
         },
+        subscription: {},
       },
       {
         name: 'postgres',

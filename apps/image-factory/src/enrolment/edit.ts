@@ -49,7 +49,10 @@ export function addImageEntry(text: string, entry: ImageEntry, file = 'images.ya
   const doc = parse(text, file);
   const seq = imagesSeq(doc, file);
   if (seq?.items.some((item) => nameOf(item) === entry.name)) {
-    throw new FactoryError('invalid-enrolment', `${file}: image ${String(entry.name)} is already enrolled (unenroll it first)`);
+    throw new FactoryError(
+      'invalid-enrolment',
+      `${file}: image ${String(entry.name)} is already enrolled (unenroll it first)`,
+    );
   }
   const last = seq?.items[seq.items.length - 1] as Node | undefined;
   if (seq === null || seq.flow || last?.range === undefined || last.range === null) {
@@ -78,7 +81,8 @@ export function removeImageEntry(text: string, name: string, file = 'images.yaml
   const doc = parse(text, file);
   const seq = imagesSeq(doc, file);
   const index = seq === null ? -1 : seq.items.findIndex((item) => nameOf(item) === name);
-  if (seq === null || index === -1) throw new FactoryError('invalid-enrolment', `${file}: image ${name} is not enrolled`);
+  if (seq === null || index === -1)
+    throw new FactoryError('invalid-enrolment', `${file}: image ${name} is not enrolled`);
   const item = seq.items[index] as Node;
   if (seq.flow || item.range === undefined || item.range === null) {
     seq.items.splice(index, 1);

@@ -282,7 +282,9 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
         },
         subscription: {
           ...(image.allowTags === undefined ? {} : { allowTags: image.allowTags }),
-          ...(image.imageSelectionStrategy === undefined ? {} : { imageSelectionStrategy: image.imageSelectionStrategy }),
+          ...(image.imageSelectionStrategy === undefined
+            ? {}
+            : { imageSelectionStrategy: image.imageSelectionStrategy }),
           ...(image.constraint === undefined ? {} : { constraint: image.constraint }),
           ...(image.strictSemvers === undefined ? {} : { strictSemvers: image.strictSemvers }),
           ...(image.discoveryLimit === undefined ? {} : { discoveryLimit: image.discoveryLimit }),

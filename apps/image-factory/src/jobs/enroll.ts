@@ -38,7 +38,10 @@ async function apply(paths: EnrolPaths, edit: (text: string) => string): Promise
   try {
     await access(join(paths.kustomizeDir, 'kustomization.yaml'));
   } catch {
-    throw new FactoryError('io', `${join(paths.kustomizeDir, 'kustomization.yaml')} does not exist (see --kustomize-dir)`);
+    throw new FactoryError(
+      'io',
+      `${join(paths.kustomizeDir, 'kustomization.yaml')} does not exist (see --kustomize-dir)`,
+    );
   }
   const kustomize = await syncKustomizeDir(paths.kustomizeDir, enrolment);
   await writeFileAtomic(paths.images, after);

@@ -101,7 +101,8 @@ function paths(values: { images?: string; 'kustomize-dir'?: string }, io: Comman
 
 function requireFlags(command: string, values: Record<string, unknown>, names: readonly string[]): void {
   const missing = names.filter((n) => values[n] === undefined || values[n] === '');
-  if (missing.length > 0) throw new FactoryError('usage', `image-factory ${command}: --${missing.join(', --')} required (see --help)`);
+  if (missing.length > 0)
+    throw new FactoryError('usage', `image-factory ${command}: --${missing.join(', --')} required (see --help)`);
 }
 
 function parseBoolean(flag: string, value: string): boolean {
@@ -177,7 +178,9 @@ export const enrollCommand: Command = {
       ...(values['allow-tags'] === undefined ? {} : { allowTags: values['allow-tags'] }),
       ...(values.strategy === undefined ? {} : { imageSelectionStrategy: values.strategy }),
       ...(values.constraint === undefined ? {} : { constraint: values.constraint }),
-      ...(values['strict-semvers'] === undefined ? {} : { strictSemvers: parseBoolean('strict-semvers', values['strict-semvers']) }),
+      ...(values['strict-semvers'] === undefined
+        ? {}
+        : { strictSemvers: parseBoolean('strict-semvers', values['strict-semvers']) }),
       ...(limit === undefined ? {} : { discoveryLimit: Number(limit) }),
       ...(values.platform === undefined ? {} : { platform: values.platform }),
       ...(values.interval === undefined ? {} : { interval: values.interval }),
@@ -194,12 +197,17 @@ export const unenrollCommand: Command = {
   summary: 'remove an image from images.yaml (and its Kargo pipeline)',
   help: UNENROLL_HELP,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs('unenroll', { args: [...args], allowPositionals: true, options: PATH_OPTIONS });
+    const { values, positionals } = parseCommandArgs('unenroll', {
+      args: [...args],
+      allowPositionals: true,
+      options: PATH_OPTIONS,
+    });
     if (values.help) {
       io.stdout(UNENROLL_HELP);
       return EXIT_OK;
     }
-    if (positionals.length !== 1) throw new FactoryError('usage', 'image-factory unenroll: name exactly one image (see --help)');
+    if (positionals.length !== 1)
+      throw new FactoryError('usage', 'image-factory unenroll: name exactly one image (see --help)');
     const name = positionals[0] as string;
     const result = await unenrolImage(paths(values, io), name);
     report(result, io, `unenrolled ${name}; run image-factory sync to drop its state`);
@@ -213,7 +221,11 @@ export const kustomizeCommand: Command = {
   summary: 'rewrite the managed images’ Kargo pipelines in kustomize/image-factory from images.yaml',
   help: KUSTOMIZE_HELP,
   async run(args, io) {
-    const { values } = parseCommandArgs('kustomize', { args: [...args], allowPositionals: false, options: PATH_OPTIONS });
+    const { values } = parseCommandArgs('kustomize', {
+      args: [...args],
+      allowPositionals: false,
+      options: PATH_OPTIONS,
+    });
     if (values.help) {
       io.stdout(KUSTOMIZE_HELP);
       return EXIT_OK;

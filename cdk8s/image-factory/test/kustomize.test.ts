@@ -1,0 +1,163 @@
+/**
+ * kustomize/image-factory as `kubectl apply -k` would see it: it builds, every Kargo and Argo Rollouts object
+ * validates against the vendored CRDs, the Job mounts the generated ConfigMap, and the pod is locked down.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadEnrolment, parseAllYamlFast } from 'image-factory';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from '../src/paths.js';
+import { formatManifestProblem, ManifestValidator } from '../src/validate/validate.js';
+
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+const DIR = join(REPO, 'kustomize/image-factory');
+
+type K8s = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
+let objects: K8s[];
+
+beforeAll(() => {
+  const yaml = execFileSync('kubectl', ['kustomize', DIR], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  objects = parseAllYamlFast(yaml) as K8s[];
+});
+
+const find = (kind: string, name?: string) =>
+  objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+
+// biome-ignore lint/suspicious/noExplicitAny: walking untyped Kubernetes YAML in assertions
+type Any = any;
+
+describe('kubectl kustomize kustomize/image-factory', () => {
+  it('builds the Project, its config, the ServiceAccount, the AnalysisTemplate, the ConfigMap and the pipelines', () => {
+    const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'Project/image-factory-kargo',
+        'ProjectConfig/image-factory-kargo',
+        'ServiceAccount/image-factory-analysis',
+        'AnalysisTemplate/image-factory-analyze',
+      ]),
+    );
+    expect(find('ConfigMap')).toHaveLength(1);
+    expect(find('Project')[0]?.metadata.namespace).toBeUndefined();
+  });
+
+  it('validates every Kargo and Argo Rollouts object against the vendored CRDs', () => {
+    const validator = new ManifestValidator({ crdFolders: CRD_FOLDERS, subscriptionSchemas: SUBSCRIPTION_SCHEMAS });
+    const checked = objects.filter((o) => /^(kargo\.akuity\.io|argoproj\.io)\//.test(o.apiVersion));
+    expect(checked.length).toBeGreaterThan(10);
+    const problems = checked.flatMap((o) => validator.validate(o)).map(formatManifestProblem);
+    expect(problems).toEqual([]);
+  });
+
+  it('has the validator reject a broken AnalysisTemplate (the check is real)', () => {
+    const validator = new ManifestValidator({ crdFolders: CRD_FOLDERS, subscriptionSchemas: SUBSCRIPTION_SCHEMAS });
+    const template = structuredClone(find('AnalysisTemplate')[0]) as Any;
+    template.spec.metrics[0].provider.job.spec.backoffLimit = 'often';
+    template.spec.metricz = [];
+    const problems = validator.validate(template).map(formatManifestProblem);
+    expect(problems.join('\n')).toMatch(/spec\.metrics\[0\]\.provider\.job\.spec\.backoffLimit must be integer/);
+    expect(problems.join('\n')).toMatch(/spec\.metricz is not a field of this schema/);
+  });
+
+  it('mounts the ConfigMap under its generated, hashed name', () => {
+    const configMap = find('ConfigMap')[0] as K8s;
+    expect(configMap.metadata.name).toMatch(/^image-factory-tool-[a-z0-9]{10}$/);
+    const job = (find('AnalysisTemplate')[0] as Any).spec.metrics[0].provider.job.spec;
+    const volume = job.template.spec.volumes.find((v: Any) => v.name === 'tool');
+    expect(volume.configMap.name).toBe(configMap.metadata.name);
+    expect(Object.keys((configMap as Any).data)).toEqual(['image-factory.mjs']);
+    expect((configMap as Any).data['image-factory.mjs']).toBe(
+      readFileSync(join(DIR, 'bundle/image-factory.mjs'), 'utf8'),
+    );
+  });
+
+  it('runs the Job locked down: non-root, read-only root, no escalation, no capabilities, seccomp, limits, deadlines', () => {
+    const job = (find('AnalysisTemplate')[0] as Any).spec.metrics[0].provider.job.spec;
+    const pod = job.template.spec;
+    const container = pod.containers[0];
+    expect(job.backoffLimit).toBeGreaterThanOrEqual(0);
+    expect(job.activeDeadlineSeconds).toBeGreaterThan(0);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.serviceAccountName).toBe('image-factory-analysis');
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(container.resources.requests).toBeDefined();
+    expect(container.resources.limits).toBeDefined();
+    expect(container.image).toBe('ghcr.io/acme/image-factory:0.1.0');
+    expect(container.command).toEqual(['node', '/opt/image-factory/image-factory.mjs', 'analyze']);
+    for (const arg of [
+      '--image={{args.image}}',
+      '--tag={{args.tag}}',
+      '--digest={{args.digest}}',
+      '--git-repo={{args.gitRepo}}',
+    ]) {
+      expect(container.args).toContain(arg);
+    }
+    const mounts = Object.fromEntries(container.volumeMounts.map((m: Any) => [m.name, m]));
+    expect(mounts.tmp.mountPath).toBe('/tmp');
+    expect(pod.volumes.find((v: Any) => v.name === 'git-credentials').secret.secretName).toBe('image-factory-git');
+    expect(pod.volumes.find((v: Any) => v.name === 'tmp').emptyDir).toBeDefined();
+  });
+
+  it('gives the ServiceAccount no Kubernetes API access', () => {
+    expect((find('ServiceAccount')[0] as Any).automountServiceAccountToken).toBe(false);
+    expect(find('Role')).toEqual([]);
+    expect(find('RoleBinding')).toEqual([]);
+    expect(find('ClusterRoleBinding')).toEqual([]);
+  });
+
+  it('has one pipeline per managed image in images.yaml, verified with the Freight tag and digest', () => {
+    const enrolment = loadEnrolment(readFileSync(join(REPO, 'images.yaml'), 'utf8'));
+    const managed = enrolment.images
+      .filter((i) => i.kind === 'managed')
+      .map((i) => i.name)
+      .sort();
+    expect(
+      find('Warehouse')
+        .map((w) => w.metadata.name)
+        .sort(),
+    ).toEqual(managed);
+    for (const name of managed) {
+      const analyze = find('Stage', `${name}-analyze-dockerfile`)[0] as Any;
+      const analyzed = find('Stage', `${name}-analyzed`)[0] as Any;
+      expect(analyze.spec.requestedFreight[0]).toEqual({
+        origin: { kind: 'Warehouse', name },
+        sources: { direct: true },
+      });
+      expect(analyze.spec.verification.analysisTemplates).toEqual([{ name: 'image-factory-analyze' }]);
+      const args = Object.fromEntries(analyze.spec.verification.args.map((a: Any) => [a.name, a.value]));
+      const image = enrolment.images.find((i) => i.name === name);
+      const repoURL = `${image?.registry}/${image?.repository}`;
+      expect(args).toEqual({
+        image: name,
+        tag: `\${{ imageFrom("${repoURL}").Tag }}`,
+        digest: `\${{ imageFrom("${repoURL}").Digest }}`,
+      });
+      expect(analyzed.spec.requestedFreight[0].sources).toEqual({ stages: [`${name}-analyze-dockerfile`] });
+    }
+  });
+});
+
+describe('the bundled tool', () => {
+  it('is current (npm run bundle) and under 900 KiB', () => {
+    const check = execFileSync(process.execPath, [join(REPO, 'scripts/bundle.mjs'), '--check'], { encoding: 'utf8' });
+    expect(check).toMatch(/image-factory\.mjs: \d+ KiB/);
+    expect(readFileSync(join(DIR, 'bundle/image-factory.mjs')).length).toBeLessThan(900 * 1024);
+  });
+
+  it('runs with plain node: --version and parse', () => {
+    const bundle = join(DIR, 'bundle/image-factory.mjs');
+    expect(execFileSync(process.execPath, [bundle, '--version'], { encoding: 'utf8' })).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const out = execFileSync(process.execPath, [bundle, 'parse', '-', '--json'], {
+      input: 'FROM node:22\n',
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out).images[0].reference).toBe('docker.io/library/node:22');
+  });
+});
