@@ -3,25 +3,18 @@
  * 600 distinct base images. Wall time of the whole CLI process, and the same minus the shallow clone
  * (the clone's duration is what the job itself logs).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prng } from './generate-dockerfiles.mjs';
+import { env, git } from './git-env.mjs';
 
 const IMAGES = 2500;
 const BASES = 600;
 const root = fileURLToPath(new URL('../.bench/analyze-all', import.meta.url));
 const remote = join(root, 'gitops.git');
 const cli = fileURLToPath(new URL('../apps/image-factory/dist/cli/main.js', import.meta.url));
-const env = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'b@example.com',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'b@example.com',
-};
-const git = (cwd, ...args) => execFileSync('git', args, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 26 }).trim();
 
 function generate() {
   rmSync(root, { recursive: true, force: true });

@@ -4,11 +4,12 @@
  * shallow; the Dockerfile is read from another branch of the same large repository through a sparse,
  * blob-filtered clone.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prng } from './generate-dockerfiles.mjs';
+import { env, git } from './git-env.mjs';
 
 const COMMITS = 5000;
 const BLOB_BYTES = 40 * 1024; // incompressible: 5,000 × 40 KiB ≈ 200 MB of history
@@ -16,14 +17,6 @@ const root = fileURLToPath(new URL('../.bench/large-remote', import.meta.url));
 const pristine = join(root, 'pristine.git');
 const remote = join(root, 'gitops.git');
 const cli = fileURLToPath(new URL('../apps/image-factory/dist/cli/main.js', import.meta.url));
-const env = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'b@example.com',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'b@example.com',
-};
-const git = (cwd, ...args) => execFileSync('git', args, { cwd, env, encoding: 'utf8' }).trim();
 
 const IMAGES_YAML =
   'images:\n  - name: app\n    registry: ghcr.io\n    repository: acme/app\n    source:\n      provider: github\n      repo: acme/app\n      branch: source\n      dockerfile: services/app/Dockerfile\n';

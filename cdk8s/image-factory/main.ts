@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { FactoryError } from 'image-factory';
 import { synthesise } from './src/synth.js';
 
-const HELP = `Usage: image-factory-chart --root DIR --out DIR [options]
+const HELP = `Usage: image-factory synth --root DIR --out DIR [options]
+       node cdk8s/image-factory/lib/main.js --root DIR --out DIR [options]
 
 Synthesise Kargo Warehouses for the base and external images of a GitOps repository
 (images.yaml + image-factory/state) into <out>/image-factory.k8s.yaml. Every object is

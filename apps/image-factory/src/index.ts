@@ -39,7 +39,6 @@ export {
   type StateFileChange,
   type StateWrite,
   stateFileChanges,
-  writeFileAtomic,
   writeState,
 } from './state/store.js';
 export type {
@@ -53,6 +52,7 @@ export type {
   WarehouseConfig,
 } from './state/types.js';
 export { EMPTY_STATE } from './state/types.js';
+export { readIfExists, writeFileAtomic } from './util/files.js';
 export { planWarehouses } from './warehouses/plan.js';
 export type { PlannedSubscription, WarehousePlan, WarehouseSelection } from './warehouses/types.js';
 export { FastYamlError, parseAllYamlFast, parseYamlFast, stringifyAllYamlFast } from './yaml/fast-parse.js';

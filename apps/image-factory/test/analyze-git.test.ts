@@ -334,5 +334,5 @@ describe('concurrency', () => {
     expect(remoteFiles(remote, 'image-factory/state/base-images')).toHaveLength(18);
     const retried = results.filter((r) => r.stderr.includes('recomputing on the new head')).length;
     expect(retried).toBeGreaterThan(0); // the race really happened
-  });
+  }, 180_000);
 });

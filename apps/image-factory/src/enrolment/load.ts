@@ -3,6 +3,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { LineCounter, parseDocument } from 'yaml';
 import { FactoryError } from '../errors.js';
 import { normaliseReference } from '../reference/normalise.js';
+import { pickDefined } from '../util/pick-defined.js';
 import { parseYamlFast } from '../yaml/fast-parse.js';
 import { parseDelay } from './duration.js';
 import { IMAGES_SCHEMA } from './schema.js';
@@ -280,16 +281,14 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
           ...(image.source.workflow === undefined ? {} : { workflow: image.source.workflow }),
           buildArgs: image.source.buildArgs ?? {},
         },
-        subscription: {
-          ...(image.allowTags === undefined ? {} : { allowTags: image.allowTags }),
-          ...(image.imageSelectionStrategy === undefined
-            ? {}
-            : { imageSelectionStrategy: image.imageSelectionStrategy }),
-          ...(image.constraint === undefined ? {} : { constraint: image.constraint }),
-          ...(image.strictSemvers === undefined ? {} : { strictSemvers: image.strictSemvers }),
-          ...(image.discoveryLimit === undefined ? {} : { discoveryLimit: image.discoveryLimit }),
-          ...(image.interval === undefined ? {} : { interval: image.interval }),
-        },
+        subscription: pickDefined(image, [
+          'allowTags',
+          'imageSelectionStrategy',
+          'constraint',
+          'strictSemvers',
+          'discoveryLimit',
+          'interval',
+        ]),
       };
       if (/(^|\/)\.\.(\/|$)/.test(image.source.dockerfile) || image.source.dockerfile.startsWith('/')) {
         at(['images', index, 'source', 'dockerfile'], 'must be a relative path inside the source repository');
@@ -305,12 +304,14 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
       ...common,
       kind: 'external',
       allowTags: image.allowTags,
-      ...(image.imageSelectionStrategy === undefined ? {} : { imageSelectionStrategy: image.imageSelectionStrategy }),
-      ...(image.constraint === undefined ? {} : { constraint: image.constraint }),
-      ...(image.strictSemvers === undefined ? {} : { strictSemvers: image.strictSemvers }),
-      ...(image.discoveryLimit === undefined ? {} : { discoveryLimit: image.discoveryLimit }),
-      ...(image.platform === undefined ? {} : { platform: image.platform }),
-      ...(image.interval === undefined ? {} : { interval: image.interval }),
+      ...pickDefined(image, [
+        'imageSelectionStrategy',
+        'constraint',
+        'strictSemvers',
+        'discoveryLimit',
+        'platform',
+        'interval',
+      ]),
     };
     images.push(external);
   });

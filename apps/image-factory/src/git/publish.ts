@@ -18,9 +18,9 @@ export interface PublishOptions {
   readonly author: GitAuthor;
   /** @default 8 */
   readonly maxAttempts?: number;
-  /** First backoff ceiling in ms; doubles each attempt. @default 250 */
+  /** First backoff ceiling in ms; doubles each attempt. @default 500 */
   readonly backoffMs?: number;
-  /** Upper bound of one backoff in ms. @default 8000 */
+  /** Upper bound of one backoff in ms. @default 15000 */
   readonly maxBackoffMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -45,8 +45,8 @@ export async function publishChange(
   options: PublishOptions,
 ): Promise<PublishResult> {
   const maxAttempts = options.maxAttempts ?? 8;
-  const backoffMs = options.backoffMs ?? 250;
-  const maxBackoffMs = options.maxBackoffMs ?? 8000;
+  const backoffMs = options.backoffMs ?? 500;
+  const maxBackoffMs = options.maxBackoffMs ?? 15_000;
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -69,9 +69,10 @@ export async function publishChange(
       return { status: 'pushed', commit, attempts: attempt };
     }
     if (attempt === maxAttempts) break;
-    // Full jitter: a random wait below an exponentially growing ceiling spreads out competing jobs.
+    // Equal jitter: at least half of an exponentially growing ceiling, plus a random half. Full jitter let
+    // a job that kept losing draw short waits late on and starve (seen with 16 jobs on one branch).
     const ceiling = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1));
-    const wait = Math.round(random() * ceiling);
+    const wait = Math.round(ceiling / 2 + (random() * ceiling) / 2);
     log.warn('push', `the branch moved on; recomputing on the new head in ${wait} ms`, { attempt });
     await sleep(wait);
   }

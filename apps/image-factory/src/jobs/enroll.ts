@@ -9,7 +9,7 @@ import { loadEnrolment } from '../enrolment/load.js';
 import type { Enrolment } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
 import { type KustomizeSync, syncKustomizeDir } from '../kargo/kustomize-dir.js';
-import { writeFileAtomic } from '../state/store.js';
+import { writeFileAtomic } from '../util/files.js';
 
 /** Where enrolment lives. */
 export interface EnrolPaths {

@@ -2,12 +2,12 @@
  * Keep `kustomize/image-factory` in step with images.yaml: one `managed/<image>.yaml` per managed image, listed in
  * kustomization.yaml's resources (edited with the yaml Document API, so comments and layout stay).
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isScalar, isSeq, parseDocument, type YAMLSeq } from 'yaml';
 import type { Enrolment } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
-import { writeFileAtomic } from '../state/store.js';
+import { readIfExists, writeFileAtomic } from '../util/files.js';
 import { stringifyAllYamlFast } from '../yaml/fast-parse.js';
 import { managedPipelineObjects, type PipelineOptions } from './managed-pipeline.js';
 
@@ -28,15 +28,6 @@ export interface KustomizeSync {
   readonly written: readonly string[];
   readonly deleted: readonly string[];
   readonly kustomizationChanged: boolean;
-}
-
-async function readIfExists(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
 }
 
 /** The kustomization.yaml text with exactly `wanted` as its managed/ resources, other entries kept in place. */

@@ -7,6 +7,7 @@ import type { Enrolment, ExternalImage, ManagedImage } from '../enrolment/types.
 import { FactoryError } from '../errors.js';
 import { assignBaseImageNames } from '../naming/names.js';
 import { type NormalisedReference, normaliseReference } from '../reference/normalise.js';
+import { pickDefined } from '../util/pick-defined.js';
 import type { ImageAnalysis, UnnamedBaseImageUse } from './analysis.js';
 import type {
   BaseImageState,
@@ -35,12 +36,14 @@ function externalState(image: ExternalImage): ExternalImageState {
     repository: image.repository,
     repoURL: repoURLOf(image.registry, image.repository),
     allowTags: image.allowTags,
-    ...(image.imageSelectionStrategy === undefined ? {} : { imageSelectionStrategy: image.imageSelectionStrategy }),
-    ...(image.constraint === undefined ? {} : { constraint: image.constraint }),
-    ...(image.strictSemvers === undefined ? {} : { strictSemvers: image.strictSemvers }),
-    ...(image.discoveryLimit === undefined ? {} : { discoveryLimit: image.discoveryLimit }),
-    ...(image.platform === undefined ? {} : { platform: image.platform }),
-    ...(image.interval === undefined ? {} : { interval: image.interval }),
+    ...pickDefined(image, [
+      'imageSelectionStrategy',
+      'constraint',
+      'strictSemvers',
+      'discoveryLimit',
+      'platform',
+      'interval',
+    ]),
   };
 }
 

@@ -1,9 +1,9 @@
 /** Read and write the state folder: schema-checked reads, atomic writes (temp file + rename). */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { FactoryError } from '../errors.js';
+import { readIfExists, writeFileAtomic } from '../util/files.js';
 import { mapLimit } from '../util/map-limit.js';
 import { BASE_IMAGE_STATE_SCHEMA, IMAGE_STATE_SCHEMA } from './schema.js';
 import { parseStateYaml, serialiseState } from './serialise.js';
@@ -86,28 +86,6 @@ export interface StateWrite {
   readonly added: readonly string[];
   readonly modified: readonly string[];
   readonly deleted: readonly string[];
-}
-
-async function readIfExists(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
-
-/** Write a file so readers see the old or the new content, never half of it. */
-export async function writeFileAtomic(path: string, content: string, createFolder = true): Promise<void> {
-  if (createFolder) await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, content, { flag: 'wx' });
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
 }
 
 /** One file to write (content) or delete (null), relative to the state folder. */

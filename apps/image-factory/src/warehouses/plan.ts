@@ -7,6 +7,7 @@ import type { Enrolment, ExternalImage, ManagedImage } from '../enrolment/types.
 import { FactoryError } from '../errors.js';
 import { repoURLOf } from '../state/plan.js';
 import type { BaseImageState, StateSnapshot } from '../state/types.js';
+import { pickDefined } from '../util/pick-defined.js';
 import type { WarehousePlan, WarehouseSelection } from './types.js';
 
 /** Merged Warehouse-relevant config of one candidate, before the selection rule. */
@@ -32,11 +33,8 @@ function externalCandidate(image: ExternalImage, enrolment: Enrolment): Candidat
     reference: repoURLOf(image.registry, image.repository),
     repoURL: repoURLOf(image.registry, image.repository),
     allowTags: image.allowTags,
-    ...(image.imageSelectionStrategy === undefined ? {} : { imageSelectionStrategy: image.imageSelectionStrategy }),
-    ...(image.constraint === undefined ? {} : { constraint: image.constraint }),
-    ...(image.strictSemvers === undefined ? {} : { strictSemvers: image.strictSemvers }),
+    ...pickDefined(image, ['imageSelectionStrategy', 'constraint', 'strictSemvers', 'platform']),
     discoveryLimit: image.discoveryLimit ?? enrolment.defaults.discoveryLimit,
-    ...(image.platform === undefined ? {} : { platform: image.platform }),
     interval: image.interval ?? enrolment.defaults.interval,
     dependents: [],
   };
@@ -47,12 +45,8 @@ function baseCandidate(base: BaseImageState, enrolment: Enrolment, dependents: r
     name: base.name,
     kind: 'base',
     reference: base.reference,
-    ...(base.repoURL === undefined ? {} : { repoURL: base.repoURL }),
-    ...(base.allowTags === undefined ? {} : { allowTags: base.allowTags }),
-    ...(base.imageSelectionStrategy === undefined ? {} : { imageSelectionStrategy: base.imageSelectionStrategy }),
-    ...(base.constraint === undefined ? {} : { constraint: base.constraint }),
+    ...pickDefined(base, ['repoURL', 'allowTags', 'imageSelectionStrategy', 'constraint', 'platform']),
     discoveryLimit: base.discoveryLimit ?? enrolment.defaults.discoveryLimit,
-    ...(base.platform === undefined ? {} : { platform: base.platform }),
     interval: enrolment.defaults.baseImageInterval,
     dependents,
   };

@@ -7,24 +7,13 @@ import { createRequire } from 'node:module';
 import { FactoryError } from '../../errors.js';
 import { type Command, EXIT_OK } from '../usage.js';
 
+// The flags are the chart's: with the chart installed, --help is forwarded and prints its own list.
 const HELP = `Usage: image-factory synth --root DIR --out DIR [options]
 
 Synthesise the Kargo Warehouses for the base and external images of a GitOps repository
 (images.yaml + image-factory/state) into <out>/image-factory.k8s.yaml, validated against the
-Kargo CRDs; nothing is written if any object is invalid. Runs the cdk8s chart
-(@image-factory/chart, cdk8s/image-factory in this repository).
-
-Options:
-  --root DIR                 the GitOps repository root (default .)
-  --out DIR                  output folder (default dist)
-  --images FILE              images.yaml, relative to --root (default images.yaml)
-  --image-factory-dir DIR    folder holding state/, relative to --root (default image-factory)
-  --namespace NAME           Kargo Project namespace (default image-factory-kargo)
-  --legacy-allow-tags        write allowTags instead of allowTagsRegexes (Kargo < 1.11 only)
-  -h, --help                 show this help
-
-Example:
-  image-factory synth --root ../gitops --out ../gitops/manifests
+Kargo CRDs. Runs the cdk8s chart (@image-factory/chart, cdk8s/image-factory in this repository),
+which is not installed here: its options are listed by image-factory synth --help once it is.
 `;
 
 /** Where the chart's entry point is, or null when the chart package is not installed. */
@@ -42,11 +31,11 @@ export const synthCommand: Command = {
   summary: 'synthesise Kargo Warehouses (base and external images) for a GitOps repository',
   help: HELP,
   async run(args, io) {
-    if (args.includes('--help') || args.includes('-h')) {
+    const entry = chartEntryPoint();
+    if (entry === null && (args.includes('--help') || args.includes('-h'))) {
       io.stdout(HELP);
       return EXIT_OK;
     }
-    const entry = chartEntryPoint();
     if (entry === null) {
       throw new FactoryError(
         'usage',
