@@ -40,9 +40,14 @@ export function parseAllYamlFast(text: string): unknown[] {
 }
 
 /**
- * Deterministic multi-document YAML for generated manifests: keys sorted, no line folding, no anchors.
- * About 6× faster than the yaml package's stringify for a thousand objects.
+ * Deterministic YAML for generated files: keys sorted, no line folding, no anchors, undefined fields left out.
+ * About 6× faster than the yaml package's stringify, which matters for thousands of files.
  */
+export function stringifyYamlFast(document: unknown): string {
+  return jsYaml.dump(document, { sortKeys: true, lineWidth: -1, noRefs: true, skipInvalid: true });
+}
+
+/** Several documents, separated by `---`. */
 export function stringifyAllYamlFast(documents: readonly unknown[]): string {
-  return documents.map((d) => jsYaml.dump(d, { sortKeys: true, lineWidth: -1, noRefs: true })).join('---\n');
+  return documents.map(stringifyYamlFast).join('---\n');
 }
