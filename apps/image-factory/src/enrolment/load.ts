@@ -15,6 +15,7 @@ import type {
   ImageSelectionStrategy,
   ManagedImage,
 } from './types.js';
+import { OPTIONAL_SUBSCRIPTION_FIELDS } from './types.js';
 import { fieldPath, positionOf } from './yaml-position.js';
 
 /** One thing wrong with images.yaml, located. */
@@ -304,14 +305,7 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
       ...common,
       kind: 'external',
       allowTags: image.allowTags,
-      ...pickDefined(image, [
-        'imageSelectionStrategy',
-        'constraint',
-        'strictSemvers',
-        'discoveryLimit',
-        'platform',
-        'interval',
-      ]),
+      ...pickDefined(image, OPTIONAL_SUBSCRIPTION_FIELDS),
     };
     images.push(external);
   });

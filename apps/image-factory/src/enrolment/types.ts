@@ -60,6 +60,16 @@ export interface ExternalImage extends EnrolledImageBase {
 
 export type EnrolledImage = ManagedImage | ExternalImage;
 
+/** The optional Kargo subscription fields an external image carries from images.yaml into its state. */
+export const OPTIONAL_SUBSCRIPTION_FIELDS = [
+  'imageSelectionStrategy',
+  'constraint',
+  'strictSemvers',
+  'discoveryLimit',
+  'platform',
+  'interval',
+] as const satisfies readonly (keyof ExternalImage)[];
+
 /** Defaults applied to every image (and to base-image Warehouses). */
 export interface EnrolmentDefaults {
   readonly rebuildDelaySeconds: number;

@@ -3,7 +3,12 @@
  * The whole state is recomputed from the enrolment and the managed images' recorded base images, so the
  * same inputs always give the same state, and a retry on a newer head simply plans again.
  */
-import type { Enrolment, ExternalImage, ManagedImage } from '../enrolment/types.js';
+import {
+  type Enrolment,
+  type ExternalImage,
+  type ManagedImage,
+  OPTIONAL_SUBSCRIPTION_FIELDS,
+} from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
 import { assignBaseImageNames } from '../naming/names.js';
 import { type NormalisedReference, normaliseReference } from '../reference/normalise.js';
@@ -36,14 +41,7 @@ function externalState(image: ExternalImage): ExternalImageState {
     repository: image.repository,
     repoURL: repoURLOf(image.registry, image.repository),
     allowTags: image.allowTags,
-    ...pickDefined(image, [
-      'imageSelectionStrategy',
-      'constraint',
-      'strictSemvers',
-      'discoveryLimit',
-      'platform',
-      'interval',
-    ]),
+    ...pickDefined(image, OPTIONAL_SUBSCRIPTION_FIELDS),
   };
 }
 
