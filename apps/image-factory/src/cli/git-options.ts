@@ -103,6 +103,5 @@ export async function stateJobOptions(
     cwd: io.cwd,
     log: createLogger(format as LogFormat, image, io.stderr),
     ...(values['work-dir'] === undefined ? {} : { workDir: values['work-dir'] }),
-    ...(io.env.IMAGE_FACTORY_BACKOFF_MS === undefined ? {} : { backoffMs: Number(io.env.IMAGE_FACTORY_BACKOFF_MS) }),
   };
 }

@@ -52,8 +52,6 @@ export interface StateJobOptions {
   readonly cwd: string;
   readonly log: Logger;
   readonly workDir?: string;
-  /** Backoff tuning (tests). */
-  readonly backoffMs?: number;
 }
 
 /** How the job ended. */
@@ -216,7 +214,6 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
     const result = await publishChange(gitops, prepare, log, {
       author: options.author,
       maxAttempts: options.maxAttempts,
-      ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
     });
     return {
       status: result.status,
