@@ -26,6 +26,35 @@ export type {
 } from './enrolment/types.js';
 export { fieldPath } from './enrolment/yaml-position.js';
 export { FactoryError, type FactoryErrorCode } from './errors.js';
+export { managedPipelineObjects, type PipelineOptions, stageNames } from './kargo/managed-pipeline.js';
+export {
+  dependentsAnnotation,
+  type FreightRequest,
+  type ImageSubscription,
+  imageFromWarehouse,
+  imageSubscription,
+  MAX_DEPENDENTS_ANNOTATION,
+  type ObjectMeta,
+  type PromotionStep,
+  quotedExpression,
+  type StageManifest,
+  type WarehouseManifest,
+  type WarehouseManifestOptions,
+  warehouseManifest,
+} from './kargo/manifests.js';
+export {
+  ANALYSIS_TEMPLATE,
+  KARGO_PROJECT,
+  MANAGED_BY,
+  type ObjectKind,
+  PROJECT_NAMESPACE_LABEL,
+} from './kargo/project.js';
+export {
+  checkKargoRuntimeRules,
+  formatManifestProblem,
+  type ManifestProblem,
+  type RuntimeRuleOptions,
+} from './kargo/runtime-rules.js';
 export { assignBaseImageNames, baseNameOf, fitDnsLabel, shortHash, toDnsLabelChars } from './naming/names.js';
 export { type NormalisedReference, type NormaliseResult, normaliseReference } from './reference/normalise.js';
 export { analyseDockerfile, type ImageAnalysis, type UnnamedBaseImageUse } from './state/analysis.js';
@@ -52,7 +81,8 @@ export type {
   WarehouseConfig,
 } from './state/types.js';
 export { EMPTY_STATE } from './state/types.js';
+export { compareCodeUnits } from './util/compare.js';
 export { readIfExists, writeFileAtomic } from './util/files.js';
-export { planWarehouses } from './warehouses/plan.js';
+export { planManagedWarehouse, planWarehouses } from './warehouses/plan.js';
 export type { PlannedSubscription, WarehousePlan, WarehouseSelection } from './warehouses/types.js';
 export { FastYamlError, parseAllYamlFast, parseYamlFast, stringifyAllYamlFast } from './yaml/fast-parse.js';

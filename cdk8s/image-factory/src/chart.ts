@@ -1,7 +1,7 @@
 /** The chart: a thin composition of one ImageWarehouse per planned Warehouse. */
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import type { WarehousePlan } from 'image-factory';
+import { KARGO_PROJECT, type WarehousePlan } from 'image-factory';
 import { ImageWarehouse } from './warehouse.js';
 
 /** Props of {@link WarehouseChart}. */
@@ -20,8 +20,8 @@ export interface WarehouseChartProps {
   readonly legacyAllowTags?: boolean;
 }
 
-/** Default Kargo Project namespace. */
-export const DEFAULT_NAMESPACE = 'image-factory-kargo';
+/** Default Kargo Project namespace (the tool's Project: one definition). */
+export const DEFAULT_NAMESPACE = KARGO_PROJECT;
 
 /** Kargo Warehouses for the base and external images. */
 export class WarehouseChart extends Chart {

@@ -3,17 +3,5 @@ export { DEFAULT_NAMESPACE, WarehouseChart, type WarehouseChartProps } from './c
 export { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from './paths.js';
 export { OUTPUT_FILE, renderWarehouses, type SynthOptions, type SynthResult, synthesise } from './synth.js';
 export { applyDefaults } from './validate/defaults.js';
-export {
-  formatManifestProblem,
-  type ManifestProblem,
-  ManifestValidator,
-  type ValidatorOptions,
-} from './validate/validate.js';
-export {
-  dependentsAnnotation,
-  type ImageSubscription,
-  ImageWarehouse,
-  type ImageWarehouseProps,
-  imageSubscription,
-  MANAGED_BY,
-} from './warehouse.js';
+export { ManifestValidator, type ValidatorOptions } from './validate/validate.js';
+export { ImageWarehouse, type ImageWarehouseProps } from './warehouse.js';

@@ -6,7 +6,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { App } from 'cdk8s';
 import {
+  checkKargoRuntimeRules,
   FactoryError,
+  formatManifestProblem,
   loadEnrolment,
   planWarehouses,
   readState,
@@ -16,7 +18,7 @@ import {
 } from 'image-factory';
 import { DEFAULT_NAMESPACE, WarehouseChart } from './chart.js';
 import { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from './paths.js';
-import { formatManifestProblem, ManifestValidator } from './validate/validate.js';
+import { ManifestValidator } from './validate/validate.js';
 
 /** Options of {@link synthesise}. */
 export interface SynthOptions {
@@ -45,7 +47,10 @@ export interface SynthResult {
 /** The manifest file name cdk8s gives the chart. */
 export const OUTPUT_FILE = 'image-factory.k8s.yaml';
 
-/** Render Warehouses to YAML and validate every object; throws FactoryError listing every problem. */
+/**
+ * Render Warehouses to YAML and validate every object (CRD schemas and Kargo's runtime rules); throws FactoryError
+ * listing every problem.
+ */
 export function renderWarehouses(
   warehouses: readonly WarehousePlan[],
   namespace: string,
@@ -60,7 +65,7 @@ export function renderWarehouses(
   });
   // The chart's objects, validated before anything is rendered or written.
   const objects = chart.toJson();
-  const problems = objects.flatMap((object) => validator.validate(object));
+  const problems = [...objects.flatMap((object) => validator.validate(object)), ...checkKargoRuntimeRules(objects)];
   if (problems.length > 0) {
     throw new FactoryError(
       'invalid-manifest',

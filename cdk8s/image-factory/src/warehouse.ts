@@ -1,27 +1,8 @@
-/** One Kargo Warehouse for one tracked image reference. */
+/** One Kargo Warehouse for one tracked image reference, rendered from the tool's plan. */
 
 import { Construct } from 'constructs';
-import type { WarehousePlan } from 'image-factory';
+import { type WarehousePlan, warehouseManifest } from 'image-factory';
 import { Warehouse } from '../imports/kargo.akuity.io.js';
-
-/** Kargo v1.11 image subscription (validated against kargo/subscriptions/image.json). */
-export interface ImageSubscription {
-  readonly repoURL: string;
-  readonly allowTagsRegexes?: readonly string[];
-  /** Legacy single regex: makes discovery fail on Kargo >= 1.11; only with `legacyAllowTags`. */
-  readonly allowTags?: string;
-  readonly imageSelectionStrategy: string;
-  readonly constraint?: string;
-  readonly strictSemvers?: boolean;
-  readonly discoveryLimit: number;
-  readonly platform?: string;
-}
-
-/** Longest annotation value we write; Kubernetes allows 256 KiB for all annotations together. */
-export const MAX_DEPENDENTS_ANNOTATION = 1024;
-
-/** Labels every generated object carries. */
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'image-factory' } as const;
 
 /** Props of {@link ImageWarehouse}. */
 export interface ImageWarehouseProps {
@@ -36,59 +17,20 @@ export interface ImageWarehouseProps {
   readonly legacyAllowTags?: boolean;
 }
 
-/** The dependents annotation: comma-separated, cut at a name boundary with a count of what was left out. */
-export function dependentsAnnotation(dependents: readonly string[], limit = MAX_DEPENDENTS_ANNOTATION): string {
-  const full = dependents.join(',');
-  if (full.length <= limit) return full;
-  const kept: string[] = [];
-  let length = 0;
-  for (const name of dependents) {
-    const suffix = ` (+${dependents.length - kept.length - 1} more)`;
-    if (length + name.length + 1 + suffix.length > limit) break;
-    kept.push(name);
-    length += name.length + 1;
-  }
-  return `${kept.join(',')} (+${dependents.length - kept.length} more)`;
-}
-
-/** The image subscription Kargo gets for a plan. */
-export function imageSubscription(plan: WarehousePlan, legacyAllowTags: boolean): ImageSubscription {
-  const s = plan.subscription;
-  return {
-    repoURL: s.repoURL,
-    ...(legacyAllowTags ? { allowTags: s.allowTags } : { allowTagsRegexes: [s.allowTags] }),
-    imageSelectionStrategy: s.imageSelectionStrategy,
-    ...(s.constraint === undefined ? {} : { constraint: s.constraint }),
-    ...(s.strictSemvers === undefined ? {} : { strictSemvers: s.strictSemvers }),
-    discoveryLimit: s.discoveryLimit,
-    ...(s.platform === undefined ? {} : { platform: s.platform }),
-  };
-}
-
-/** A Warehouse watching one base or external image. */
+/** A Warehouse watching one base or external image (every field as the tool's warehouseManifest() renders it). */
 export class ImageWarehouse extends Construct {
   /** The underlying Kargo object. */
   readonly warehouse: Warehouse;
 
   constructor(scope: Construct, id: string, props: ImageWarehouseProps) {
     super(scope, id);
-    const { plan } = props;
+    const { metadata, spec } = warehouseManifest(props.plan, {
+      namespace: props.namespace,
+      legacyAllowTags: props.legacyAllowTags ?? false,
+    });
     this.warehouse = new Warehouse(this, 'Resource', {
-      metadata: {
-        name: plan.name,
-        namespace: props.namespace,
-        labels: { ...MANAGED_BY, 'image-factory.io/kind': plan.kind },
-        annotations: {
-          'image-factory.io/reference': plan.reference,
-          ...(plan.dependents.length > 0
-            ? { 'image-factory.io/dependents': dependentsAnnotation(plan.dependents) }
-            : {}),
-        },
-      },
-      spec: {
-        interval: plan.interval,
-        subscriptions: [{ image: imageSubscription(plan, props.legacyAllowTags ?? false) }],
-      },
+      metadata: { ...metadata, labels: { ...metadata.labels }, annotations: { ...metadata.annotations } },
+      spec: { interval: spec.interval, subscriptions: [...spec.subscriptions] },
     });
   }
 }

@@ -5,12 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Testing } from 'cdk8s';
-import type { WarehousePlan } from 'image-factory';
+import { dependentsAnnotation, type WarehousePlan } from 'image-factory';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { WarehouseChart } from '../src/chart.js';
 import { OUTPUT_FILE, synthesise } from '../src/synth.js';
-import { dependentsAnnotation } from '../src/warehouse.js';
 
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));

@@ -6,10 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadEnrolment, parseAllYamlFast } from 'image-factory';
+import { checkKargoRuntimeRules, formatManifestProblem, loadEnrolment, parseAllYamlFast } from 'image-factory';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from '../src/paths.js';
-import { formatManifestProblem, ManifestValidator } from '../src/validate/validate.js';
+import { ManifestValidator } from '../src/validate/validate.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const DIR = join(REPO, 'kustomize/image-factory');
@@ -41,6 +41,27 @@ describe('kubectl kustomize kustomize/image-factory', () => {
     );
     expect(find('ConfigMap')).toHaveLength(1);
     expect(find('Project')[0]?.metadata.namespace).toBeUndefined();
+  });
+
+  it('starts with the Project namespace, labelled for Kargo, so a first server-side apply succeeds', () => {
+    expect(objects[0]).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'image-factory-kargo', labels: { 'kargo.akuity.io/project': 'true' } },
+    });
+    const namespaced = objects.filter((o) => o.metadata.namespace !== undefined);
+    expect(namespaced.every((o) => o.metadata.namespace === 'image-factory-kargo')).toBe(true);
+  });
+
+  it("passes Kargo's runtime rules (promotion steps, quoted args, imageFrom origins, namespace label and order)", () => {
+    expect(checkKargoRuntimeRules(objects).map(formatManifestProblem)).toEqual([]);
+  });
+
+  it('has the runtime check reject the same build with the Namespace moved last (the check is real)', () => {
+    const [namespace, ...rest] = objects;
+    expect(checkKargoRuntimeRules([...rest, namespace]).map(formatManifestProblem)).toEqual([
+      expect.stringMatching(/^Namespace image-factory-kargo: \(order\) comes after ServiceAccount/),
+    ]);
   });
 
   it('validates every Kargo and Argo Rollouts object against the vendored CRDs', () => {
@@ -112,7 +133,7 @@ describe('kubectl kustomize kustomize/image-factory', () => {
     expect(find('ClusterRoleBinding')).toEqual([]);
   });
 
-  it('has one pipeline per managed image in images.yaml, verified with the Freight tag and digest', () => {
+  it('has one pipeline per managed image in images.yaml, promoted by a step and verified with the Freight tag and digest', () => {
     const enrolment = loadEnrolment(readFileSync(join(REPO, 'images.yaml'), 'utf8'));
     const managed = enrolment.images
       .filter((i) => i.kind === 'managed')
@@ -134,11 +155,15 @@ describe('kubectl kustomize kustomize/image-factory', () => {
       const args = Object.fromEntries(analyze.spec.verification.args.map((a: Any) => [a.name, a.value]));
       const image = enrolment.images.find((i) => i.name === name);
       const repoURL = `${image?.registry}/${image?.repository}`;
+      const from = `imageFrom("${repoURL}", warehouse("${name}"))`;
       expect(args).toEqual({
         image: name,
-        tag: `\${{ imageFrom("${repoURL}").Tag }}`,
-        digest: `\${{ imageFrom("${repoURL}").Digest }}`,
+        tag: `\${{ quote(${from}.Tag) }}`,
+        digest: `\${{ quote(${from}.Digest) }}`,
       });
+      expect(analyze.spec.promotionTemplate.spec.steps.map((s: Any) => s.uses)).toEqual(['compose-output']);
+      const warehouse = find('Warehouse', name)[0] as Any;
+      expect(warehouse.spec.subscriptions[0].image.repoURL).toBe(repoURL);
       expect(analyzed.spec.requestedFreight[0].sources).toEqual({ stages: [`${name}-analyze-dockerfile`] });
     }
   });

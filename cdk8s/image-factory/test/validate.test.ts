@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Testing } from 'cdk8s';
-import type { WarehousePlan } from 'image-factory';
+import { formatManifestProblem, type WarehousePlan } from 'image-factory';
 import { describe, expect, it } from 'vitest';
 import { WarehouseChart } from '../src/chart.js';
 import { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from '../src/paths.js';
 import { OUTPUT_FILE, renderWarehouses, synthesise } from '../src/synth.js';
 import { applyDefaults } from '../src/validate/defaults.js';
-import { formatManifestProblem, ManifestValidator } from '../src/validate/validate.js';
+import { ManifestValidator } from '../src/validate/validate.js';
 
 const validator = new ManifestValidator({ crdFolders: CRD_FOLDERS, subscriptionSchemas: SUBSCRIPTION_SCHEMAS });
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));

@@ -282,14 +282,7 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
           ...(image.source.workflow === undefined ? {} : { workflow: image.source.workflow }),
           buildArgs: image.source.buildArgs ?? {},
         },
-        subscription: pickDefined(image, [
-          'allowTags',
-          'imageSelectionStrategy',
-          'constraint',
-          'strictSemvers',
-          'discoveryLimit',
-          'interval',
-        ]),
+        subscription: pickDefined(image, ['allowTags', ...OPTIONAL_SUBSCRIPTION_FIELDS]),
       };
       if (/(^|\/)\.\.(\/|$)/.test(image.source.dockerfile) || image.source.dockerfile.startsWith('/')) {
         at(['images', index, 'source', 'dockerfile'], 'must be a relative path inside the source repository');

@@ -34,6 +34,7 @@ export interface PublishedSubscription {
   readonly constraint?: string;
   readonly strictSemvers?: boolean;
   readonly discoveryLimit?: number;
+  readonly platform?: string;
   readonly interval?: string;
 }
 

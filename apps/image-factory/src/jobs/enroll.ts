@@ -2,13 +2,12 @@
  * enroll / unenroll: change images.yaml (comments kept), validate the result, and keep kustomize/image-factory's
  * managed pipelines in step. Everything is computed and checked before anything is written.
  */
-import { access, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { addImageEntry, type ImageEntry, removeImageEntry } from '../enrolment/edit.js';
 import { loadEnrolment } from '../enrolment/load.js';
 import type { Enrolment } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
-import { type KustomizeSync, syncKustomizeDir } from '../kargo/kustomize-dir.js';
+import { applyKustomizePlan, type KustomizeSync, planKustomizeDir } from '../kargo/kustomize-dir.js';
 import { writeFileAtomic } from '../util/files.js';
 
 /** Where enrolment lives. */
@@ -35,17 +34,12 @@ async function apply(paths: EnrolPaths, edit: (text: string) => string): Promise
   const before = await readImages(paths.images);
   const after = edit(before);
   const enrolment = loadEnrolment(after, paths.images);
-  try {
-    await access(join(paths.kustomizeDir, 'kustomization.yaml'));
-  } catch {
-    throw new FactoryError(
-      'io',
-      `${join(paths.kustomizeDir, 'kustomization.yaml')} does not exist (see --kustomize-dir)`,
-    );
-  }
-  const kustomize = await syncKustomizeDir(paths.kustomizeDir, enrolment);
-  await writeFileAtomic(paths.images, after);
-  return { enrolment, kustomize };
+  // Everything is read and checked first; only then is anything written.
+  const plan = await planKustomizeDir(paths.kustomizeDir, enrolment);
+  if (after !== before) await writeFileAtomic(paths.images, after);
+  await applyKustomizePlan(plan);
+  const { written, deleted, kustomizationChanged } = plan;
+  return { enrolment, kustomize: { written, deleted, kustomizationChanged } };
 }
 
 /** Add an image to images.yaml and, for a managed one, its Kargo pipeline to the kustomize directory. */

@@ -1,14 +1,22 @@
 /**
- * The managed pipeline of one managed image, as Kargo objects: a Warehouse watching its published builds, and
- * the Stages `<image>-analyze-dockerfile` (verified by the analysis AnalysisTemplate, with the Freight's tag and
- * digest) → `<image>-analyzed`. Pure: objects in, YAML written by the caller.
+ * The managed pipeline of one managed image, as Kargo objects: its Warehouse (planned by planManagedWarehouse(),
+ * the same rule and defaults as every other Warehouse), `<image>-analyze-dockerfile` and `<image>-analyzed`.
+ *
+ * `<image>-analyze-dockerfile` has a promotion step: Kargo treats a Stage without steps as a control-flow Stage,
+ * marks Freight verified without running its verification, and refuses promotions to it. The step is
+ * `compose-output`, the lightest built-in one; it records the tag and digest being analysed on the Promotion.
+ * Pure: objects in, YAML written by the caller.
  */
-import type { ManagedImage } from '../enrolment/types.js';
-import { repoURLOf } from '../state/plan.js';
-
-/** Names shared by the static kustomize resources and the generated pipelines. */
-export const KARGO_PROJECT = 'image-factory-kargo';
-export const ANALYSIS_TEMPLATE = 'image-factory-analyze';
+import type { EnrolmentDefaults, ManagedImage } from '../enrolment/types.js';
+import { planManagedWarehouse } from '../warehouses/plan.js';
+import {
+  imageFromWarehouse,
+  quotedExpression,
+  type StageManifest,
+  type WarehouseManifest,
+  warehouseManifest,
+} from './manifests.js';
+import { ANALYSIS_TEMPLATE, KARGO_PROJECT, MANAGED_BY } from './project.js';
 
 /** Options for the generated objects. */
 export interface PipelineOptions {
@@ -18,60 +26,47 @@ export interface PipelineOptions {
   readonly analysisTemplate?: string;
 }
 
-const LABELS = { 'app.kubernetes.io/managed-by': 'image-factory', 'image-factory.io/kind': 'managed' } as const;
-
 /** `<image>-analyze-dockerfile` and `<image>-analyzed`. */
 export function stageNames(image: string): { analyze: string; analyzed: string } {
   return { analyze: `${image}-analyze-dockerfile`, analyzed: `${image}-analyzed` };
 }
 
 /** The Warehouse and Stages of a managed image. */
-export function managedPipelineObjects(image: ManagedImage, options: PipelineOptions = {}): object[] {
+export function managedPipelineObjects(
+  image: ManagedImage,
+  defaults: EnrolmentDefaults,
+  options: PipelineOptions = {},
+): [WarehouseManifest, StageManifest, StageManifest] {
   const namespace = options.namespace ?? KARGO_PROJECT;
-  const repoURL = repoURLOf(image.registry, image.repository);
-  const s = image.subscription;
+  const plan = planManagedWarehouse(image, defaults);
+  const repoURL = plan.subscription.repoURL;
   const stages = stageNames(image.name);
-  const freight = `imageFrom("${repoURL}")`;
+  const labels = { 'image-factory.io/image': image.name };
   const metadata = (name: string) => ({
     name,
     namespace,
-    labels: { ...LABELS, 'image-factory.io/image': image.name },
+    labels: { ...MANAGED_BY, 'image-factory.io/kind': 'managed', ...labels },
     annotations: { 'image-factory.io/reference': repoURL },
   });
-  const requested = (sources: object) => [{ origin: { kind: 'Warehouse', name: image.name }, sources }];
+  const origin = { kind: 'Warehouse', name: plan.name } as const;
+  const freight = imageFromWarehouse(repoURL, plan.name);
+  const tag = quotedExpression(`${freight}.Tag`);
+  const digest = quotedExpression(`${freight}.Digest`);
   return [
-    {
-      apiVersion: 'kargo.akuity.io/v1alpha1',
-      kind: 'Warehouse',
-      metadata: metadata(image.name),
-      spec: {
-        interval: s.interval ?? '5m0s',
-        subscriptions: [
-          {
-            image: {
-              repoURL,
-              ...(s.allowTags === undefined ? {} : { allowTagsRegexes: [s.allowTags] }),
-              imageSelectionStrategy: s.imageSelectionStrategy ?? 'SemVer',
-              ...(s.constraint === undefined ? {} : { constraint: s.constraint }),
-              ...(s.strictSemvers === undefined ? {} : { strictSemvers: s.strictSemvers }),
-              discoveryLimit: s.discoveryLimit ?? 5,
-            },
-          },
-        ],
-      },
-    },
+    warehouseManifest(plan, { namespace, labels }),
     {
       apiVersion: 'kargo.akuity.io/v1alpha1',
       kind: 'Stage',
       metadata: metadata(stages.analyze),
       spec: {
-        requestedFreight: requested({ direct: true }),
+        requestedFreight: [{ origin, sources: { direct: true } }],
+        promotionTemplate: { spec: { steps: [{ uses: 'compose-output', as: 'analysed', config: { tag, digest } }] } },
         verification: {
           analysisTemplates: [{ name: options.analysisTemplate ?? ANALYSIS_TEMPLATE }],
           args: [
             { name: 'image', value: image.name },
-            { name: 'tag', value: `\${{ ${freight}.Tag }}` },
-            { name: 'digest', value: `\${{ ${freight}.Digest }}` },
+            { name: 'tag', value: tag },
+            { name: 'digest', value: digest },
           ],
         },
       },
@@ -80,7 +75,7 @@ export function managedPipelineObjects(image: ManagedImage, options: PipelineOpt
       apiVersion: 'kargo.akuity.io/v1alpha1',
       kind: 'Stage',
       metadata: metadata(stages.analyzed),
-      spec: { requestedFreight: requested({ stages: [stages.analyze] }) },
+      spec: { requestedFreight: [{ origin, sources: { stages: [stages.analyze] } }] },
     },
   ];
 }

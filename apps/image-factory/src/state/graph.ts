@@ -1,12 +1,14 @@
 /** The dependency graph in the state, as a tree for people: base image → images built on it → … */
+
 import type { Enrolment } from '../enrolment/types.js';
+import { compareCodeUnits } from '../util/compare.js';
 import type { StateSnapshot } from './types.js';
 
 /** Lines of the tree (box-drawing characters), roots sorted by reference. */
 export function dependencyTree(state: StateSnapshot, enrolment: Enrolment): string[] {
   const dependentsOf = new Map<string, string[]>();
   const roots: { label: string; dependents: readonly string[] }[] = [];
-  for (const base of [...state.baseImages.values()].sort((a, b) => a.reference.localeCompare(b.reference))) {
+  for (const base of [...state.baseImages.values()].sort((a, b) => compareCodeUnits(a.reference, b.reference))) {
     if (base.managedImage !== undefined) {
       dependentsOf.set(base.managedImage, [...(dependentsOf.get(base.managedImage) ?? []), ...base.dependents]);
       continue;

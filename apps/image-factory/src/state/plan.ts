@@ -3,6 +3,7 @@
  * The whole state is recomputed from the enrolment and the managed images' recorded base images, so the
  * same inputs always give the same state, and a retry on a newer head simply plans again.
  */
+
 import {
   type Enrolment,
   type ExternalImage,
@@ -12,6 +13,7 @@ import {
 import { FactoryError } from '../errors.js';
 import { assignBaseImageNames } from '../naming/names.js';
 import { type NormalisedReference, normaliseReference } from '../reference/normalise.js';
+import { compareCodeUnits } from '../util/compare.js';
 import { pickDefined } from '../util/pick-defined.js';
 import type { ImageAnalysis, UnnamedBaseImageUse } from './analysis.js';
 import type {
@@ -52,9 +54,9 @@ function stripName(use: BaseImageUse): UnnamedBaseImageUse {
 
 function compareUses(a: UnnamedBaseImageUse, b: UnnamedBaseImageUse): number {
   return (
-    a.reference.localeCompare(b.reference) ||
-    a.kind.localeCompare(b.kind) ||
-    (a.stage ?? '').localeCompare(b.stage ?? '') ||
+    compareCodeUnits(a.reference, b.reference) ||
+    compareCodeUnits(a.kind, b.kind) ||
+    compareCodeUnits(a.stage ?? '', b.stage ?? '') ||
     Number(b.finalStage) - Number(a.finalStage)
   );
 }
@@ -160,7 +162,7 @@ export function planStateUpdate(
   for (const base of current.baseImages.values()) previousByReference.set(base.reference, base);
 
   const baseImages = new Map<string, BaseImageState>();
-  for (const [reference, ref] of [...references].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [reference, ref] of [...references].sort(([a], [b]) => compareCodeUnits(a, b))) {
     const dependents = new Set<string>();
     const platforms = new Set<string>();
     let platformFree = false;

@@ -1,19 +1,21 @@
 /**
  * planWarehouses: images.yaml ⊕ state → the Warehouses to create (pure). images.yaml wins for every field it
- * sets; a Warehouse exists only where the merged config has repoURL and allowTags (base and external images),
- * never for a managed image.
+ * sets; a base or external image gets a Warehouse only where the merged config has repoURL and allowTags.
+ * planManagedWarehouse: the Warehouse of a managed image's pipeline. Both share one subscription rule and one set of
+ * defaults, so a managed image's Warehouse reads images.yaml exactly as an external image's does.
  */
-import type { Enrolment, ExternalImage, ManagedImage } from '../enrolment/types.js';
+import type { Enrolment, EnrolmentDefaults, ExternalImage, ManagedImage } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
 import { repoURLOf } from '../state/plan.js';
 import type { BaseImageState, StateSnapshot } from '../state/types.js';
+import { compareCodeUnits } from '../util/compare.js';
 import { pickDefined } from '../util/pick-defined.js';
-import type { WarehousePlan, WarehouseSelection } from './types.js';
+import type { PlannedSubscription, WarehousePlan, WarehouseSelection } from './types.js';
 
 /** Merged Warehouse-relevant config of one candidate, before the selection rule. */
 interface Candidate {
   readonly name: string;
-  readonly kind: 'base' | 'external';
+  readonly kind: WarehousePlan['kind'];
   readonly reference: string;
   readonly repoURL?: string;
   readonly allowTags?: string;
@@ -129,23 +131,42 @@ export function planWarehouses(enrolment: Enrolment, state: StateSnapshot): Ware
     }
     byName.set(c.name, c);
     byReference.set(key, c);
-    warehouses.push({
-      name: c.name,
-      kind: c.kind,
-      reference: c.reference,
-      interval: c.interval ?? enrolment.defaults.interval,
-      subscription: {
-        repoURL: c.repoURL,
-        allowTags: c.allowTags,
-        imageSelectionStrategy: c.imageSelectionStrategy ?? 'SemVer',
-        ...(c.constraint === undefined ? {} : { constraint: c.constraint }),
-        ...(c.strictSemvers === undefined ? {} : { strictSemvers: c.strictSemvers }),
-        discoveryLimit: c.discoveryLimit ?? enrolment.defaults.discoveryLimit,
-        ...(c.platform === undefined ? {} : { platform: c.platform }),
-      },
-      dependents: [...c.dependents].sort(),
-    });
+    warehouses.push(warehousePlan({ ...c, repoURL: c.repoURL }, enrolment.defaults));
   }
-  warehouses.sort((a, b) => a.name.localeCompare(b.name));
-  return { warehouses, warnings: warnings.sort() };
+  warehouses.sort((a, b) => compareCodeUnits(a.name, b.name));
+  return { warehouses, warnings: [...warnings].sort(compareCodeUnits) };
+}
+
+/** The one subscription rule: what images.yaml or state set, Kargo's defaults (from `defaults`) for the rest. */
+function warehousePlan(c: Candidate & { readonly repoURL: string }, defaults: EnrolmentDefaults): WarehousePlan {
+  const subscription: PlannedSubscription = {
+    repoURL: c.repoURL,
+    ...(c.allowTags === undefined ? {} : { allowTags: c.allowTags }),
+    imageSelectionStrategy: c.imageSelectionStrategy ?? 'SemVer',
+    ...(c.constraint === undefined ? {} : { constraint: c.constraint }),
+    ...(c.strictSemvers === undefined ? {} : { strictSemvers: c.strictSemvers }),
+    discoveryLimit: c.discoveryLimit ?? defaults.discoveryLimit,
+    ...(c.platform === undefined ? {} : { platform: c.platform }),
+  };
+  return {
+    name: c.name,
+    kind: c.kind,
+    reference: c.reference,
+    interval: c.interval ?? defaults.interval,
+    subscription,
+    dependents: [...c.dependents].sort(compareCodeUnits),
+  };
+}
+
+/**
+ * The Warehouse of a managed image's pipeline: its published repository, with the subscription images.yaml gives
+ * it (an image tagged by commit SHA needs `imageSelectionStrategy: NewestBuild`; Kargo's default SemVer skips such
+ * tags) and the same defaults as every other Warehouse.
+ */
+export function planManagedWarehouse(image: ManagedImage, defaults: EnrolmentDefaults): WarehousePlan {
+  const repoURL = repoURLOf(image.registry, image.repository);
+  return warehousePlan(
+    { name: image.name, kind: 'managed', reference: repoURL, repoURL, ...image.subscription, dependents: [] },
+    defaults,
+  );
 }

@@ -1,10 +1,15 @@
-/** What the chart renders: one Kargo Warehouse per tracked reference (base and external images). */
+/**
+ * What the renderers draw: one Kargo Warehouse per tracked reference (base and external images, rendered by the
+ * chart) and one per managed image (its pipeline, rendered into kustomize/image-factory).
+ */
 import type { ImageSelectionStrategy } from '../enrolment/types.js';
+import type { ObjectKind } from '../kargo/project.js';
 
 /** The image subscription, with the state's field names (allowTags is one regex here). */
 export interface PlannedSubscription {
   readonly repoURL: string;
-  readonly allowTags: string;
+  /** Always set for base and external images; a managed image without it accepts every tag its strategy reads. */
+  readonly allowTags?: string;
   readonly imageSelectionStrategy: ImageSelectionStrategy;
   readonly constraint?: string;
   readonly strictSemvers?: boolean;
@@ -14,10 +19,10 @@ export interface PlannedSubscription {
 
 /** One Warehouse to create. */
 export interface WarehousePlan {
-  /** DNS-1123 name: the external image's name, or the base image's state name. */
+  /** DNS-1123 name: the external or managed image's name, or the base image's state name. */
   readonly name: string;
-  readonly kind: 'base' | 'external';
-  /** The tracked reference: `registry/repository:tag` for a base image, `registry/repository` for an external one. */
+  readonly kind: ObjectKind;
+  /** The tracked reference: `registry/repository:tag` for a base image, `registry/repository` otherwise. */
   readonly reference: string;
   readonly interval: string;
   readonly subscription: PlannedSubscription;

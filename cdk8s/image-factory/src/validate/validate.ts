@@ -6,24 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ManifestProblem } from 'image-factory';
 import { type CrdSchemas, loadCrdSchemas, type OpenApiSchema, schemaKey } from './crd-schemas.js';
 import { applyDefaults, unknownFields } from './defaults.js';
-
-/** One problem with one object. */
-export interface ManifestProblem {
-  /** `Warehouse image-factory-kargo/node-22`. */
-  readonly object: string;
-  /** The image the object is about, when known. */
-  readonly image?: string;
-  /** Field path, e.g. `spec.subscriptions[0].image.constraint`. */
-  readonly field: string;
-  readonly message: string;
-}
-
-/** One line for a person. */
-export function formatManifestProblem(p: ManifestProblem): string {
-  return `${p.object}${p.image ? ` (image ${p.image})` : ''}: ${p.field} ${p.message}`;
-}
 
 /** Options for the validator. */
 export interface ValidatorOptions {

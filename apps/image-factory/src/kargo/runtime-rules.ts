@@ -1,0 +1,240 @@
+/**
+ * Kargo's runtime rules that no CRD schema shows (read from Kargo v1.11.2's controllers and webhooks; DESIGN §9).
+ * Objects that break them install without an error and then do nothing, so they are checked before anything is
+ * written: by the chart's synthesis, by `image-factory kustomize` / `enroll`, and by the tests on
+ * `kubectl kustomize kustomize/image-factory`. Pure: objects in (as read from YAML), problems out.
+ */
+
+/** One problem with one object; the message says what to change. */
+export interface ManifestProblem {
+  /** `Stage image-factory-kargo/api-analyze-dockerfile`. */
+  readonly object: string;
+  /** The image the object is about, when known. */
+  readonly image?: string;
+  /** Field path, e.g. `spec.verification.args[1].value`. */
+  readonly field: string;
+  readonly message: string;
+}
+
+/** One line for a person. */
+export function formatManifestProblem(p: ManifestProblem): string {
+  return `${p.object}${p.image ? ` (image ${p.image})` : ''}: ${p.field} ${p.message}`;
+}
+
+/** Options of {@link checkKargoRuntimeRules}. */
+export interface RuntimeRuleOptions {
+  /**
+   * The objects are in apply order (`kubectl kustomize` output): check that the Project's namespace comes first.
+   * @default true
+   */
+  readonly ordered?: boolean;
+}
+
+type Json = Record<string, unknown>;
+
+const isRecord = (value: unknown): value is Json =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+const field = (value: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((at, key) => (isRecord(at) ? at[key] : undefined), value);
+const text = (value: unknown, ...path: string[]): string | undefined => {
+  const found = field(value, ...path);
+  return typeof found === 'string' ? found : undefined;
+};
+const list = (value: unknown, ...path: string[]): readonly unknown[] => {
+  const found = field(value, ...path);
+  return Array.isArray(found) ? found : [];
+};
+
+const KARGO = 'kargo.akuity.io/v1alpha1';
+const PROJECT_LABEL = 'kargo.akuity.io/project';
+const DELIMITERS = ['${{', '${%'];
+/** A value that is one expression whose result is forced to a string. */
+const QUOTED = /^\$\{\{\s*(unsafeQuote|quote)\(.*\)\s*\}\}$/s;
+/** `imageFrom("<repoURL>")` or `imageFrom("<repoURL>", warehouse("<name>"))`, with string literals only. */
+const IMAGE_FROM = /imageFrom\(\s*"([^"]*)"\s*(?:,\s*warehouse\(\s*"([^"]*)"\s*\)\s*)?\)/g;
+
+interface Located {
+  readonly object: unknown;
+  readonly label: string;
+  readonly image?: string;
+}
+
+function locate(object: unknown): Located {
+  const kind = text(object, 'kind') ?? '(no kind)';
+  const name = text(object, 'metadata', 'name') ?? '(no name)';
+  const namespace = text(object, 'metadata', 'namespace');
+  const image = text(object, 'metadata', 'annotations', 'image-factory.io/reference');
+  return {
+    object,
+    label: `${kind} ${namespace === undefined ? '' : `${namespace}/`}${name}`,
+    ...(image === undefined ? {} : { image }),
+  };
+}
+
+const isKargo = (object: unknown, kind: string) =>
+  text(object, 'apiVersion') === KARGO && text(object, 'kind') === kind;
+
+/** Every string inside a value, with its field path. */
+function strings(value: unknown, at: string): { field: string; value: string }[] {
+  if (typeof value === 'string') return [{ field: at, value }];
+  if (Array.isArray(value)) return value.flatMap((item, i) => strings(item, `${at}[${i}]`));
+  if (isRecord(value)) return Object.entries(value).flatMap(([key, item]) => strings(item, `${at}.${key}`));
+  return [];
+}
+
+/** Check a set of objects (a kustomize build, a chart's output) against Kargo's runtime rules. */
+export function checkKargoRuntimeRules(
+  objects: readonly unknown[],
+  options: RuntimeRuleOptions = {},
+): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  const add = (at: Located, path: string, message: string) =>
+    problems.push({ object: at.label, ...(at.image === undefined ? {} : { image: at.image }), field: path, message });
+
+  const warehouses = new Map<string, readonly string[]>();
+  for (const object of objects) {
+    if (!isKargo(object, 'Warehouse')) continue;
+    const key = `${text(object, 'metadata', 'namespace') ?? ''}/${text(object, 'metadata', 'name') ?? ''}`;
+    const repoURLs = list(object, 'spec', 'subscriptions').flatMap((s) => text(s, 'image', 'repoURL') ?? []);
+    warehouses.set(key, repoURLs);
+  }
+
+  for (const object of objects) {
+    if (isKargo(object, 'Stage')) checkStage(locate(object), warehouses, add);
+  }
+  checkProjectNamespaces(objects, options.ordered ?? true, add);
+  return problems;
+}
+
+type Add = (at: Located, field: string, message: string) => void;
+
+function checkStage(at: Located, warehouses: ReadonlyMap<string, readonly string[]>, add: Add): void {
+  const stage = at.object;
+  const namespace = text(stage, 'metadata', 'namespace') ?? '';
+  const steps = list(stage, 'spec', 'promotionTemplate', 'spec', 'steps');
+  const verifies = list(stage, 'spec', 'verification', 'analysisTemplates').length > 0;
+  if (verifies && steps.length === 0) {
+    add(
+      at,
+      'spec.promotionTemplate.spec.steps',
+      'is empty, so Kargo treats this Stage as a control-flow Stage: it marks Freight verified without ever running ' +
+        'the verification, and refuses promotions to it. Add a promotion step (e.g. `uses: compose-output`).',
+    );
+  }
+  steps.forEach((step, i) => {
+    const config = field(step, 'config');
+    if (text(step, 'uses') === 'compose-output' && !(isRecord(config) && Object.keys(config).length > 0)) {
+      add(
+        at,
+        `spec.promotionTemplate.spec.steps[${i}].config`,
+        'needs at least one output (compose-output requires it)',
+      );
+    }
+  });
+
+  const requested = new Set<string>();
+  list(stage, 'spec', 'requestedFreight').forEach((request, i) => {
+    const kind = text(request, 'origin', 'kind');
+    const name = text(request, 'origin', 'name') ?? '';
+    if (kind !== 'Warehouse') return;
+    if (requested.has(name)) {
+      add(
+        at,
+        `spec.requestedFreight[${i}].origin`,
+        `requests Freight from Warehouse ${name} twice (Kargo's webhook refuses it)`,
+      );
+    }
+    requested.add(name);
+  });
+
+  list(stage, 'spec', 'verification', 'args').forEach((arg, i) => {
+    const value = text(arg, 'value');
+    if (value === undefined || !DELIMITERS.some((d) => value.includes(d)) || QUOTED.test(value)) return;
+    add(
+      at,
+      `spec.verification.args[${i}].value`,
+      `is read as JSON after evaluation (a tag like 16.4 becomes a number and the AnalysisRun fails with "not a ` +
+        `string"): make it one expression wrapped in quote(), e.g. \${{ quote(imageFrom("<repoURL>", warehouse("<name>")).Tag) }}`,
+    );
+  });
+
+  const expressions = [
+    ...strings(field(stage, 'spec', 'verification', 'args'), 'spec.verification.args'),
+    ...strings(field(stage, 'spec', 'promotionTemplate', 'spec', 'steps'), 'spec.promotionTemplate.spec.steps'),
+  ];
+  for (const { field: path, value } of expressions) {
+    for (const match of value.matchAll(IMAGE_FROM)) {
+      const repoURL = match[1] ?? '';
+      const origin = match[2];
+      if (origin === undefined) {
+        add(
+          at,
+          path,
+          `calls imageFrom("${repoURL}") without an origin: name it, imageFrom("${repoURL}", warehouse("<name>")), ` +
+            'so the image cannot come from another Warehouse the Stage requests',
+        );
+        continue;
+      }
+      if (!requested.has(origin)) {
+        add(
+          at,
+          path,
+          `names warehouse("${origin}"), but the Stage does not request Freight from it (spec.requestedFreight)`,
+        );
+        continue;
+      }
+      const subscribed = warehouses.get(`${namespace}/${origin}`);
+      if (subscribed === undefined) {
+        add(at, path, `names Warehouse ${origin}, which is not among the objects checked: apply it with the Stage`);
+      } else if (!subscribed.includes(repoURL)) {
+        add(
+          at,
+          path,
+          `calls imageFrom("${repoURL}"), but Warehouse ${origin} subscribes to ${subscribed.join(', ') || 'no image'}: ` +
+            'imageFrom() matches the repoURL exactly as the Warehouse writes it',
+        );
+      }
+    }
+  }
+}
+
+function checkProjectNamespaces(objects: readonly unknown[], ordered: boolean, add: Add): void {
+  objects.forEach((project, projectIndex) => {
+    if (!isKargo(project, 'Project')) return;
+    const name = text(project, 'metadata', 'name');
+    if (name === undefined) return;
+    const at = locate(project);
+    const namespaceIndex = objects.findIndex(
+      (o) => text(o, 'apiVersion') === 'v1' && text(o, 'kind') === 'Namespace' && text(o, 'metadata', 'name') === name,
+    );
+    const inside = objects.flatMap((o, i) => (text(o, 'metadata', 'namespace') === name ? [i] : []));
+    if (namespaceIndex < 0) {
+      if (inside.length > 0) {
+        add(
+          at,
+          'metadata.name',
+          `is also the namespace of ${inside.length} object(s), but no Namespace ${name} is among them: on a first ` +
+            'apply those fail with "namespace not found" (kustomize orders them before the Project). Add a Namespace ' +
+            `${name} labelled ${PROJECT_LABEL}: "true"`,
+        );
+      }
+      return;
+    }
+    const namespace = objects[namespaceIndex];
+    const nsAt = locate(namespace);
+    if (text(namespace, 'metadata', 'labels', PROJECT_LABEL) !== 'true') {
+      add(
+        nsAt,
+        `metadata.labels["${PROJECT_LABEL}"]`,
+        `must be "true": Kargo's Project webhook answers 409 Conflict for an existing namespace without it`,
+      );
+    }
+    if (!ordered) return;
+    const early = [projectIndex, ...inside].filter((i) => i < namespaceIndex).sort((a, b) => a - b);
+    if (early.length > 0) {
+      const named = early.slice(0, 3).map((i) => locate(objects[i]).label);
+      const more = early.length > 3 ? ` (+${early.length - 3} more)` : '';
+      add(nsAt, '(order)', `comes after ${named.join(', ')}${more}: the Namespace must be applied first`);
+    }
+  });
+}
