@@ -14,7 +14,7 @@ const IMAGES = 2500;
 const BASES = 600;
 const root = fileURLToPath(new URL('../.bench/analyze-all', import.meta.url));
 const remote = join(root, 'gitops.git');
-const cli = fileURLToPath(new URL('../apps/image-factory/dist/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../apps/image-factory/bin/image-factory.mjs', import.meta.url));
 
 function generate() {
   rmSync(root, { recursive: true, force: true });

@@ -16,7 +16,7 @@ const BLOB_BYTES = 40 * 1024; // incompressible: 5,000 × 40 KiB ≈ 200 MB of h
 const root = fileURLToPath(new URL('../.bench/large-remote', import.meta.url));
 const pristine = join(root, 'pristine.git');
 const remote = join(root, 'gitops.git');
-const cli = fileURLToPath(new URL('../apps/image-factory/dist/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../apps/image-factory/bin/image-factory.mjs', import.meta.url));
 
 const IMAGES_YAML =
   'images:\n  - name: app\n    registry: ghcr.io\n    repository: acme/app\n    source:\n      provider: github\n      repo: acme/app\n      branch: source\n      dockerfile: services/app/Dockerfile\n';

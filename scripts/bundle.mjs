@@ -14,7 +14,7 @@ export const MAX_BYTES = 900 * 1024;
 /** Build the bundle in memory; the same sources always give the same bytes. */
 export async function bundle() {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL('../apps/image-factory/src/cli/main.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL('../apps/image-factory/src/cli/bin.ts', import.meta.url))],
     bundle: true,
     platform: 'node',
     target: 'node20',

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'apps/image-factory/dist/cli/main.js');
+const cli = join(root, 'apps/image-factory/bin/image-factory.mjs');
 const demo = join(root, '.demo');
 const remote = join(demo, 'gitops.git');
 const seed = join(demo, 'seed');

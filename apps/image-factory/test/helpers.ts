@@ -8,7 +8,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 /** The team's shared folder (DESIGN.md, corpus, CRDs): beside the repository unless IMAGE_FACTORY_SHARED says otherwise. */
 export const SHARED =
   process.env.IMAGE_FACTORY_SHARED ?? fileURLToPath(new URL('../../../../shared/', import.meta.url));
-export const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+/** The committed bin entry (loads dist/cli/bin.js), as npm links it. */
+export const CLI = fileURLToPath(new URL('../bin/image-factory.mjs', import.meta.url));
 
 /** Absolute path of a file under test/fixtures. */
 export function fixturePath(relative: string): string {

@@ -135,7 +135,7 @@ describe('synthesis of the example catalogue', () => {
 
   it('image-factory synth --root --out does the same for a GitOps repository elsewhere', () => {
     const out = tmp();
-    const cli = join(REPO, 'apps/image-factory/dist/cli/main.js');
+    const cli = join(REPO, 'apps/image-factory/bin/image-factory.mjs');
     const stdout = execFileSync(process.execPath, [cli, 'synth', '--root', REPO, '--out', out], { encoding: 'utf8' });
     expect(stdout).toMatch(/wrote .*image-factory\.k8s\.yaml: 7 Warehouse\(s\) \(5 base, 2 external\)/);
     expect(readFileSync(join(out, OUTPUT_FILE), 'utf8')).toBe(readFileSync(join(PACKAGE, 'dist', OUTPUT_FILE), 'utf8'));

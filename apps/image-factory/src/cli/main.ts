@@ -1,5 +1,7 @@
-#!/usr/bin/env node
-/** The `image-factory` command line: dispatches to one subcommand. */
+/**
+ * The `image-factory` command line as a library: `runCli(argv, io)` dispatches to one subcommand and returns the
+ * exit code. Importing it runs nothing; the process entry is `bin.ts` (and the committed `bin/image-factory.mjs`).
+ */
 import { readFileSync } from 'node:fs';
 import { FactoryError, messageOf } from '../errors.js';
 import { redact } from '../log/redact.js';
@@ -91,24 +93,17 @@ export async function runCli(argv: readonly string[], io: CommandIO): Promise<nu
 
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const processIO: CommandIO = {
-  stdout: (text) => process.stdout.write(redact(text)),
-  stderr: (text) => process.stderr.write(redact(text)),
-  readStdin: readAllStdin,
-  env: process.env,
-  cwd: process.cwd(),
-};
-
-runCli(process.argv.slice(2), processIO).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(redact(`image-factory: ${messageOf(error)}\n`));
-    process.exitCode = EXIT_INVALID;
-  },
-);
+/** The real process's streams and environment, every line redacted. */
+export function processIO(): CommandIO {
+  return {
+    stdout: (text) => process.stdout.write(redact(text)),
+    stderr: (text) => process.stderr.write(redact(text)),
+    readStdin: readAllStdin,
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
