@@ -1,2 +1,0 @@
-export const CHART = "image-factory";
-//# sourceMappingURL=index.js.map
