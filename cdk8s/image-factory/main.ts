@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The chart's entry point: `node lib/main.js --root DIR --out DIR` (cdk8s.yaml runs it; `image-factory synth` forwards to it). */
 import { parseArgs } from 'node:util';
-import { FactoryError } from 'image-factory';
+import { EXIT, exitCodeOf, FactoryError } from 'image-factory';
 import { synthesise } from './src/synth.js';
 
 const HELP = `Usage: image-factory synth --root DIR --out DIR [options]
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
     }).values;
   } catch (error) {
     process.stderr.write(`image-factory synth: ${(error as Error).message} (see --help)\n`);
-    return 2;
+    return EXIT.usage;
   }
   if (values.help) {
     process.stdout.write(HELP);
@@ -65,7 +65,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (error) {
     process.stderr.write(`image-factory synth: ${(error as Error).message}\n`);
-    return error instanceof FactoryError && (error.code === 'usage' || error.code === 'io') ? 2 : 1;
+    return error instanceof FactoryError ? exitCodeOf(error.code) : EXIT.invalid;
   }
 }
 

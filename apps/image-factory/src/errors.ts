@@ -7,6 +7,7 @@ export type FactoryErrorCode =
   | 'invalid-state'
   | 'git'
   | 'conflict'
+  | 'timeout'
   | 'invalid-manifest'
   | 'internal';
 
@@ -25,4 +26,30 @@ export class FactoryError extends Error {
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** Exit statuses, one table for every command and the chart's entry point. */
+export const EXIT = {
+  /** Success (also: nothing to do). */
+  ok: 0,
+  /** The input is wrong: fix it and run again. */
+  invalid: 1,
+  /** Usage error, or a file that cannot be read. */
+  usage: 2,
+  /** A transient failure that exhausted its retries or timed out: safe to run again as is. */
+  transient: 3,
+} as const;
+
+/** The exit status for an error code. */
+export function exitCodeOf(code: FactoryErrorCode): number {
+  switch (code) {
+    case 'usage':
+    case 'io':
+      return EXIT.usage;
+    case 'conflict':
+    case 'timeout':
+      return EXIT.transient;
+    default:
+      return EXIT.invalid;
+  }
 }

@@ -25,7 +25,7 @@ export type {
   ManagedImage,
 } from './enrolment/types.js';
 export { fieldPath } from './enrolment/yaml-position.js';
-export { FactoryError, type FactoryErrorCode } from './errors.js';
+export { EXIT, exitCodeOf, FactoryError, type FactoryErrorCode } from './errors.js';
 export { managedPipelineObjects, type PipelineOptions, stageNames } from './kargo/managed-pipeline.js';
 export {
   dependentsAnnotation,

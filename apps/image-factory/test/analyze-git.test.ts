@@ -2,7 +2,7 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, runCliAsync } from './helpers.js';
+import { cli } from './helpers.js';
 import {
   commitFiles,
   createRemote,
@@ -13,28 +13,13 @@ import {
   remoteSubjects,
   tempDir,
 } from './support/git-repos.js';
+import { DIGEST, ENV, managedEntry, monorepo } from './support/gitops-fixtures.js';
 
-const DIGEST = (c: string) => `sha256:${c.repeat(64)}`;
-const ENV = { GIT_AUTHOR_NAME: 'Factory Bot', GIT_AUTHOR_EMAIL: 'bot@example.com', KUBERNETES_SERVICE_HOST: '' };
-
-function managedEntry(name: string, dockerfile = `apps/${name}/Dockerfile`, extra = ''): string {
-  return `  - name: ${name}\n    registry: ghcr.io\n    repository: acme/${name}\n    source:\n      provider: github\n      repo: acme/mono\n      dockerfile: ${dockerfile}\n${extra}`;
-}
 const externalEntry = (name: string) =>
   `  - name: ${name}\n    registry: docker.io\n    repository: library/${name}\n    allowTags: '^16\\.\\d+$'\n`;
 
-/** A monorepo GitOps remote: images.yaml plus each image's Dockerfile. */
-function monorepo(dockerfiles: Record<string, string>, extraEntries = ''): string {
-  const images = `images:\n${Object.keys(dockerfiles)
-    .map((n) => managedEntry(n))
-    .join('')}${extraEntries}`;
-  const files: Record<string, string> = { 'images.yaml': images };
-  for (const [name, text] of Object.entries(dockerfiles)) files[`apps/${name}/Dockerfile`] = text;
-  return createRemote(files);
-}
-
 const analyze = (remote: string, image: string, tag: string, digest: string, ...extra: string[]) =>
-  runCli(
+  cli(
     [
       'analyze',
       '--image',
@@ -55,11 +40,11 @@ const analyze = (remote: string, image: string, tag: string, digest: string, ...
   );
 
 describe('image-factory analyze', () => {
-  it('commits the state of one build, then nothing when run again', () => {
+  it('commits the state of one build, then nothing when run again', async () => {
     const remote = monorepo({
       backstage: 'FROM node:22-bookworm-slim AS build\nFROM ghcr.io/acme/node-base:22\nCOPY --from=build /a /a\n',
     });
-    const first = analyze(remote, 'backstage', '0.6.3', DIGEST('a'));
+    const first = await analyze(remote, 'backstage', '0.6.3', DIGEST('a'));
     expect(first.stderr).toContain('[backstage] push: pushed');
     expect(first.status).toBe(0);
     expect(remoteFiles(remote, 'image-factory/state')).toEqual([
@@ -84,16 +69,16 @@ describe('image-factory analyze', () => {
     expect(image).not.toMatch(/repoURL|allowTags/);
 
     const head = remoteHead(remote);
-    const again = analyze(remote, 'backstage', '0.6.3', DIGEST('a'));
+    const again = await analyze(remote, 'backstage', '0.6.3', DIGEST('a'));
     expect(again.status).toBe(0);
     expect(again.stdout).toContain('state already up to date: nothing committed');
     expect(remoteHead(remote)).toBe(head);
   });
 
-  it('reads the Dockerfile from a separate source repository and records its revision', () => {
+  it('reads the Dockerfile from a separate source repository and records its revision', async () => {
     const source = createRemote({ 'docker/app.Dockerfile': 'FROM python:3.12-slim\n' });
     const gitops = createRemote({ 'images.yaml': `images:\n${managedEntry('app', 'docker/app.Dockerfile')}` });
-    const result = runCli(
+    const result = await cli(
       [
         'analyze',
         '--image',
@@ -118,7 +103,7 @@ describe('image-factory analyze', () => {
     );
   });
 
-  it('honours --dockerfile, --image-factory-dir, --images and --git-branch', () => {
+  it('honours --dockerfile, --image-factory-dir, --images and --git-branch', async () => {
     const remote = createRemote(
       {
         'config/catalogue.yaml': `images:\n${managedEntry('app', 'apps/app/Dockerfile', '      branch: release\n')}`,
@@ -126,7 +111,7 @@ describe('image-factory analyze', () => {
       },
       'release',
     );
-    const result = runCli(
+    const result = await cli(
       [
         'analyze',
         '--image',
@@ -157,19 +142,19 @@ describe('image-factory analyze', () => {
     ]);
   });
 
-  it('--dry-run prints the plan and pushes nothing', () => {
+  it('--dry-run prints the plan and pushes nothing', async () => {
     const remote = monorepo({ app: 'FROM node:22\n' });
     const head = remoteHead(remote);
-    const result = analyze(remote, 'app', '1', DIGEST('d'), '--dry-run');
+    const result = await analyze(remote, 'app', '1', DIGEST('d'), '--dry-run');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('dry run: nothing written, committed or pushed');
     expect(result.stdout).toContain('added     base-images/node-22.yaml');
     expect(remoteHead(remote)).toBe(head);
   });
 
-  it('writes JSON log lines naming the image and the step', () => {
+  it('writes JSON log lines naming the image and the step', async () => {
     const remote = monorepo({ app: 'FROM node:22\n' });
-    const result = analyze(remote, 'app', '1', DIGEST('e'), '--log-format', 'json');
+    const result = await analyze(remote, 'app', '1', DIGEST('e'), '--log-format', 'json');
     const lines = result.stderr
       .trim()
       .split('\n')
@@ -185,12 +170,12 @@ describe('image-factory analyze', () => {
 });
 
 describe('analyze --all and sync', () => {
-  it('analyse every managed image in one commit, then sync applies images.yaml changes', () => {
+  it('analyse every managed image in one commit, then sync applies images.yaml changes', async () => {
     const remote = monorepo(
       { a: 'FROM node:22\n', b: 'FROM node:22\nCOPY --from=alpine:3 /x /x\n', c: 'FROM ghcr.io/acme/a:1\n' },
       externalEntry('postgres'),
     );
-    const all = runCli(['analyze', '--all', '--git-repo', remote, '--source-repo', remote], { env: ENV });
+    const all = await cli(['analyze', '--all', '--git-repo', remote, '--source-repo', remote], { env: ENV });
     expect(all.status).toBe(0);
     expect(remoteSubjects(remote)[0]).toBe('image-factory: analyse all managed images (3)');
     expect(remoteFile(remote, 'image-factory/state/base-images/node-22.yaml')).toContain('dependents:\n  - a\n  - b');
@@ -207,7 +192,7 @@ describe('analyze --all and sync', () => {
       },
       'drop b, manage postgres',
     );
-    const sync = runCli(['sync', '--git-repo', remote], { env: ENV });
+    const sync = await cli(['sync', '--git-repo', remote], { env: ENV });
     expect(sync.status).toBe(0);
     expect(git(remote, 'log', '-1', '--format=%s%n%b')).toBe(
       [
@@ -221,24 +206,24 @@ describe('analyze --all and sync', () => {
     expect(remoteFile(remote, 'image-factory/state/images/b.yaml')).toBeNull();
     expect(remoteFile(remote, 'image-factory/state/images/postgres.yaml')).not.toMatch(/repoURL|allowTags/);
     const head = remoteHead(remote);
-    expect(runCli(['sync', '--git-repo', remote], { env: ENV }).stdout).toContain('nothing committed');
+    expect((await cli(['sync', '--git-repo', remote], { env: ENV })).stdout).toContain('nothing committed');
     expect(remoteHead(remote)).toBe(head);
   });
 });
 
 describe('failures leave the remote unchanged', () => {
-  it('an unreachable remote', () => {
-    const result = analyze(join(tempDir(), 'missing.git'), 'app', '1', DIGEST('a'));
+  it('an unreachable remote', async () => {
+    const result = await analyze(join(tempDir(), 'missing.git'), 'app', '1', DIGEST('a'));
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(
       /cannot clone file:\/\/.*missing\.git \(branch main\): .*does not appear to be a git repository/,
     );
   });
 
-  it('a missing Dockerfile', () => {
+  it('a missing Dockerfile', async () => {
     const remote = createRemote({ 'images.yaml': `images:\n${managedEntry('app')}` });
     const head = remoteHead(remote);
-    const result = analyze(remote, 'app', '1', DIGEST('a'));
+    const result = await analyze(remote, 'app', '1', DIGEST('a'));
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(
       'image app: Dockerfile apps/app/Dockerfile does not exist in the source repository',
@@ -246,93 +231,48 @@ describe('failures leave the remote unchanged', () => {
     expect(remoteHead(remote)).toBe(head);
   });
 
-  it('a Dockerfile with errors', () => {
+  it('a Dockerfile with errors', async () => {
     const remote = monorepo({ app: 'RUN echo hi\nFROM Node:22\n' });
     const head = remoteHead(remote);
-    const result = analyze(remote, 'app', '1', DIGEST('a'));
+    const result = await analyze(remote, 'app', '1', DIGEST('a'));
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('apps/app/Dockerfile:1: instruction-before-from');
     expect(result.stderr).toContain('apps/app/Dockerfile:2: invalid-reference');
     expect(remoteHead(remote)).toBe(head);
   });
 
-  it('an invalid images.yaml', () => {
+  it('an invalid images.yaml', async () => {
     const remote = createRemote({ 'images.yaml': 'images:\n  - name: app\n    registry: ghcr.io\n' });
     const head = remoteHead(remote);
-    const result = analyze(remote, 'app', '1', DIGEST('a'));
+    const result = await analyze(remote, 'app', '1', DIGEST('a'));
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('images.yaml:2:5: images[0].repository is required');
     expect(remoteHead(remote)).toBe(head);
   });
 
-  it('a remote whose pre-receive hook refuses every push', () => {
+  it('a remote whose pre-receive hook refuses every push', async () => {
     const remote = monorepo({ app: 'FROM node:22\n' });
     writeFileSync(join(remote, 'hooks', 'pre-receive'), '#!/bin/sh\necho "pushes are frozen" >&2\nexit 1\n');
     chmodSync(join(remote, 'hooks', 'pre-receive'), 0o755);
     const head = remoteHead(remote);
-    const result = analyze(remote, 'app', '1', DIGEST('a'));
+    const result = await analyze(remote, 'app', '1', DIGEST('a'));
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/push to file:\/\/.* \(branch main\) was refused: .*pushes are frozen/);
     expect(result.stderr).toMatch(/pre-receive hook declined/);
     expect(remoteHead(remote)).toBe(head);
   });
 
-  it('bad flags are usage errors', () => {
+  it('bad flags are usage errors', async () => {
     const remote = monorepo({ app: 'FROM node:22\n' });
-    expect(analyze(remote, 'app', '1', 'sha256:abc').stderr).toContain('--digest "sha256:abc" must be sha256:');
-    expect(analyze(remote, 'app', '1', 'sha256:abc').status).toBe(2);
-    expect(runCli(['analyze', '--image', 'app', '--git-repo', remote]).stderr).toContain('--tag, --digest required');
-    expect(runCli(['analyze', '--all', '--image', 'x', '--git-repo', remote]).status).toBe(2);
-    expect(runCli(['sync']).stderr).toContain('--git-repo is required');
-    expect(analyze(remote, 'nope', '1', DIGEST('a')).stderr).toContain('image nope is not enrolled in images.yaml');
+    expect((await analyze(remote, 'app', '1', 'sha256:abc')).stderr).toContain('--digest "sha256:abc" must be sha256:');
+    expect((await analyze(remote, 'app', '1', 'sha256:abc')).status).toBe(2);
+    expect((await cli(['analyze', '--image', 'app', '--git-repo', remote])).stderr).toContain(
+      '--tag, --digest required',
+    );
+    expect((await cli(['analyze', '--all', '--image', 'x', '--git-repo', remote])).status).toBe(2);
+    expect((await cli(['sync'])).stderr).toContain('--git-repo is required');
+    expect((await analyze(remote, 'nope', '1', DIGEST('a'))).stderr).toContain(
+      'image nope is not enrolled in images.yaml',
+    );
   });
-});
-
-describe('concurrency', () => {
-  it('16 analyses of different images at once all land, with exact dependents', async () => {
-    const names = Array.from({ length: 16 }, (_, i) => `svc-${String(i).padStart(2, '0')}`);
-    const dockerfiles: Record<string, string> = {};
-    names.forEach((name, i) => {
-      // Every image shares node:22; even ones also use alpine; each has one base of its own.
-      dockerfiles[name] =
-        `FROM node:22 AS build\n${i % 2 === 0 ? 'COPY --from=alpine:3.20 /x /x\n' : ''}FROM ghcr.io/acme/own-${i}:1\n`;
-    });
-    const remote = monorepo(dockerfiles);
-    const results = await Promise.all(
-      names.map((name, i) =>
-        runCliAsync(
-          [
-            'analyze',
-            '--image',
-            name,
-            '--tag',
-            `1.${i}`,
-            '--digest',
-            DIGEST('f'),
-            '--git-repo',
-            remote,
-            '--source-repo',
-            remote,
-          ],
-          { env: ENV },
-        ),
-      ),
-    );
-    for (const r of results) expect(r.status, r.stderr).toBe(0);
-    const subjects = remoteSubjects(remote).filter((s) => s.startsWith('image-factory: analyse'));
-    expect(subjects.sort()).toEqual(names.map((n, i) => `image-factory: analyse ${n} 1.${i}`).sort());
-    expect(remoteFile(remote, 'image-factory/state/base-images/node-22.yaml')).toContain(
-      `dependents:\n${names.map((n) => `  - ${n}`).join('\n')}`,
-    );
-    expect(remoteFile(remote, 'image-factory/state/base-images/alpine-3-20.yaml')).toContain(
-      `dependents:\n${names
-        .filter((_, i) => i % 2 === 0)
-        .map((n) => `  - ${n}`)
-        .join('\n')}`,
-    );
-    expect(remoteFiles(remote, 'image-factory/state/images')).toHaveLength(16);
-    expect(remoteFiles(remote, 'image-factory/state/base-images')).toHaveLength(18);
-    const retried = results.filter((r) => r.stderr.includes('recomputing on the new head')).length;
-    expect(retried).toBeGreaterThan(0); // the race really happened
-  }, 180_000);
 });

@@ -91,7 +91,7 @@ describe('git over HTTP with credentials', () => {
   it('fails clearly with a wrong token, redacting it, and changes nothing', async () => {
     const head = remoteHead(join(root, 'gitops.git'));
     const wrong = 'ghp_wrongTokenAlsoSecret123';
-    // A URL with the secret embedded too: it must be redacted as well.
+    // The wrong token written into the URL: moved to the header path, and redacted everywhere.
     const url = `${server.url.replace('http://', `http://${USER}:${wrong}@`)}/gitops.git`;
     const result = await runCliAsync(
       [
@@ -108,12 +108,16 @@ describe('git over HTTP with credentials', () => {
         url,
         '--verbose',
       ],
-      { env: { GIT_USERNAME: USER, GIT_TOKEN: wrong } },
+      { env: { GIT_TOKEN: '' } },
     );
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(
-      /cannot clone http:\/\/\*\*\*@127\.0\.0\.1:\d+\/gitops\.git \(branch main\): .*(Authentication failed|401)/,
+      /cannot clone http:\/\/127\.0\.0\.1:\d+\/gitops\.git \(branch main\): authentication failed \(HTTP 401\) for http:\/\/127\.0\.0\.1:\d+\/gitops\.git: check the token/,
     );
+    expect(result.stderr).not.toContain('terminal prompts disabled');
+    // The wrong token reached the server as the Authorization header, not in the URL.
+    const basic = `Basic ${Buffer.from(`${USER}:${wrong}`).toString('base64')}`;
+    expect(server.requests.some((r) => r.authorization === basic)).toBe(true);
     expect(result.stderr + result.stdout).not.toContain(wrong);
     expect(remoteHead(join(root, 'gitops.git'))).toBe(head);
   });

@@ -2,6 +2,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runCli as runCliInProcess } from '../src/cli/main.js';
+import { redact } from '../src/log/redact.js';
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -21,7 +23,32 @@ export function fixture(relative: string): string {
   return readFileSync(fixturePath(relative), 'utf8');
 }
 
-/** Run the compiled `image-factory` CLI as a user would. */
+/**
+ * Run the CLI in this process, with its IO captured exactly as the process entry would write it (redacted). The
+ * same `runCli` the bin entry calls: use it unless the process itself is the point (exit status of a real process,
+ * signals, stdin, concurrency of separate jobs).
+ */
+export async function cli(
+  args: string[],
+  options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const status = await runCliInProcess(args, {
+    stdout: (text) => {
+      stdout += redact(text);
+    },
+    stderr: (text) => {
+      stderr += redact(text);
+    },
+    readStdin: async () => options.input ?? '',
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd ?? PACKAGE_ROOT,
+  });
+  return { status, stdout, stderr };
+}
+
+/** Run the `image-factory` command as a separate process, as a user would. */
 export function runCli(args: string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     input: options.input ?? '',

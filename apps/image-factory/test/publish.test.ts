@@ -61,7 +61,7 @@ describe('publishChange', () => {
     expect(waits).toEqual([250, 500, 1000]); // half of 500, 1000, 2000 with random() = 0
   });
 
-  it('caps each wait at maxBackoffMs and never waits less than half the ceiling', async () => {
+  it('caps each wait at 8 × the first ceiling (a job that lost often retries as often as a newcomer)', async () => {
     const { workspace } = fakeWorkspace(7);
     const waits: number[] = [];
     await publishChange(workspace, async () => ({ message: 'm', files: [{ path: 'a', content: 'x' }] }), silent, {
@@ -69,7 +69,35 @@ describe('publishChange', () => {
       sleep: async (ms) => void waits.push(ms),
       random: () => 1,
     });
-    expect(waits).toEqual([500, 1000, 2000, 4000, 8000, 15000, 15000]);
+    expect(waits).toEqual([500, 1000, 2000, 4000, 4000, 4000, 4000]);
+  });
+
+  it('retries until the deadline, not a fixed count, then gives up saying it is safe to run again', async () => {
+    const { workspace } = fakeWorkspace(1000);
+    let now = 0;
+    const waits: number[] = [];
+    const error = await publishChange(
+      workspace,
+      async () => ({ message: 'm', files: [{ path: 'a', content: 'x' }] }),
+      silent,
+      {
+        author,
+        deadlineMs: 60_000,
+        backoffMs: 1000,
+        now: () => new Date(now),
+        sleep: async (ms) => {
+          waits.push(ms);
+          now += ms;
+        },
+        random: () => 1,
+      },
+    ).catch((e: unknown) => e);
+    // 1 + 2 + 4 + 8 × 6 = 55 s of waiting; the next 8 s wait would pass the 60 s deadline.
+    expect(waits).toEqual([1000, 2000, 4000, 8000, 8000, 8000, 8000, 8000, 8000]);
+    expect(error).toMatchObject({ code: 'conflict' });
+    expect(String(error)).toMatch(
+      /gave up after 10 attempt\(s\) in 55 s: main kept moving on .* It is safe to run again/,
+    );
   });
 
   it('commits nothing when the state is already up to date', async () => {
@@ -88,7 +116,7 @@ describe('publishChange', () => {
         sleep: async () => {},
       }),
     ).rejects.toThrow(
-      'gave up after 3 attempts: main kept moving on while other jobs pushed; the remote is unchanged by this run',
+      /^gave up after 3 attempt\(s\) in 0 s: main kept moving on while other jobs pushed; the remote is unchanged/,
     );
   });
 });

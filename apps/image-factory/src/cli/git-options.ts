@@ -1,7 +1,8 @@
 /** Flags shared by the commands that change state in git (analyze, sync). */
 
+import { parseMilliseconds } from '../enrolment/duration.js';
 import { FactoryError } from '../errors.js';
-import { resolveCredentials } from '../git/credentials.js';
+import { credentialsFromURL, resolveCredentials } from '../git/credentials.js';
 import { forgeURLsFrom } from '../git/remote.js';
 import type { StateJobOptions } from '../jobs/state-job.js';
 import { createLogger, defaultLogFormat, type LogFormat } from '../log/logger.js';
@@ -14,7 +15,10 @@ export const GIT_OPTIONS = {
   'image-factory-dir': { type: 'string', default: 'image-factory' },
   images: { type: 'string', default: 'images.yaml' },
   'dry-run': { type: 'boolean', default: false },
-  'max-attempts': { type: 'string', default: '8' },
+  'retry-deadline': { type: 'string', default: '8m' },
+  'retry-backoff': { type: 'string', default: '500ms' },
+  'max-attempts': { type: 'string' },
+  'git-timeout': { type: 'string', default: '2m' },
   'git-credentials-file': { type: 'string' },
   'git-author-name': { type: 'string' },
   'git-author-email': { type: 'string' },
@@ -32,7 +36,13 @@ export const GIT_OPTIONS_HELP = `GitOps repository:
   --image-factory-dir DIR     folder holding state/, relative to the repository root (default image-factory)
   --images FILE               images.yaml, relative to the repository root (default images.yaml)
   --dry-run                   print the planned change; write, commit and push nothing
-  --max-attempts N            push attempts when other jobs push first (default 8)
+
+Concurrency and time limits (jobs for different images push to one branch):
+  --retry-deadline DURATION   keep recomputing and pushing while other jobs push first, for at most this
+                              long (default 8m: below the AnalysisTemplate's activeDeadlineSeconds, 600)
+  --retry-backoff DURATION    first wait before a retry; waits double up to 8 times this (default 500ms)
+  --max-attempts N            also stop after N attempts (default: no limit but the deadline)
+  --git-timeout DURATION      stop a git clone, fetch or push that makes no progress this long (default 2m)
 
 Credentials and identity (never printed; redacted from every log line and error):
   --git-credentials-file F    a file holding "token" or "username:token", or a mounted Secret folder with
@@ -54,7 +64,10 @@ type GitValues = {
   'image-factory-dir'?: string;
   images?: string;
   'dry-run'?: boolean;
+  'retry-deadline'?: string;
+  'retry-backoff'?: string;
   'max-attempts'?: string;
+  'git-timeout'?: string;
   'git-credentials-file'?: string;
   'git-author-name'?: string;
   'git-author-email'?: string;
@@ -74,9 +87,25 @@ export async function stateJobOptions(
   if (values['git-repo'] === undefined || values['git-repo'] === '') {
     throw new FactoryError('usage', `image-factory ${command}: --git-repo is required (see --help)`);
   }
-  const maxAttempts = Number(values['max-attempts']);
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
-    throw new FactoryError('usage', `image-factory ${command}: --max-attempts must be a whole number from 1 to 100`);
+  const duration = (flag: 'retry-deadline' | 'retry-backoff' | 'git-timeout', fallback: string) => {
+    const ms = parseMilliseconds(values[flag] ?? fallback);
+    if (ms === null || ms <= 0) {
+      throw new FactoryError('usage', `image-factory ${command}: --${flag} must be a duration such as 500ms, 30s, 8m`);
+    }
+    return ms;
+  };
+  const maxAttempts = values['max-attempts'] === undefined ? undefined : Number(values['max-attempts']);
+  if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10_000)) {
+    throw new FactoryError('usage', `image-factory ${command}: --max-attempts must be a whole number from 1 to 10000`);
+  }
+  const { url: gitRepo, credentials: urlCredentials } = credentialsFromURL(values['git-repo']);
+  const configured = await resolveCredentials(io.env, values['git-credentials-file']);
+  if (urlCredentials !== null && configured !== null) {
+    throw new FactoryError(
+      'usage',
+      `image-factory ${command}: --git-repo carries credentials and --git-credentials-file / $GIT_TOKEN is set too: ` +
+        'keep one (a mounted file is safest: a URL is visible in process listings)',
+    );
   }
   const format = values['log-format'] ?? defaultLogFormat(io.env);
   if (format !== 'json' && format !== 'text') {
@@ -84,13 +113,18 @@ export async function stateJobOptions(
   }
   const forges = forgeURLsFrom(io.env);
   return {
-    gitRepo: values['git-repo'],
+    gitRepo,
     gitBranch: values['git-branch'] ?? 'main',
     imageFactoryDir: values['image-factory-dir'] ?? 'image-factory',
     images: values.images ?? 'images.yaml',
     dryRun: values['dry-run'] ?? false,
-    maxAttempts,
-    credentials: await resolveCredentials(io.env, values['git-credentials-file']),
+    retry: {
+      deadlineMs: duration('retry-deadline', '8m'),
+      backoffMs: duration('retry-backoff', '500ms'),
+      ...(maxAttempts === undefined ? {} : { maxAttempts }),
+    },
+    gitTimeoutMs: duration('git-timeout', '2m'),
+    credentials: urlCredentials ?? configured,
     author: {
       name: values['git-author-name'] ?? io.env.GIT_AUTHOR_NAME ?? 'image-factory',
       email: values['git-author-email'] ?? io.env.GIT_AUTHOR_EMAIL ?? 'image-factory@users.noreply.local',

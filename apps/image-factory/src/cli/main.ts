@@ -3,7 +3,7 @@
  * exit code. Importing it runs nothing; the process entry is `bin.ts` (and the committed `bin/image-factory.mjs`).
  */
 import { readFileSync } from 'node:fs';
-import { FactoryError, messageOf } from '../errors.js';
+import { exitCodeOf, FactoryError, messageOf } from '../errors.js';
 import { redact } from '../log/redact.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { enrollCommand, kustomizeCommand, unenrollCommand } from './commands/enroll.js';
@@ -83,7 +83,7 @@ export async function runCli(argv: readonly string[], io: CommandIO): Promise<nu
     if (error instanceof FactoryError) {
       io.stderr(`${error.message}\n`);
       if (verbose && error.stack) io.stderr(`${error.stack}\n`);
-      return error.code === 'usage' || error.code === 'io' ? EXIT_USAGE : EXIT_INVALID;
+      return exitCodeOf(error.code);
     }
     io.stderr(`image-factory ${name}: unexpected error: ${messageOf(error)}\n`);
     if (verbose && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);

@@ -1,11 +1,11 @@
 /** Shared CLI plumbing: argument parsing with clear usage errors, and the exit codes every command uses. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { FactoryError } from '../errors.js';
+import { EXIT, FactoryError } from '../errors.js';
 
-/** Exit codes: 0 success, 1 the input has errors, 2 usage error or unreadable input. */
-export const EXIT_OK = 0;
-export const EXIT_INVALID = 1;
-export const EXIT_USAGE = 2;
+/** Exit codes (the whole table is EXIT in errors.ts): 0 success, 1 the input has errors, 2 usage or unreadable input. */
+export const EXIT_OK: number = EXIT.ok;
+export const EXIT_INVALID: number = EXIT.invalid;
+export const EXIT_USAGE: number = EXIT.usage;
 
 /** What a command writes to; injected so commands are testable without a process. */
 export interface CommandIO {

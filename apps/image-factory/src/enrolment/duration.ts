@@ -10,7 +10,10 @@ export function parseDelay(text: string): number | null {
   return Number(match[1]) * (UNIT_SECONDS[match[2] as string] as number);
 }
 
-/** A Kubernetes-style duration (`5m0s`, `1h`, `30m`), as Kargo's Warehouse `interval` takes it. */
-export function isKubernetesDuration(text: string): boolean {
-  return /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/.test(text);
+/** Milliseconds in a flag value such as `500ms`, `30s`, `8m` or `1h`, or null when it is not one. */
+export function parseMilliseconds(text: string): number | null {
+  const match = /^([0-9]{1,7})(ms|s|m|h)$/.exec(text);
+  if (match === null) return null;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'ms'] ?? 1;
+  return Number(match[1]) * unit;
 }

@@ -55,3 +55,30 @@ export async function resolveCredentials(
   registerSecret(token);
   return { username: env.GIT_USERNAME || DEFAULT_USERNAME, token };
 }
+
+/**
+ * Credentials written into an HTTP(S) URL (`https://user:TOKEN@host/repo.git`) are moved out of it: git would
+ * otherwise keep the token in its argv and in the clone's `.git/config`, which stays on disk if the Job is killed.
+ * The token then travels as the Authorization header, like every other credential.
+ */
+export function credentialsFromURL(url: string): { url: string; credentials: GitCredentials | null } {
+  if (!/^https?:\/\//i.test(url)) return { url, credentials: null };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url, credentials: null };
+  }
+  if (parsed.username === '' && parsed.password === '') return { url, credentials: null };
+  const username = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  // `https://TOKEN@host` (GitLab and GitHub accept a token as the user name) or `https://user:TOKEN@host`.
+  const token = password === '' ? username : password;
+  registerSecret(token);
+  parsed.username = '';
+  parsed.password = '';
+  return {
+    url: parsed.href,
+    credentials: { username: password === '' ? DEFAULT_USERNAME : username || DEFAULT_USERNAME, token },
+  };
+}

@@ -1,6 +1,7 @@
 /**
  * Commit a state change and push it, safely under concurrency: on a rejected push, fetch the new head,
- * recompute the change on it (never a textual merge), and try again with jittered exponential backoff.
+ * recompute the change on it (never a textual merge), and try again with jittered exponential backoff until a
+ * deadline (not a fixed count: a base-image update can finish dozens of builds at once, and every one must land).
  */
 import { FactoryError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -16,11 +17,13 @@ export interface PreparedChange {
 /** Options for publishChange. */
 export interface PublishOptions {
   readonly author: GitAuthor;
-  /** @default 8 */
+  /** Stop retrying once the next attempt would start after this many ms from the first. @default 480000 (8 min) */
+  readonly deadlineMs?: number;
+  /** An optional cap on attempts, on top of the deadline. @default unlimited */
   readonly maxAttempts?: number;
   /** First backoff ceiling in ms; doubles each attempt. @default 500 */
   readonly backoffMs?: number;
-  /** Upper bound of one backoff in ms. @default 15000 */
+  /** Upper bound of one backoff in ms. @default 8 × backoffMs */
   readonly maxBackoffMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -31,6 +34,11 @@ export interface PublishOptions {
 export type PublishResult =
   | { readonly status: 'pushed'; readonly commit: string; readonly attempts: number }
   | { readonly status: 'unchanged'; readonly attempts: number };
+
+/** Retry for at most 8 minutes: below the AnalysisTemplate's activeDeadlineSeconds (600), with room to clone. */
+export const DEFAULT_DEADLINE_MS = 480_000;
+/** First backoff ceiling. */
+export const DEFAULT_BACKOFF_MS = 500;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -44,12 +52,17 @@ export async function publishChange(
   log: Logger,
   options: PublishOptions,
 ): Promise<PublishResult> {
-  const maxAttempts = options.maxAttempts ?? 8;
-  const backoffMs = options.backoffMs ?? 500;
-  const maxBackoffMs = options.maxBackoffMs ?? 15_000;
+  const maxAttempts = options.maxAttempts ?? Number.POSITIVE_INFINITY;
+  const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+  const maxBackoffMs = options.maxBackoffMs ?? backoffMs * 8;
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+  const clock = () => (options.now ?? (() => new Date()))().getTime();
+  const started = clock();
+  let attempt = 0;
+  for (;;) {
+    attempt++;
     if (attempt > 1) await workspace.resetToRemote();
     const change = await prepare();
     if (change.files.length === 0) {
@@ -68,17 +81,21 @@ export async function publishChange(
       log.info('push', `pushed ${commit.slice(0, 12)} to ${workspace.branch}`, { attempt });
       return { status: 'pushed', commit, attempts: attempt };
     }
-    if (attempt === maxAttempts) break;
     // Equal jitter: at least half of an exponentially growing ceiling, plus a random half. Full jitter let
-    // a job that kept losing draw short waits late on and starve (seen with 16 jobs on one branch).
+    // a job that kept losing draw short waits late on and starve (seen with 16 jobs on one branch). The ceiling
+    // stays small (8 × the first) so that a job that lost many times still retries as often as a newcomer.
     const ceiling = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1));
     const wait = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+    const elapsed = clock() - started;
+    if (attempt >= maxAttempts || elapsed + wait > deadlineMs) {
+      throw new FactoryError(
+        'conflict',
+        `gave up after ${attempt} attempt(s) in ${Math.round(elapsed / 1000)} s: ${workspace.branch} kept moving on ` +
+          'while other jobs pushed; the remote is unchanged by this run. It is safe to run again ' +
+          '(or raise --retry-deadline).',
+      );
+    }
     log.warn('push', `the branch moved on; recomputing on the new head in ${wait} ms`, { attempt });
     await sleep(wait);
   }
-  throw new FactoryError(
-    'conflict',
-    `gave up after ${maxAttempts} attempts: ${workspace.branch} kept moving on while other jobs pushed; ` +
-      'the remote is unchanged by this run — run it again, or raise --max-attempts',
-  );
 }

@@ -1,6 +1,7 @@
 /** A git working copy driven through simple-git, with credentials passed by environment, never by URL. */
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
 import { FactoryError } from '../errors.js';
 import { redact, registerBasicAuth } from '../log/redact.js';
@@ -87,25 +88,65 @@ export function gitEnvironment(
   return env;
 }
 
+/** A git network operation that makes no progress for this long is stopped (`--git-timeout`). */
+export const DEFAULT_GIT_TIMEOUT_MS = 120_000;
+
+/** Progress lines that `--progress` adds: kept out of error messages. */
+const PROGRESS =
+  /^(remote: )?(Enumerating|Counting|Compressing|Writing|Receiving|Resolving|Unpacking|Updating files|Total \d|Delta compression|Done$|Cloning into)/;
+
+/** git's output as one redacted line, without progress noise. */
+function oneLine(error: unknown): string {
+  return redact(error instanceof Error ? error.message : String(error))
+    .split(/[\r\n]+/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !PROGRESS.test(line))
+    .join(' | ');
+}
+
+/**
+ * What a git failure means for a person. git answers a refused credential by trying to prompt ("could not read
+ * Username … terminal prompts disabled"), which says nothing of the cause; a stalled server or hook ends in the
+ * no-progress timeout.
+ */
+export function describeGitFailure(what: string, url: string, error: unknown): FactoryError {
+  const text = error instanceof Error ? error.message : String(error);
+  const where = redact(url);
+  if (/could not read (Username|Password)|Authentication failed|returned error: 40[13]|HTTP 40[13]/i.test(text)) {
+    const status = /\b403\b/.test(text) ? 403 : 401;
+    return new FactoryError(
+      'git',
+      `${what}: authentication failed (HTTP ${status}) for ${where}: check the token (--git-credentials-file, ` +
+        '$GIT_CREDENTIALS_FILE or $GIT_TOKEN) and that it may read and push this repository',
+      { cause: error },
+    );
+  }
+  if (/block timeout reached/.test(text)) {
+    return new FactoryError(
+      'timeout',
+      `${what}: git made no progress for the --git-timeout (${where}): the server or a hook is not answering`,
+      { cause: error },
+    );
+  }
+  return new FactoryError('git', `${what}: ${oneLine(error)}`, { cause: error });
+}
+
 /** Run a git step, turning its failure into a redacted FactoryError that says what was being done. */
-export async function gitStep<T>(what: string, action: () => Promise<T>): Promise<T> {
+export async function gitStep<T>(what: string, action: () => Promise<T>, url = ''): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    const detail = redact((error as Error).message ?? String(error))
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line.length > 0)
-      .join(' | ');
-    throw new FactoryError('git', `${what}: ${detail}`, { cause: error });
+    throw describeGitFailure(what, url, error);
   }
 }
 
-function client(dir: string, env: Record<string, string>): SimpleGit {
+function client(dir: string, env: Record<string, string>, timeoutMs = DEFAULT_GIT_TIMEOUT_MS): SimpleGit {
   return simpleGit({
     baseDir: dir,
     maxConcurrentProcesses: 4,
     trimmed: true,
+    // Network operations run with --progress, so output keeps flowing while data does; silence means a stall.
+    timeout: { block: timeoutMs },
     // GIT_CONFIG_COUNT is set by gitEnvironment (the auth header); GIT_SSH_COMMAND only if the operator set it.
     unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeSshCommand: env.GIT_SSH_COMMAND !== undefined },
   }).env(env);
@@ -127,13 +168,16 @@ export class GitWorkspace {
     branch: string,
     dir: string,
     env: Record<string, string>,
+    timeoutMs = DEFAULT_GIT_TIMEOUT_MS,
   ): Promise<GitWorkspace> {
     await mkdir(dir, { recursive: true });
-    const git = client(dir, env);
-    await gitStep(`cannot clone ${url} (branch ${branch})`, () =>
-      git.clone(url, dir, ['--depth', '1', '--single-branch', '--branch', branch, '--no-tags']),
+    const git = client(dir, env, timeoutMs);
+    await gitStep(
+      `cannot clone ${url} (branch ${branch})`,
+      () => git.clone(url, dir, ['--depth', '1', '--single-branch', '--branch', branch, '--no-tags', '--progress']),
+      url,
     );
-    return new GitWorkspace(dir, url, branch, client(dir, env), env);
+    return new GitWorkspace(dir, url, branch, client(dir, env, timeoutMs), env);
   }
 
   /** Clone only the branch's tip and check out only `paths` (blobs fetched on demand where the server allows). */
@@ -143,26 +187,35 @@ export class GitWorkspace {
     dir: string,
     paths: readonly string[],
     env: Record<string, string>,
+    timeoutMs = DEFAULT_GIT_TIMEOUT_MS,
   ): Promise<GitWorkspace> {
     await mkdir(dir, { recursive: true });
-    const git = client(dir, env);
-    await gitStep(`cannot clone ${url} (branch ${branch})`, () =>
-      git.clone(url, dir, [
-        '--depth',
-        '1',
-        '--single-branch',
-        '--branch',
-        branch,
-        '--no-tags',
-        '--filter=blob:none',
-        '--no-checkout',
-      ]),
+    const git = client(dir, env, timeoutMs);
+    await gitStep(
+      `cannot clone ${url} (branch ${branch})`,
+      () =>
+        git.clone(url, dir, [
+          '--depth',
+          '1',
+          '--single-branch',
+          '--branch',
+          branch,
+          '--no-tags',
+          '--filter=blob:none',
+          '--no-checkout',
+          '--progress',
+        ]),
+      url,
     );
-    const workspace = new GitWorkspace(dir, url, branch, client(dir, env), env);
-    await gitStep('cannot check out the Dockerfile', async () => {
-      await workspace.git.raw(['sparse-checkout', 'set', '--no-cone', ...paths.map((p) => `/${p}`)]);
-      await workspace.git.raw(['checkout', branch]);
-    });
+    const workspace = new GitWorkspace(dir, url, branch, client(dir, env, timeoutMs), env);
+    await gitStep(
+      'cannot check out the Dockerfile',
+      async () => {
+        await workspace.git.raw(['sparse-checkout', 'set', '--no-cone', ...paths.map((p) => `/${p}`)]);
+        await workspace.git.raw(['checkout', '--progress', branch]);
+      },
+      url,
+    );
     return workspace;
   }
 
@@ -172,14 +225,15 @@ export class GitWorkspace {
   }
 
   /**
-   * Commit file changes on top of HEAD in one step with `git fast-import`: one pack instead of thousands of
-   * loose objects (a large state is thousands of files), the working tree untouched, and the commit exists
-   * whole or not at all. HEAD moves to the new commit. Returns its id.
+   * Commit file changes on top of the branch in one step with `git fast-import`: one pack instead of thousands of
+   * loose objects (a large state is thousands of files), the working tree untouched, and the commit exists whole
+   * or not at all. It is written straight to the checked-out branch (so HEAD moves with it), and its id comes back
+   * through a marks file: one git process per commit, which keeps a retry under contention cheap.
    */
   async commitFiles(files: readonly FileChange[], message: string, author: GitAuthor, now: Date): Promise<string> {
     return gitStep('cannot commit', async () => {
-      const parent = await this.git.revparse(['HEAD']);
-      const ref = 'refs/image-factory/commit';
+      const ref = `refs/heads/${this.branch}`;
+      const marks = join(this.dir, '.git', 'image-factory-marks');
       const chunks: Buffer[] = [];
       const text = (value: string) => chunks.push(Buffer.from(value, 'utf8'));
       const data = (value: string) => {
@@ -189,11 +243,12 @@ export class GitWorkspace {
         text('\n');
       };
       const seconds = Math.floor(now.getTime() / 1000);
-      text(`commit ${ref}\n`);
+      text(`commit ${ref}\nmark :1\n`);
       text(`author ${author.name} <${author.email}> ${seconds} +0000\n`);
       text(`committer ${author.name} <${author.email}> ${seconds} +0000\n`);
       data(message);
-      text(`from ${parent}\n`);
+      // `^0` makes fast-import load the branch's current commit from the repository as the parent.
+      text(`from ${ref}^0\n`);
       for (const file of files) {
         if (/["\n\\]|^\s|\s$/.test(file.path)) throw new Error(`unsupported path ${JSON.stringify(file.path)}`);
         if (file.content === null) {
@@ -204,10 +259,14 @@ export class GitWorkspace {
         }
       }
       text('done\n');
-      await runWithInput(this.dir, ['fast-import', '--quiet', '--done', '--force'], Buffer.concat(chunks), this.env);
-      const commit = await this.git.revparse([ref]);
-      await this.git.raw(['update-ref', '-d', ref]);
-      await this.git.raw(['reset', '--quiet', '--soft', commit]);
+      await runWithInput(
+        this.dir,
+        ['fast-import', '--quiet', '--done', '--force', `--export-marks=${marks}`],
+        Buffer.concat(chunks),
+        this.env,
+      );
+      const commit = /^:1 ([0-9a-f]{40,64})$/m.exec(await readFile(marks, 'utf8'))?.[1];
+      if (commit === undefined) throw new Error('git fast-import did not report the commit it made');
       return commit;
     });
   }
@@ -218,39 +277,38 @@ export class GitWorkspace {
    */
   async push(): Promise<'pushed' | 'rejected'> {
     try {
-      await this.git.raw(['push', '--porcelain', 'origin', `HEAD:refs/heads/${this.branch}`]);
+      await this.git.raw(['push', '--porcelain', '--progress', 'origin', `HEAD:refs/heads/${this.branch}`]);
       return 'pushed';
     } catch (error) {
-      const text = (error as Error).message ?? '';
+      const text = error instanceof Error ? error.message : String(error);
       // Someone else's push won: a non-fast-forward, or a lost race for the ref lock on the server.
       // A hook that declines ("[remote rejected] ... hook declined") is final and not retried.
       if (/\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|stale info/i.test(text)) {
         return 'rejected';
       }
-      const detail = redact(text)
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .join(' | ');
-      throw new FactoryError('git', `push to ${redact(this.url)} (branch ${this.branch}) was refused: ${detail}`, {
-        cause: error,
-      });
+      throw describeGitFailure(`push to ${redact(this.url)} (branch ${this.branch}) was refused`, this.url, error);
     }
   }
 
   /** Fetch the branch's new tip and make the working copy exactly that (drops local commits and files). */
   async resetToRemote(): Promise<void> {
-    await gitStep(`cannot fetch ${this.branch}`, async () => {
-      await this.git.raw([
-        'fetch',
-        '--depth',
-        '1',
-        '--no-tags',
-        'origin',
-        `+refs/heads/${this.branch}:refs/remotes/origin/${this.branch}`,
-      ]);
-      await this.git.raw(['reset', '--hard', `origin/${this.branch}`]);
-      await this.git.raw(['clean', '-fdq']);
-    });
+    await gitStep(
+      `cannot fetch ${this.branch}`,
+      async () => {
+        await this.git.raw([
+          'fetch',
+          '--depth',
+          '1',
+          '--no-tags',
+          '--progress',
+          'origin',
+          `+refs/heads/${this.branch}:refs/remotes/origin/${this.branch}`,
+        ]);
+        // The working tree is only ever written by git itself (commits go through fast-import), so a hard reset
+        // is all it takes to make it the new head: no `clean`.
+        await this.git.raw(['reset', '--hard', '--quiet', `origin/${this.branch}`]);
+      },
+      this.url,
+    );
   }
 }

@@ -1,11 +1,11 @@
 /** Read managed images' Dockerfiles from their source repositories (sparse, shallow), grouped per repository. */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ManagedImage } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
 import { type ForgeURLs, resolveRepoURL, sameRepository } from '../git/remote.js';
 import { GitWorkspace } from '../git/workspace.js';
 import type { Logger } from '../log/logger.js';
+import { checkRelativePath, readConfinedFile } from '../util/confined.js';
 import { mapLimit } from '../util/map-limit.js';
 
 /** A Dockerfile's text and the revision it was read at (unknown when read from the GitOps clone itself). */
@@ -29,23 +29,22 @@ export interface SourceContext {
   readonly cwd: string;
   readonly env: Record<string, string>;
   readonly workDir: string;
+  /** See `--git-timeout`. */
+  readonly gitTimeoutMs?: number;
   /** The GitOps clone: a source in the same repository and branch is read from it. */
   readonly gitops: GitWorkspace;
   readonly log: Logger;
 }
 
 async function readDockerfile(root: string, path: string, image: string): Promise<string> {
-  try {
-    return await readFile(join(root, path), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new FactoryError(
-        'invalid-dockerfile',
-        `image ${image}: Dockerfile ${path} does not exist in the source repository`,
-      );
-    }
-    throw new FactoryError('io', `image ${image}: cannot read ${path}: ${(error as Error).message}`);
+  const text = await readConfinedFile(root, path, `image ${image}: Dockerfile`, 'invalid-dockerfile');
+  if (text === null) {
+    throw new FactoryError(
+      'invalid-dockerfile',
+      `image ${image}: Dockerfile ${path} does not exist in the source repository`,
+    );
   }
+  return text;
 }
 
 /** Read every requested Dockerfile: one sparse shallow clone per (repository, branch). */
@@ -59,7 +58,10 @@ export async function readSources(
     const provider = request.provider ?? request.image.source.provider;
     const url = resolveRepoURL(spec, provider, context.forges, context.cwd);
     const branch = request.image.source.branch;
-    const path = (request.dockerfile ?? request.image.source.dockerfile).replace(/^\.?\/+/, '');
+    const path = checkRelativePath(
+      request.dockerfile ?? request.image.source.dockerfile,
+      `image ${request.image.name}: Dockerfile`,
+    );
     const key = `${url}\u0000${branch}`;
     const group = groups.get(key) ?? { url, branch, items: [] };
     group.items.push({ image: request.image.name, path });
@@ -78,7 +80,7 @@ export async function readSources(
       const dir = join(context.workDir, `source-${n++}`);
       context.log.info('clone-source', `sparse clone of ${url} (${branch}) for ${items.length} Dockerfile(s)`);
       const paths = [...new Set(items.map((i) => i.path))];
-      const workspace = await GitWorkspace.cloneSparse(url, branch, dir, paths, context.env);
+      const workspace = await GitWorkspace.cloneSparse(url, branch, dir, paths, context.env, context.gitTimeoutMs);
       root = workspace.dir;
       revision = await workspace.head();
     }

@@ -3,9 +3,10 @@
  * Clone the GitOps repository shallowly, then per attempt: load images.yaml and state from the clone,
  * plan, write, commit, push (publishChange retries on a moved branch).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, posix, relative, resolve, sep } from 'node:path';
+import { join, posix } from 'node:path';
 import { loadEnrolment } from '../enrolment/load.js';
 import type { Enrolment, ManagedImage } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
@@ -14,11 +15,14 @@ import { publishChange } from '../git/publish.js';
 import { type ForgeURLs, resolveRepoURL } from '../git/remote.js';
 import { type GitAuthor, GitWorkspace, gitEnvironment } from '../git/workspace.js';
 import type { Logger } from '../log/logger.js';
+import { redact } from '../log/redact.js';
 import { analyseDockerfile, type ImageAnalysis } from '../state/analysis.js';
 import { describeBaseImageChanges, describeImageChanges } from '../state/describe.js';
 import { planStateUpdate } from '../state/plan.js';
 import { readState, type StateWrite, stateFileChanges } from '../state/store.js';
 import type { StateSnapshot } from '../state/types.js';
+import { removeOnExit } from '../util/cleanup.js';
+import { checkRelativePath, confinedPath, readConfinedFile } from '../util/confined.js';
 import { readSources, type SourceRequest } from './sources.js';
 
 /** What the job should record. */
@@ -44,7 +48,10 @@ export interface StateJobOptions {
   /** images.yaml, relative to the GitOps repository's root. */
   readonly images: string;
   readonly dryRun: boolean;
-  readonly maxAttempts: number;
+  /** How retries on a moved branch are paced and bounded (`--retry-deadline`, `--retry-backoff`, `--max-attempts`). */
+  readonly retry: { readonly deadlineMs: number; readonly backoffMs: number; readonly maxAttempts?: number };
+  /** A git network operation that makes no progress for this long is stopped (`--git-timeout`). */
+  readonly gitTimeoutMs: number;
   readonly credentials: GitCredentials | null;
   readonly author: GitAuthor;
   readonly forges: ForgeURLs;
@@ -70,6 +77,7 @@ const TAG_RE = /^[\w][\w.-]{0,127}$/;
 
 function checkMode(mode: StateJobMode): void {
   if (mode.kind !== 'analyze') return;
+  if (mode.dockerfile !== undefined) checkRelativePath(mode.dockerfile, '--dockerfile');
   if (!TAG_RE.test(mode.tag)) throw new FactoryError('usage', `--tag "${mode.tag}" is not a valid image tag`);
   if (!DIGEST_RE.test(mode.digest)) {
     throw new FactoryError(
@@ -79,21 +87,10 @@ function checkMode(mode: StateJobMode): void {
   }
 }
 
-function insideRepo(root: string, path: string, flag: string): string {
-  const absolute = resolve(root, path);
-  const rel = relative(root, absolute);
-  if (rel.startsWith('..')) throw new FactoryError('usage', `${flag} ${path} must be inside the GitOps repository`);
-  return absolute;
-}
-
-async function loadEnrolmentFile(path: string, label: string): Promise<Enrolment> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new FactoryError('invalid-enrolment', `${label} cannot be read: ${(error as Error).message}`);
-  }
-  return loadEnrolment(text, label);
+async function loadEnrolmentFile(root: string, path: string): Promise<Enrolment> {
+  const text = await readConfinedFile(root, path, '--images', 'invalid-enrolment');
+  if (text === null) throw new FactoryError('invalid-enrolment', `${path} does not exist in the GitOps repository`);
+  return loadEnrolment(text, path);
 }
 
 function managedImagesFor(mode: StateJobMode, enrolment: Enrolment): ManagedImage[] {
@@ -135,25 +132,35 @@ function commitMessage(
 /** Run one state job end to end. The remote is only ever changed by one complete commit. */
 export async function runStateJob(mode: StateJobMode, options: StateJobOptions): Promise<StateJobResult> {
   checkMode(mode);
+  const imagesRel = checkRelativePath(options.images, '--images');
+  const stateRel = posix.join(checkRelativePath(options.imageFactoryDir, '--image-factory-dir'), 'state');
   const { log } = options;
-  const workDir = await mkdtemp(join(options.workDir ?? tmpdir(), 'image-factory-'));
+  // Registered for removal before it exists, so that a SIGTERM arriving at any moment leaves nothing behind.
+  const workDir = join(options.workDir ?? tmpdir(), `image-factory-${randomBytes(6).toString('hex')}`);
+  const forget = removeOnExit(workDir);
+  await mkdir(workDir, { mode: 0o700 });
   try {
     const env = gitEnvironment(options.env, options.credentials, options.author);
     const url = resolveRepoURL(options.gitRepo, undefined, options.forges, options.cwd);
     const cloneStart = Date.now();
-    const gitops = await GitWorkspace.cloneShallow(url, options.gitBranch, join(workDir, 'gitops'), env);
-    log.info('clone', `shallow clone of ${url} (${options.gitBranch})`, { durationMs: Date.now() - cloneStart });
-    const stateRel = join(options.imageFactoryDir, 'state');
-    const stateDir = insideRepo(gitops.dir, stateRel, '--image-factory-dir');
-    const stateRelPosix = relative(gitops.dir, stateDir).split(sep).join('/');
-    const imagesPath = insideRepo(gitops.dir, options.images, '--images');
+    const gitops = await GitWorkspace.cloneShallow(
+      url,
+      options.gitBranch,
+      join(workDir, 'gitops'),
+      env,
+      options.gitTimeoutMs,
+    );
+    log.info('clone', `shallow clone of ${redact(url)} (${options.gitBranch})`, {
+      durationMs: Date.now() - cloneStart,
+    });
+    const stateDir = await confinedPath(gitops.dir, stateRel, '--image-factory-dir');
 
     // Dockerfiles are read once; only the GitOps side is recomputed on a retry.
     let analyses: ImageAnalysis[] | null = null;
     let last: { before: StateSnapshot; after: StateSnapshot; write: StateWrite } | null = null;
 
     const prepare = async () => {
-      const enrolment = await loadEnrolmentFile(imagesPath, options.images);
+      const enrolment = await loadEnrolmentFile(gitops.dir, imagesRel);
       if (analyses === null) {
         const images = managedImagesFor(mode, enrolment);
         const requests: SourceRequest[] = images.map((image) => ({
@@ -169,6 +176,7 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
           workDir,
           gitops,
           log,
+          gitTimeoutMs: options.gitTimeoutMs,
         });
         analyses = images.map((image) => {
           const source = sources.get(image.name);
@@ -192,7 +200,7 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
         'plan',
         `${write.added.length} added, ${write.modified.length} modified, ${write.deleted.length} deleted`,
       );
-      const files = changes.map((c) => ({ path: posix.join(stateRelPosix, c.path), content: c.content }));
+      const files = changes.map((c) => ({ path: posix.join(stateRel, c.path), content: c.content }));
       return { message: commitMessage(mode, analyses, before, after), files };
     };
 
@@ -213,7 +221,9 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
     }
     const result = await publishChange(gitops, prepare, log, {
       author: options.author,
-      maxAttempts: options.maxAttempts,
+      deadlineMs: options.retry.deadlineMs,
+      backoffMs: options.retry.backoffMs,
+      ...(options.retry.maxAttempts === undefined ? {} : { maxAttempts: options.retry.maxAttempts }),
     });
     return {
       status: result.status,
@@ -223,5 +233,6 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
     };
   } finally {
     await rm(workDir, { recursive: true, force: true });
+    forget();
   }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 /** A running server. */
 export interface GitHttpServer {
   readonly url: string;
-  readonly requests: { method: string; path: string; authorized: boolean }[];
+  readonly requests: { method: string; path: string; authorized: boolean; authorization?: string }[];
   close(): Promise<void>;
 }
 
@@ -27,7 +27,12 @@ export async function startGitHttpServer(projectRoot: string, username: string, 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const ok = authorized(req, username, token);
-    requests.push({ method: req.method ?? 'GET', path: url.pathname, authorized: ok });
+    requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      authorized: ok,
+      ...(req.headers.authorization === undefined ? {} : { authorization: req.headers.authorization }),
+    });
     if (!ok) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' });
       res.end('authentication required\n');

@@ -1,6 +1,6 @@
 /** Real git repositories for tests: bare remotes on disk, seeded through a working clone. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -86,4 +86,18 @@ export function remoteFiles(bare: string, folder: string, branch = 'main'): stri
 /** Commit subjects, newest first. */
 export function remoteSubjects(bare: string, branch = 'main'): string[] {
   return git(bare, 'log', '--format=%s', `refs/heads/${branch}`).split('\n');
+}
+
+/** Commit a symbolic link `path` → `target` on the remote's branch (as a repository can hold one). */
+export function commitSymlink(bare: string, path: string, target: string, branch = 'main'): string {
+  const work = tempDir('if-work-');
+  git(work, 'clone', '--quiet', '--branch', branch, bare, 'clone');
+  const clone = join(work, 'clone');
+  mkdirSync(dirname(join(clone, path)), { recursive: true });
+  rmSync(join(clone, path), { force: true });
+  symlinkSync(target, join(clone, path));
+  git(clone, 'add', '--all');
+  git(clone, 'commit', '--quiet', '-m', `symlink ${path}`);
+  git(clone, 'push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`);
+  return git(clone, 'rev-parse', 'HEAD');
 }

@@ -1,5 +1,6 @@
 /** `image-factory parse`: print the images one or more Dockerfiles are built from. */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseDockerfile } from '../../dockerfile/parse.js';
 import type { FileAnalysis } from '../../dockerfile/types.js';
 import { messageOf } from '../../errors.js';
@@ -39,7 +40,7 @@ Examples:
 
 async function readSource(file: string, io: CommandIO): Promise<string> {
   if (file === '-') return io.readStdin();
-  return readFile(file, 'utf8');
+  return readFile(resolve(io.cwd, file), 'utf8');
 }
 
 /** The `parse` command. */

@@ -1,0 +1,22 @@
+/** GitOps repositories the job tests share: a monorepo of managed images, the job environment, digests. */
+import { createRemote } from './git-repos.js';
+
+/** `sha256:` and 64 times the character `c`. */
+export const DIGEST = (c: string) => `sha256:${c.repeat(64)}`;
+/** A job's environment: a fixed author, and text logs (not in Kubernetes). */
+export const ENV = { GIT_AUTHOR_NAME: 'Factory Bot', GIT_AUTHOR_EMAIL: 'bot@example.com', KUBERNETES_SERVICE_HOST: '' };
+
+/** The images.yaml entry of a managed image of the acme/mono monorepo. */
+export function managedEntry(name: string, dockerfile = `apps/${name}/Dockerfile`, extra = ''): string {
+  return `  - name: ${name}\n    registry: ghcr.io\n    repository: acme/${name}\n    source:\n      provider: github\n      repo: acme/mono\n      dockerfile: ${dockerfile}\n${extra}`;
+}
+
+/** A monorepo GitOps remote: images.yaml plus each image's Dockerfile. */
+export function monorepo(dockerfiles: Record<string, string>, extraEntries = ''): string {
+  const images = `images:\n${Object.keys(dockerfiles)
+    .map((n) => managedEntry(n))
+    .join('')}${extraEntries}`;
+  const files: Record<string, string> = { 'images.yaml': images };
+  for (const [name, text] of Object.entries(dockerfiles)) files[`apps/${name}/Dockerfile`] = text;
+  return createRemote(files);
+}
