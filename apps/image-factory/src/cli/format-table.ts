@@ -30,7 +30,8 @@ export function formatAnalysisTable(analysis: FileAnalysis): string {
         image.reference ?? `(no reference: ${image.text || 'empty'})`,
       ]);
     }
-    lines.push(...pad(rows).map((row) => `  ${row}`));
+    // A loop, not push(...rows): a spread of 200,000 rows overflows the call stack.
+    for (const row of pad(rows)) lines.push(`  ${row}`);
   }
   for (const d of analysis.diagnostics) {
     lines.push(`${analysis.file}:${d.line}: ${d.severity} ${d.code}: ${d.message}`);

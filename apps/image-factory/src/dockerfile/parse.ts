@@ -14,7 +14,13 @@ import type {
   ParseOptions,
   Stage,
 } from './types.js';
-import { expandVariables, type VariableLookup } from './variables.js';
+import {
+  defaultExpansionLimits,
+  type Expansion,
+  ExpansionLimitError,
+  expandVariables,
+  type VariableLookup,
+} from './variables.js';
 
 /** ARGs BuildKit defines in the global scope; their values depend on the build, so they resolve only from build args. */
 const PLATFORM_ARGS = new Set([
@@ -79,10 +85,18 @@ class Walk {
   current: StageScope | null = null;
   private readonly stagesByName = new Map<string, StageScope>();
 
+  /** Bounds on expansion for the whole file (length, nesting, total). */
+  readonly limits = defaultExpansionLimits();
+
   constructor(
     readonly buildArgs: Readonly<Record<string, string>>,
     readonly escapeChar: string,
   ) {}
+
+  /** Expand one word within this file's limits (throws ExpansionLimitError past them). */
+  expand(written: string, lookup: VariableLookup): Expansion {
+    return expandVariables(written, lookup, this.escapeChar, this.limits);
+  }
 
   report(severity: Diagnostic['severity'], code: DiagnosticCode, line: number, message: string): void {
     this.diagnostics.push({ severity, code, line, message });
@@ -133,7 +147,7 @@ class Walk {
    */
   matchesStagePattern(written: string, lookup: VariableLookup): boolean {
     const hole = '\u0000';
-    const withHoles = expandVariables(written, (name) => lookup(name) ?? hole, this.escapeChar).value;
+    const withHoles = this.expand(written, (name) => lookup(name) ?? hole).value;
     if (!withHoles.includes(hole)) return false;
     const escaped = withHoles.split(hole).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     const pattern = new RegExp(`^${escaped.join('.*')}$`, 'i');
@@ -163,7 +177,7 @@ function recordImage(
   line: number,
   platform: string | null,
 ): void {
-  const expanded = expandVariables(written, lookup, walk.escapeChar);
+  const expanded = walk.expand(written, lookup);
   const stage = kind === 'syntax' ? null : (walk.current?.stage.name ?? null);
   const push = (parts: Pick<ImageUse, 'reference' | 'registry' | 'repository' | 'tag' | 'digest'>) =>
     walk.images.push({ text: expanded.value, ...parts, kind, stage, platform, line });
@@ -199,22 +213,29 @@ function handleArg(walk: Walk, instruction: Arg): void {
     return;
   }
   for (const property of properties) {
-    const name = property.getName();
-    const written = property.getValue();
-    if (walk.current === null) {
-      const override = walk.buildArg(name);
-      const value =
-        override ?? (written === null ? null : expandVariables(written, walk.metaLookup, walk.escapeChar).value);
-      walk.metaArgs.set(name, value);
-      continue;
+    try {
+      declareArg(walk, property.getName(), property.getValue());
+    } catch (error) {
+      if (!(error instanceof ExpansionLimitError)) throw error;
+      walk.report('error', 'limit-exceeded', line, error.message);
+      // Declared, without a usable value: what uses it reports it as unresolved.
+      (walk.current?.args ?? walk.metaArgs).set(property.getName(), null);
     }
-    const scope = walk.current;
-    const override = walk.buildArg(name);
-    if (override !== undefined) scope.args.set(name, override);
-    else if (written !== null) scope.args.set(name, expandVariables(written, walk.stageLookup, walk.escapeChar).value);
-    else if (walk.metaArgs.has(name)) scope.args.set(name, walk.metaArgs.get(name) ?? null);
-    else scope.args.set(name, null);
   }
+}
+
+/** One `NAME[=value]` of an ARG: global before the first FROM, else in the current stage. */
+function declareArg(walk: Walk, name: string, written: string | null): void {
+  const override = walk.buildArg(name);
+  if (walk.current === null) {
+    walk.metaArgs.set(name, override ?? (written === null ? null : walk.expand(written, walk.metaLookup).value));
+    return;
+  }
+  const scope = walk.current;
+  if (override !== undefined) scope.args.set(name, override);
+  else if (written !== null) scope.args.set(name, walk.expand(written, walk.stageLookup).value);
+  else if (walk.metaArgs.has(name)) scope.args.set(name, walk.metaArgs.get(name) ?? null);
+  else scope.args.set(name, null);
 }
 
 function handleFrom(walk: Walk, instruction: From): void {
@@ -236,7 +257,7 @@ function handleFrom(walk: Walk, instruction: From): void {
   }
   const platform = flags.find((flag) => flag.getName() === 'platform')?.getValue() ?? null;
   const written = imageArg.getValue();
-  const expandedName = expandVariables(written, walk.metaLookup, walk.escapeChar).value;
+  const expandedName = walk.expand(written, walk.metaLookup).value;
   const named = walk.findStage(expandedName, false);
   const internal = named !== null || walk.matchesStagePattern(written, walk.metaLookup);
   walk.addStage(stageName, line);
@@ -250,7 +271,7 @@ function handleFrom(walk: Walk, instruction: From): void {
 
 /** `COPY --from=x` and `RUN --mount=...,from=x`: a stage when x names an earlier one, else an image. */
 function handleSourceReference(walk: Walk, kind: ImageKind, written: string, line: number): void {
-  const expanded = expandVariables(written, walk.stageLookup, walk.escapeChar);
+  const expanded = walk.expand(written, walk.stageLookup);
   if (expanded.unresolved.length === 0) {
     const earlier = walk.findStage(expanded.value, true);
     if (earlier === 'self') {
@@ -329,9 +350,22 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
   return parseDockerfileDetailed(text, options).analysis;
 }
 
+/** Largest Dockerfile analysed: 50 times the largest of the 291 real ones in the corpus (20 KB). */
+export const MAX_DOCKERFILE_BYTES = 1024 * 1024;
+/** Most stages analysed (the corpus's most is 49). */
+export const MAX_STAGES = 1000;
+
+function limitOnly(line: number, message: string): DetailedAnalysis {
+  const diagnostic: Diagnostic = { severity: 'error', code: 'limit-exceeded', line, message };
+  return { analysis: { stages: [], images: [], diagnostics: [diagnostic] }, stageBases: [] };
+}
+
 /** parseDockerfile, plus which image or stage each stage is built on. */
 export function parseDockerfileDetailed(text: string, options: ParseOptions = {}): DetailedAnalysis {
   const buildArgs = options.buildArgs ?? {};
+  if (Buffer.byteLength(text, 'utf8') > MAX_DOCKERFILE_BYTES) {
+    return limitOnly(1, `the Dockerfile is larger than ${MAX_DOCKERFILE_BYTES} bytes: not analysed`);
+  }
   if (looksBinary(text)) {
     const diagnostic: Diagnostic = {
       severity: 'error',
@@ -354,7 +388,29 @@ export function parseDockerfileDetailed(text: string, options: ParseOptions = {}
   }
 
   const instructions = dockerfile.getInstructions();
-  for (const instruction of instructions) handleInstruction(walk, instruction);
+  for (const instruction of instructions) {
+    if (walk.stages.length >= MAX_STAGES && instruction.getKeyword() === 'FROM') {
+      walk.report(
+        'error',
+        'limit-exceeded',
+        lineOf(instruction),
+        `more than ${MAX_STAGES} stages: the rest is not analysed`,
+      );
+      break;
+    }
+    const stagesBefore = walk.stages.length;
+    try {
+      handleInstruction(walk, instruction);
+    } catch (error) {
+      if (!(error instanceof ExpansionLimitError)) throw error;
+      walk.report('error', 'limit-exceeded', lineOf(instruction), error.message);
+      // A FROM that failed still opens its stage, so that the instructions after it keep theirs.
+      if (instruction.getKeyword() === 'FROM' && walk.stages.length === stagesBefore) {
+        walk.addStage(null, lineOf(instruction));
+        walk.stageBases.push(null);
+      }
+    }
+  }
 
   if (instructions.length === 0) {
     walk.report('error', 'no-instructions', 1, 'the Dockerfile has no instructions');

@@ -50,7 +50,8 @@ export type DiagnosticCode =
   | 'missing-argument'
   | 'instruction-before-from'
   | 'unknown-stage'
-  | 'unknown-instruction';
+  | 'unknown-instruction'
+  | 'limit-exceeded';
 
 /** What `parseDockerfile()` returns: the contract without `file`. */
 export interface DockerfileAnalysis {

@@ -15,11 +15,42 @@ export interface Expansion {
   readonly undeclared: readonly string[];
 }
 
+/** Bounds on the work one Dockerfile can cause (the analysis Job runs in 512 MiB). */
+export interface ExpansionLimits {
+  /** Longest value one expansion may produce, in characters. */
+  readonly maxLength: number;
+  /** Deepest `${A:-${B:-…}}` nesting. */
+  readonly maxDepth: number;
+  /** Characters all expansions of one Dockerfile may still produce (decremented as they do). */
+  budget: number;
+}
+
+/** The defaults: far above any real Dockerfile (the corpus's longest expansion is under 1 KiB). */
+export function defaultExpansionLimits(): ExpansionLimits {
+  return { maxLength: 65_536, maxDepth: 64, budget: 16 * 1024 * 1024 };
+}
+
+/** An expansion went over one of its limits; the parser reports it as a diagnostic on the instruction's line. */
+export class ExpansionLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExpansionLimitError';
+  }
+}
+
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
 
-/** Expand every variable in one word. Quotes are removed, as the shell lexer does. */
-export function expandVariables(word: string, lookup: VariableLookup, escapeChar = '\\'): Expansion {
+/**
+ * Expand every variable in one word. Quotes are removed, as the shell lexer does.
+ * @throws ExpansionLimitError when the result would pass `limits` (length, nesting, or the file's budget)
+ */
+export function expandVariables(
+  word: string,
+  lookup: VariableLookup,
+  escapeChar = '\\',
+  limits: ExpansionLimits = defaultExpansionLimits(),
+): Expansion {
   if (!word.includes('$') && !word.includes('"') && !word.includes("'") && !word.includes(escapeChar)) {
     return { value: word, unresolved: [], undeclared: [] };
   }
@@ -35,7 +66,23 @@ export function expandVariables(word: string, lookup: VariableLookup, escapeChar
     return found;
   };
 
-  const expandFrom = (text: string, start: number, stopAt: string | null): [string, number] => {
+  const grow = (out: string, added: string): string => {
+    if (out.length + added.length > limits.maxLength) {
+      throw new ExpansionLimitError(
+        `expanding "${word.length > 60 ? `${word.slice(0, 60)}…` : word}" gives more than ${limits.maxLength} characters`,
+      );
+    }
+    limits.budget -= added.length;
+    if (limits.budget < 0) {
+      throw new ExpansionLimitError('variable expansions in this Dockerfile produce more than 16 MiB of text');
+    }
+    return out + added;
+  };
+
+  const expandFrom = (text: string, start: number, stopAt: string | null, depth: number): [string, number] => {
+    if (depth > limits.maxDepth) {
+      throw new ExpansionLimitError(`variables are nested more than ${limits.maxDepth} levels deep`);
+    }
     let out = '';
     let inDouble = false;
     let i = start;
@@ -63,8 +110,8 @@ export function expandVariables(word: string, lookup: VariableLookup, escapeChar
         continue;
       }
       if (ch === '$') {
-        const [value, next] = expandDollar(text, i + 1);
-        out += value;
+        const [value, next] = expandDollar(text, i + 1, depth);
+        out = grow(out, value);
         i = next;
         continue;
       }
@@ -74,7 +121,7 @@ export function expandVariables(word: string, lookup: VariableLookup, escapeChar
     return [out, i];
   };
 
-  const expandDollar = (text: string, start: number): [string, number] => {
+  const expandDollar = (text: string, start: number, depth: number): [string, number] => {
     const first = text.charAt(start);
     if (first === '{') {
       let j = start + 1;
@@ -93,7 +140,7 @@ export function expandVariables(word: string, lookup: VariableLookup, escapeChar
         modifier = `:${text.charAt(j + 1)}`;
         k = j + 2;
       }
-      const [word, end] = expandFrom(text, k, '}');
+      const [word, end] = expandFrom(text, k, '}', depth + 1);
       const next = end < text.length ? end + 1 : end;
       const value = lookup(name);
       const isSet = value !== undefined && value !== null;
@@ -124,7 +171,7 @@ export function expandVariables(word: string, lookup: VariableLookup, escapeChar
     return ['$', start];
   };
 
-  const [value] = expandFrom(word, 0, null);
+  const [value] = expandFrom(word, 0, null, 0);
   return { value, unresolved: dedupe(unresolved), undeclared: dedupe(undeclared) };
 }
 
