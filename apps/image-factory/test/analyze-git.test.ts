@@ -167,6 +167,18 @@ describe('image-factory analyze', () => {
     }
     expect(lines.map((l) => l.step)).toEqual(expect.arrayContaining(['clone', 'parse', 'plan', 'commit', 'push']));
   });
+
+  it('ends a failed JSON log with a JSON line too: the error, its code and the exit status', async () => {
+    const remote = monorepo({ app: 'FROM Not_An_Image\n' });
+    const result = await analyze(remote, 'app', '1', DIGEST('e'), '--log-format', 'json', '--image', 'app');
+    expect(result.status).toBe(1);
+    const lines = result.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.at(-1)).toMatchObject({ level: 'error', step: 'exit', code: 'invalid-dockerfile', exit: 1 });
+    expect(lines.at(-1).msg).toContain('apps/app/Dockerfile');
+  });
 });
 
 describe('analyze --all and sync', () => {
@@ -247,6 +259,25 @@ describe('failures leave the remote unchanged', () => {
     const result = await analyze(remote, 'app', '1', DIGEST('a'));
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('images.yaml:2:5: images[0].repository is required');
+    expect(remoteHead(remote)).toBe(head);
+  });
+
+  it('an image enrolled under the state name of a recorded base image: refused, naming both, nothing pushed', async () => {
+    const remote = monorepo({ app: 'FROM node:22\n' });
+    expect((await analyze(remote, 'app', '1', DIGEST('a'))).status).toBe(0);
+    const images = remoteFile(remote, 'images.yaml') ?? '';
+    commitFiles(remote, { 'images.yaml': `${images.trimEnd()}\n${externalEntry('node-22')}` }, 'enrol node-22');
+    const head = remoteHead(remote);
+    for (const args of [
+      ['sync', '--git-repo', remote],
+      ['analyze', '--all', '--git-repo', remote, '--source-repo', remote],
+    ]) {
+      const result = await cli(args, { env: ENV });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(
+        'base image docker.io/library/node:22 has had the state name node-22 since it was first recorded, and images.yaml now gives that name to the external image node-22',
+      );
+    }
     expect(remoteHead(remote)).toBe(head);
   });
 

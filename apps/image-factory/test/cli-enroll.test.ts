@@ -148,7 +148,9 @@ describe('image-factory enroll / unenroll', () => {
       { cwd: dir },
     );
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/images\.yaml:\d+:\d+: images\[7\]\.name must be a DNS-1123 label/);
+    expect(bad.stderr).toMatch(
+      /images\.yaml: the new entry \(nothing was written\): images\[7\]\.name must be a DNS-1123 label/,
+    );
     const dup = await cli(
       MANAGED.map((a) => (a === 'web' ? 'backstage' : a)),
       { cwd: dir },

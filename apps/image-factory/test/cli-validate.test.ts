@@ -1,5 +1,5 @@
 /** `image-factory validate`: the pull-request check, on good and bad files. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -18,6 +18,39 @@ describe('image-factory validate', () => {
     const result = await cli(['validate', '--images', file]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`${file}:13:17: images[1].source.provider must be github or gitlab`);
+  });
+
+  it('reports schema and semantic problems together, and refuses values git would read as options', async () => {
+    const file = fixturePath('enrolment/mixed-problems.images.yaml');
+    const result = await cli(['validate', '--images', file]);
+    expect(result.status).toBe(1);
+    expect(result.stderr.split('\n').map((line) => line.replace(file, 'F'))).toEqual([
+      'F:2:11: images[0].name must be a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters',
+      'F:9:16: images[1].allowTags uses lookaround or a backreference, which Kargo (Go RE2) does not support',
+      'F:13:38: images[2].source.repo must not start with "-" or contain spaces or "#" (git would read it as an option or a comment)',
+      'F:13:78: images[2].source.branch must be a valid git branch name (no spaces, no leading "-", no "..", "~", "^", ":", "?", "*", "[")',
+      'F: 4 problem(s)',
+      '',
+    ]);
+  });
+
+  it('with --root, refuses an image named like a base image the state records, naming both', async () => {
+    const root = tempDir();
+    cpSync(join(REPO_ROOT, 'image-factory'), join(root, 'image-factory'), { recursive: true });
+    cpSync(join(REPO_ROOT, 'examples'), join(root, 'examples'), { recursive: true });
+    cpSync(join(REPO_ROOT, 'apps/image-factory/Dockerfile'), join(root, 'apps/image-factory/Dockerfile'), {
+      recursive: true,
+    });
+    const images = readFileSync(join(REPO_ROOT, 'images.yaml'), 'utf8');
+    writeFileSync(
+      join(root, 'images.yaml'),
+      `${images}\n  - name: node-22-bookworm-slim\n    registry: ghcr.io\n    repository: acme/node\n    allowTags: '^1$'\n`,
+    );
+    const result = await cli(['validate', '--root', '.'], { cwd: root });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'images.yaml: base image docker.io/library/node:22-bookworm-slim has had the state name node-22-bookworm-slim since it was first recorded, and images.yaml now gives that name to the external image node-22-bookworm-slim',
+    );
   });
 
   it('with --root, reports a missing Dockerfile and a Dockerfile that does not parse', async () => {

@@ -237,6 +237,46 @@ describe('planStateUpdate', () => {
   });
 });
 
+describe('stable names (a name depends on its own reference and, once written, is kept)', () => {
+  it('enrolling an image FROM golang-1:23 leaves the existing golang-1-23 as it is', () => {
+    const first = planStateUpdate(EMPTY_STATE, enrol(managed('a')), [analysis('a', 'FROM golang:1.23\n')]);
+    expect([...first.baseImages.keys()]).toEqual(['golang-1-23']);
+    const both = enrol(managed('a'), managed('b'));
+    const second = planStateUpdate(first, both, [analysis('b', 'FROM golang-1:23\n')]);
+    expect(second.baseImages.get('golang-1-23')?.reference).toBe('docker.io/library/golang:1.23');
+    const other = [...second.baseImages.values()].find((b) => b.reference === 'docker.io/library/golang-1:23');
+    expect(other?.name).toMatch(/^golang-1-23-[0-9a-f]{8}$/);
+    expect(second.baseImages.get('golang-1-23')?.dependents).toEqual(['a']);
+  });
+
+  it('two new references that want one name both get their hash, whatever the order', () => {
+    const both = enrol(managed('a'), managed('b'));
+    const one = planStateUpdate(EMPTY_STATE, both, [
+      analysis('a', 'FROM golang:1.23\n'),
+      analysis('b', 'FROM golang-1:23\n'),
+    ]);
+    const two = planStateUpdate(EMPTY_STATE, both, [
+      analysis('b', 'FROM golang-1:23\n'),
+      analysis('a', 'FROM golang:1.23\n'),
+    ]);
+    expect([...one.baseImages.keys()].sort()).toEqual([...two.baseImages.keys()].sort());
+    expect([...one.baseImages.keys()].every((name) => /^golang-1-23-[0-9a-f]{8}$/.test(name))).toBe(true);
+  });
+
+  it('a new base image does not take the name of an enrolled image', () => {
+    const enrolment = enrol(managed('a'), external('node-22'));
+    const state = planStateUpdate(EMPTY_STATE, enrolment, [analysis('a', 'FROM node:22\n')]);
+    expect([...state.baseImages.keys()]).toEqual([expect.stringMatching(/^node-22-[0-9a-f]{8}$/)]);
+  });
+
+  it('refuses an image enrolled under a base image name already written, naming both', () => {
+    const state = planStateUpdate(EMPTY_STATE, enrol(managed('a')), [analysis('a', 'FROM node:22\n')]);
+    expect(() => planStateUpdate(state, enrol(managed('a'), external('node-22')))).toThrow(
+      'base image docker.io/library/node:22 has had the state name node-22 since it was first recorded, and images.yaml now gives that name to the external image node-22',
+    );
+  });
+});
+
 describe('analyseDockerfile', () => {
   it('refuses a Dockerfile with errors or an unresolved base image', () => {
     expect(() => analyseDockerfile('FROM Node\n', 'apps/x/Dockerfile', {})).toThrow(

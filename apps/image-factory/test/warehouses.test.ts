@@ -123,12 +123,12 @@ describe('planWarehouses', () => {
     expect(warehouses.map((w) => [w.name, w.dependents])).toEqual([['node-22', ['a', 'b']]]);
   });
 
-  it('refuses two Warehouses with one name', () => {
+  it('refuses two Warehouses with one name (a state older than images.yaml)', () => {
+    const state = stateFor(enrol(managed('app')), { app: 'FROM node:22\n' });
     const enrolment = enrol(
       managed('app'),
       `  - name: node-22\n    registry: ghcr.io\n    repository: acme/node\n    allowTags: '^1$'\n`,
     );
-    const state = stateFor(enrolment, { app: 'FROM node:22\n' });
     expect(() => planWarehouses(enrolment, state)).toThrow(
       /Warehouse name node-22 is wanted by external image ghcr.io\/acme\/node and base image docker.io\/library\/node:22/,
     );

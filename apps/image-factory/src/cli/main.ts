@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { exitCodeOf, FactoryError, messageOf } from '../errors.js';
+import { defaultLogFormat } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { enrollCommand, kustomizeCommand, unenrollCommand } from './commands/enroll.js';
@@ -59,6 +60,16 @@ Examples:
 `;
 }
 
+/** The `--log-format` a command was given, or the default for this environment. */
+function logFormatOf(args: readonly string[], env: CommandIO['env']): string {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg.startsWith('--log-format=')) return arg.slice('--log-format='.length);
+    if (arg === '--log-format') return args[i + 1] ?? '';
+  }
+  return defaultLogFormat(env);
+}
+
 /** Run the CLI with explicit arguments and IO; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CommandIO): Promise<number> {
   const verbose = argv.includes('--verbose');
@@ -80,14 +91,21 @@ export async function runCli(argv: readonly string[], io: CommandIO): Promise<nu
   try {
     return await command.run(rest, io);
   } catch (error) {
-    if (error instanceof FactoryError) {
-      io.stderr(`${error.message}\n`);
-      if (verbose && error.stack) io.stderr(`${error.stack}\n`);
-      return exitCodeOf(error.code);
+    const known = error instanceof FactoryError;
+    const message = known ? error.message : `image-factory ${name}: unexpected error: ${messageOf(error)}`;
+    const exit = known ? exitCodeOf(error.code) : EXIT_INVALID;
+    const stack = verbose && error instanceof Error ? error.stack : undefined;
+    if (command.logs === true && logFormatOf(rest, io.env) === 'json') {
+      // Every line of a JSON log is JSON, the last one included.
+      const fields = { code: known ? error.code : 'internal', exit, ...(stack === undefined ? {} : { stack }) };
+      io.stderr(
+        `${JSON.stringify({ time: new Date().toISOString(), level: 'error', step: 'exit', msg: message, ...fields })}\n`,
+      );
+      return exit;
     }
-    io.stderr(`image-factory ${name}: unexpected error: ${messageOf(error)}\n`);
-    if (verbose && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
-    return EXIT_INVALID;
+    io.stderr(`${message}\n`);
+    if (stack !== undefined) io.stderr(`${stack}\n`);
+    return exit;
   }
 }
 

@@ -21,6 +21,8 @@ export interface Command {
   readonly name: string;
   readonly summary: string;
   readonly help: string;
+  /** Takes `--log-format` (its final error is then a log line like the others). */
+  readonly logs?: boolean;
   run(args: readonly string[], io: CommandIO): Promise<number>;
 }
 

@@ -67,6 +67,25 @@ function schemaErrors(): ErrorObject[] {
   return compiled?.errors ?? [];
 }
 
+let compiledItem: ValidateFunction | undefined;
+let compiledDefaults: ValidateFunction | undefined;
+
+/** One images[] entry against its part of the schema: entries that pass are checked further even when others fail. */
+function validItem(entry: unknown): boolean {
+  compiledItem ??= new Ajv2020({ strict: true, allowUnionTypes: true, validateSchema: false }).compile(
+    IMAGES_SCHEMA.properties.images.items,
+  );
+  return compiledItem(entry);
+}
+
+/** `defaults` against its part of the schema. */
+function validDefaults(defaults: unknown): boolean {
+  compiledDefaults ??= new Ajv2020({ strict: true, allowUnionTypes: true, validateSchema: false }).compile(
+    IMAGES_SCHEMA.properties.defaults,
+  );
+  return compiledDefaults(defaults);
+}
+
 interface RawSource {
   provider: 'github' | 'gitlab';
   repo: string;
@@ -139,7 +158,13 @@ function describeSchemaError(error: ErrorObject): { path: (string | number)[]; a
             ? 'must be 0 or a number with a unit s, m, h, d or w (e.g. 12h, 7d)'
             : field === 'interval' || field === 'baseImageInterval'
               ? 'must be a duration such as 30m, 1h or 5m0s'
-              : `must match ${String(params.pattern)}`;
+              : field === 'branch'
+                ? 'must be a valid git branch name (no spaces, no leading "-", no "..", "~", "^", ":", "?", "*", "[")'
+                : field === 'dockerfile'
+                  ? 'must be a relative path inside the source repository (no leading "/" or "-")'
+                  : field === 'repo' || field === 'workflow' || field === 'registry' || field === 'repository'
+                    ? 'must not start with "-" or contain spaces or "#" (git would read it as an option or a comment)'
+                    : `must match ${String(params.pattern)}`;
       return { path, atKey: false, message: hint };
     }
     default:
@@ -209,14 +234,28 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
   const problems: PathProblem[] = [];
   const at = (path: (string | number)[], message: string, atKey = false) => problems.push({ path, message, atKey });
 
-  if (!validateSchema(data)) {
+  const schemaValid = validateSchema(data);
+  if (!schemaValid) {
     for (const error of schemaErrors()) {
       const { path, atKey, message } = describeSchemaError(error);
       at(path, message, atKey);
     }
-    throw located(text, file, problems);
   }
-  const raw = data as RawEnrolment;
+  // Every problem at once: with schema errors, the entries that are well-formed are still checked below.
+  const record =
+    data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
+  const rawImages = Array.isArray(record.images) ? (record.images as unknown[]) : [];
+  const raw: RawEnrolment = schemaValid
+    ? (data as RawEnrolment)
+    : {
+        ...(record.defaults !== undefined && validDefaults(record.defaults)
+          ? { defaults: record.defaults as RawEnrolment['defaults'] }
+          : {}),
+        images: [],
+      };
+  const entries: [RawImage, number][] = schemaValid
+    ? raw.images.map((image, index) => [image, index])
+    : rawImages.flatMap((image, index): [RawImage, number][] => (validItem(image) ? [[image as RawImage, index]] : []));
 
   const defaults: EnrolmentDefaults = {
     rebuildDelaySeconds:
@@ -232,7 +271,7 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
   const seen = new Map<string, number>();
   const published = new Map<string, number>();
   const images: EnrolledImage[] = [];
-  raw.images.forEach((image, index) => {
+  for (const [image, index] of entries) {
     const first = seen.get(image.name);
     if (first !== undefined) {
       at(['images', index, 'name'], `"${image.name}" is already used by images[${first}]; names must be unique`);
@@ -242,7 +281,7 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
     const reference = normaliseReference(`${image.registry}/${image.repository}`);
     if (!reference.ok) {
       at(['images', index, 'repository'], `with registry "${image.registry}" is not a valid image: ${reference.error}`);
-      return;
+      continue;
     }
     const { registry, repository } = reference.value;
     const key = `${registry}/${repository}`;
@@ -288,11 +327,11 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
         at(['images', index, 'source', 'dockerfile'], 'must be a relative path inside the source repository');
       }
       images.push(managed);
-      return;
+      continue;
     }
     if (image.allowTags === undefined) {
       at(['images', index, 'allowTags'], 'is required for an external image (an image without source)');
-      return;
+      continue;
     }
     const external: ExternalImage = {
       ...common,
@@ -301,7 +340,7 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
       ...pickDefined(image, OPTIONAL_SUBSCRIPTION_FIELDS),
     };
     images.push(external);
-  });
+  }
 
   if (problems.length > 0) throw located(text, file, problems);
   return { defaults, images };

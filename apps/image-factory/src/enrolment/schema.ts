@@ -6,6 +6,12 @@
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
 const DELAY = '^(0|[0-9]{1,6}[smhdw])$';
 const K8S_DURATION = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
+/** A value passed to git or a URL: no leading "-" (git would read an option), no whitespace, no "#". */
+const NOT_AN_OPTION = '^(?!-)[^\\s#]+$';
+/** A git branch name as `git check-ref-format --branch` accepts it (the common rules). */
+const BRANCH = '^(?!-)(?!/)(?!.*(\\.\\.|//|@\\{|\\.lock$|/$|\\.$))[^\\s~^:?*\\[\\\\\\x00-\\x1f\\x7f]+$';
+/** A path inside a repository: relative, no leading "-", no control characters. */
+const REPO_PATH = '^(?![-/])[^\\x00-\\x1f\\x7f]+$';
 
 const warehouseFields = {
   allowTags: {
@@ -64,8 +70,18 @@ export const IMAGES_SCHEMA = {
         required: ['name', 'registry', 'repository'],
         properties: {
           name: { type: 'string', pattern: DNS_LABEL, description: 'DNS-1123 label, unique.' },
-          registry: { type: 'string', minLength: 1, description: 'Registry host, e.g. ghcr.io or docker.io.' },
-          repository: { type: 'string', minLength: 1, description: 'Repository path, e.g. acme/backstage.' },
+          registry: {
+            type: 'string',
+            minLength: 1,
+            pattern: NOT_AN_OPTION,
+            description: 'Registry host, e.g. ghcr.io or docker.io.',
+          },
+          repository: {
+            type: 'string',
+            minLength: 1,
+            pattern: NOT_AN_OPTION,
+            description: 'Repository path, e.g. acme/backstage.',
+          },
           source: {
             type: 'object',
             additionalProperties: false,
@@ -73,10 +89,25 @@ export const IMAGES_SCHEMA = {
             description: 'Present for managed images (built from a Dockerfile).',
             properties: {
               provider: { enum: ['github', 'gitlab'] },
-              repo: { type: 'string', minLength: 1, description: 'owner/name, GitLab path or id, git URL or path.' },
-              branch: { type: 'string', minLength: 1, description: 'Default main.' },
-              dockerfile: { type: 'string', minLength: 1, description: "Path from the source repository's root." },
-              workflow: { type: 'string', minLength: 1, description: 'GitHub workflow file; GitLab trigger ref.' },
+              repo: {
+                type: 'string',
+                minLength: 1,
+                pattern: NOT_AN_OPTION,
+                description: 'owner/name, GitLab path or id, git URL or path.',
+              },
+              branch: { type: 'string', minLength: 1, pattern: BRANCH, description: 'Default main.' },
+              dockerfile: {
+                type: 'string',
+                minLength: 1,
+                pattern: REPO_PATH,
+                description: "Path from the source repository's root.",
+              },
+              workflow: {
+                type: 'string',
+                minLength: 1,
+                pattern: NOT_AN_OPTION,
+                description: 'GitHub workflow file; GitLab trigger ref.',
+              },
               buildArgs: { type: 'object', additionalProperties: { type: 'string' } },
             },
           },

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { addImageEntry, type ImageEntry, removeImageEntry } from '../enrolment/edit.js';
-import { loadEnrolment } from '../enrolment/load.js';
+import { EnrolmentError, formatProblem, loadEnrolment } from '../enrolment/load.js';
 import type { Enrolment } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
 import { applyKustomizePlan, type KustomizeSync, planKustomizeDir } from '../kargo/kustomize-dir.js';
@@ -30,10 +30,40 @@ async function readImages(path: string): Promise<string> {
   }
 }
 
+/**
+ * Problems found in the edited (unwritten) text, told in terms of the file on disk: a line the edit kept is named
+ * by its line there; a problem inside the new entry is named as such, since that line does not exist yet.
+ */
+function onDisk(error: EnrolmentError, before: string, after: string): FactoryError {
+  const a = before.split('\n');
+  const b = after.split('\n');
+  let prefix = 0;
+  while (prefix < a.length && prefix < b.length && a[prefix] === b[prefix]) prefix++;
+  let suffix = 0;
+  while (
+    suffix < a.length - prefix &&
+    suffix < b.length - prefix &&
+    a[a.length - 1 - suffix] === b[b.length - 1 - suffix]
+  ) {
+    suffix++;
+  }
+  const lines = error.problems.map((p) => {
+    if (p.line <= prefix) return formatProblem(p);
+    if (p.line > b.length - suffix) return formatProblem({ ...p, line: p.line - b.length + a.length });
+    return `${p.file}: the new entry (nothing was written): ${p.field} ${p.message}`;
+  });
+  return new FactoryError('invalid-enrolment', lines.join('\n'), { cause: error });
+}
+
 async function apply(paths: EnrolPaths, edit: (text: string) => string): Promise<EnrolResult> {
   const before = await readImages(paths.images);
   const after = edit(before);
-  const enrolment = loadEnrolment(after, paths.images);
+  let enrolment: Enrolment;
+  try {
+    enrolment = loadEnrolment(after, paths.images);
+  } catch (error) {
+    throw error instanceof EnrolmentError ? onDisk(error, before, after) : error;
+  }
   // Everything is read and checked first; only then is anything written.
   const plan = await planKustomizeDir(paths.kustomizeDir, enrolment);
   if (after !== before) await writeFileAtomic(paths.images, after);

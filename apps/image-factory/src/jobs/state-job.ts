@@ -192,7 +192,7 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
           };
         });
       }
-      const before = await readState(stateDir);
+      const before = await readState(stateDir, stateRel);
       const after = planStateUpdate(before, enrolment, analyses);
       const { changes, write } = await stateFileChanges(stateDir, after);
       last = { before, after, write };

@@ -40,28 +40,41 @@ export function baseNameOf(ref: NormalisedReference): string {
 }
 
 /**
- * Names for a set of base-image references: readable when unambiguous; when two references would share a
- * name, or a name is too long, each affected one ends in a hash of its full reference.
- * Deterministic for a given set, and independent of input order.
+ * Names for a set of base-image references. A name, once written, is kept (`kept`: reference → name from the
+ * state): enrolling another image never renames an existing state file or Warehouse, which Kargo would delete and
+ * recreate. A new reference gets its readable name unless that is taken (by a kept name, a `reserved` name such as
+ * an enrolled image's, or another new reference wanting the same one) or too long; then it ends in a hash of its
+ * own full reference. Deterministic for given inputs, and independent of their order.
  */
-export function assignBaseImageNames(refs: readonly NormalisedReference[]): Map<string, string> {
-  const byCandidate = new Map<string, string[]>();
-  for (const ref of refs) {
-    const candidate = baseNameOf(ref);
-    const list = byCandidate.get(candidate) ?? [];
-    if (!list.includes(ref.reference)) list.push(ref.reference);
-    byCandidate.set(candidate, list);
-  }
+export function assignBaseImageNames(
+  refs: readonly NormalisedReference[],
+  kept: ReadonlyMap<string, string> = new Map(),
+  reserved: ReadonlySet<string> = new Set(),
+): Map<string, string> {
   const names = new Map<string, string>();
-  for (const [candidate, references] of byCandidate) {
+  const taken = new Set(reserved);
+  const fresh = new Map<string, string[]>();
+  for (const ref of refs) {
+    const name = kept.get(ref.reference);
+    if (name !== undefined) {
+      names.set(ref.reference, name);
+      taken.add(name);
+      continue;
+    }
+    const candidate = baseNameOf(ref);
+    const list = fresh.get(candidate) ?? [];
+    if (!list.includes(ref.reference)) list.push(ref.reference);
+    fresh.set(candidate, list);
+  }
+  for (const [candidate, references] of fresh) {
+    const readable =
+      references.length === 1 && candidate.length > 0 && candidate.length <= MAX_NAME_LENGTH && !taken.has(candidate);
     for (const reference of references) {
-      const clash = references.length > 1 || candidate.length > MAX_NAME_LENGTH || candidate.length === 0;
-      if (!clash) {
+      if (readable) {
         names.set(reference, candidate);
         continue;
       }
-      const room = MAX_NAME_LENGTH - HASH_LENGTH - 1;
-      const head = candidate.slice(0, room).replace(/-+$/, '');
+      const head = candidate.slice(0, MAX_NAME_LENGTH - HASH_LENGTH - 1).replace(/-+$/, '');
       names.set(reference, `${head || 'x'}-${shortHash(reference)}`);
     }
   }

@@ -119,8 +119,22 @@ export function planStateUpdate(
     for (const use of uses)
       if (!references.has(use.reference)) references.set(use.reference, normalised(use.reference, owner));
   }
-  const names = assignBaseImageNames([...references.values()]);
-  const nameOf = (reference: string) => names.get(reference) as string;
+  const kept = new Map([...current.baseImages.values()].map((base) => [base.reference, base.name]));
+  const enrolledNames = new Set(enrolment.images.map((image) => image.name));
+  const names = assignBaseImageNames([...references.values()], kept, enrolledNames);
+  const nameOf = (reference: string): string => {
+    const name = names.get(reference);
+    if (name === undefined) throw new FactoryError('internal', `no state name for base image ${reference}`);
+    return name;
+  };
+  // A kept base name that an image enrolled since then also uses: their Warehouses would be one object.
+  const clashes = [...names]
+    .filter(([, name]) => enrolledNames.has(name))
+    .map(([reference, name]) => {
+      const image = byName.get(name);
+      return `base image ${reference} has had the state name ${name} since it was first recorded, and images.yaml now gives that name to the ${image?.kind} image ${name}: their Kargo Warehouses would clash; rename the image in images.yaml`;
+    });
+  if (clashes.length > 0) throw new FactoryError('invalid-enrolment', clashes.join('\n'));
 
   const images = new Map<string, ImageState>();
   for (const image of enrolment.images) {

@@ -1,4 +1,5 @@
 /** Read and write the state folder: schema-checked reads, atomic writes (temp file + rename). */
+import type { Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -27,13 +28,27 @@ function stateValidators(): { image: ValidateFunction; baseImage: ValidateFuncti
   return validators;
 }
 
-async function listYaml(dir: string): Promise<string[]> {
+/** The state files of a folder; a symbolic link is refused (state is written by the tool, never linked). */
+async function listYaml(dir: string, label: string): Promise<string[]> {
+  let entries: Dirent[];
   try {
-    return (await readdir(dir)).filter((name) => name.endsWith('.yaml')).sort();
+    entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return [];
     throw error;
   }
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (!entry.name.endsWith('.yaml')) continue;
+    if (!entry.isFile()) {
+      throw new FactoryError(
+        'invalid-state',
+        `${label}/${entry.name}: is not a regular file (a symbolic link?): refused`,
+      );
+    }
+    files.push(entry.name);
+  }
+  return files.sort();
 }
 
 function checked<T extends { name: string }>(data: unknown, validate: ValidateFunction, file: string, stem: string): T {
@@ -49,14 +64,17 @@ function checked<T extends { name: string }>(data: unknown, validate: ValidateFu
   return value;
 }
 
-/** Read every state file under `stateDir` (a missing folder is an empty state). */
-export async function readState(stateDir: string): Promise<StateSnapshot> {
+/**
+ * Read every state file under `stateDir` (a missing folder is an empty state).
+ * @param label how messages name the folder (the repository-relative path, not a temporary clone's)
+ */
+export async function readState(stateDir: string, label = stateDir): Promise<StateSnapshot> {
   const readAll = async <T extends { name: string }>(sub: string, validate: ValidateFunction): Promise<T[]> => {
-    const files = await listYaml(join(stateDir, sub));
+    const files = await listYaml(join(stateDir, sub), `${label}/${sub}`);
     return mapLimit(files, IO_CONCURRENCY, async (file) => {
-      const path = join(stateDir, sub, file);
-      const data = parseStateYaml(await readFile(path, 'utf8'), path);
-      return checked<T>(data, validate, path, file.slice(0, -'.yaml'.length));
+      const shown = `${label}/${sub}/${file}`;
+      const data = parseStateYaml(await readFile(join(stateDir, sub, file), 'utf8'), shown);
+      return checked<T>(data, validate, shown, file.slice(0, -'.yaml'.length));
     });
   };
   const [images, baseImages] = await Promise.all([
@@ -111,7 +129,7 @@ export async function stateFileChanges(
   const wanted = new Set(desired.map(([relative]) => relative));
   const deleted: string[] = [];
   for (const sub of [IMAGES_DIR, BASE_IMAGES_DIR]) {
-    for (const file of await listYaml(join(stateDir, sub))) {
+    for (const file of await listYaml(join(stateDir, sub), sub)) {
       const relative = `${sub}/${file}`;
       if (!wanted.has(relative)) deleted.push(relative);
     }

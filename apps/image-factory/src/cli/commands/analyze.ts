@@ -42,6 +42,7 @@ export const analyzeCommand: Command = {
   name: 'analyze',
   summary: 'analyse a managed image build and commit its base images to state',
   help: HELP,
+  logs: true,
   async run(args, io) {
     const { values } = parseCommandArgs('analyze', {
       args: [...args],

@@ -25,6 +25,7 @@ export const syncCommand: Command = {
   name: 'sync',
   summary: 'apply images.yaml to the state: external images, transitions, garbage collection',
   help: HELP,
+  logs: true,
   async run(args, io) {
     const { values } = parseCommandArgs('sync', { args: [...args], allowPositionals: false, options: GIT_OPTIONS });
     if (values.help) {

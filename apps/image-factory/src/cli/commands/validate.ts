@@ -1,9 +1,13 @@
 /** `image-factory validate`: the pull-request check for images.yaml. */
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { posix, resolve } from 'node:path';
 import { EnrolmentError, loadEnrolment, positionOfPath } from '../../enrolment/load.js';
-import { messageOf } from '../../errors.js';
+import { FactoryError, messageOf } from '../../errors.js';
 import { analyseDockerfile } from '../../state/analysis.js';
+import { planStateUpdate } from '../../state/plan.js';
+import { readState } from '../../state/store.js';
+import { confinedPath, readConfinedFile } from '../../util/confined.js';
+import { planWarehouses } from '../../warehouses/plan.js';
 import { type Command, EXIT_INVALID, EXIT_OK, EXIT_USAGE, parseCommandArgs } from '../usage.js';
 
 const HELP = `Usage: image-factory validate [--images FILE] [--root DIR]
@@ -11,13 +15,16 @@ const HELP = `Usage: image-factory validate [--images FILE] [--root DIR]
 Check images.yaml: the JSON Schema (image-factory/schema/images.schema.json), unique DNS-1123 names,
 managed entries (source provider, repo, dockerfile), external entries (registry, repository,
 allowTags), that allowTags compile as Kargo (Go RE2) regexes and delays parse (0, 12h, 7d).
-With --root holding the sources, also that each managed image's Dockerfile exists there and parses
-with its buildArgs. Every problem is printed as file:line:column: field message.
+With --root (a checkout of the GitOps repository), also that each managed image's Dockerfile exists
+there, stays inside it and parses with its buildArgs, and that no image is named like a base image
+the state already records (their Kargo Warehouses would be one object). Every problem is printed,
+all at once, as file:line:column: field message.
 
 Options:
-  --images FILE   the enrolment to check (default images.yaml)
-  --root DIR      a checkout of the source repository (monorepo) to check the Dockerfiles in
-  -h, --help      show this help
+  --images FILE             the enrolment to check (default images.yaml)
+  --root DIR                a checkout of the GitOps repository (monorepo) to check Dockerfiles and state in
+  --image-factory-dir DIR   folder holding state/, relative to --root (default image-factory)
+  -h, --help                show this help
 
 Exit status: 0 valid, 1 invalid, 2 usage error or unreadable file.
 
@@ -38,6 +45,7 @@ export const validateCommand: Command = {
       options: {
         images: { type: 'string', default: 'images.yaml' },
         root: { type: 'string' },
+        'image-factory-dir': { type: 'string', default: 'image-factory' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -64,14 +72,15 @@ export const validateCommand: Command = {
     }
     const problems: string[] = [];
     if (values.root !== undefined) {
+      const root = resolve(io.cwd, values.root);
       for (const image of enrolment.images) {
         if (image.kind !== 'managed') continue;
-        const path = join(resolve(io.cwd, values.root), image.source.dockerfile);
         try {
-          const dockerfile = await readFile(path, 'utf8');
+          const dockerfile = await readConfinedFile(root, image.source.dockerfile, 'Dockerfile', 'invalid-dockerfile');
+          if (dockerfile === null) throw new FactoryError('invalid-dockerfile', 'does not exist');
           analyseDockerfile(dockerfile, image.source.dockerfile, image.source.buildArgs);
         } catch (error) {
-          const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : messageOf(error);
+          const reason = messageOf(error);
           const index = enrolment.images.indexOf(image);
           const where = positionOfPath(text, ['images', index, 'source', 'dockerfile']);
           problems.push(
@@ -79,9 +88,18 @@ export const validateCommand: Command = {
           );
         }
       }
+      const stateRel = posix.join(values['image-factory-dir'] ?? 'image-factory', 'state');
+      try {
+        const state = await readState(await confinedPath(root, stateRel, '--image-factory-dir'), stateRel);
+        planWarehouses(enrolment, planStateUpdate(state, enrolment));
+      } catch (error) {
+        if (!(error instanceof FactoryError)) throw error;
+        problems.push(...error.message.split('\n').map((line) => `${file}: ${line}`));
+      }
     }
     if (problems.length > 0) {
       io.stderr(`${problems.join('\n')}\n`);
+      io.stderr(`${file}: ${problems.length} problem(s)\n`);
       return EXIT_INVALID;
     }
     const managed = enrolment.images.filter((i) => i.kind === 'managed').length;
