@@ -103,5 +103,36 @@ describe('the shared corpus', () => {
     });
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(result.images.every((i) => i.reference !== null)).toBe(true);
+    // `COPY --link --from=<image>`: --from after another flag (dockerfile-ast's getFromFlag() misses it).
+    expect(result.images.filter((i) => i.kind === 'copy-from')).toEqual([
+      expect.objectContaining({
+        line: 185,
+        stage: 'binfmt-filter',
+        reference:
+          'docker.io/tonistiigi/binfmt:buildkit-v10.2.3-66@sha256:6014c1e52b8e51a67fbf76f691ffbe20ac0204c31c2f086df3e8ef3ce134b488',
+      }),
+    ]);
+  });
+
+  it('finds every COPY --from=<image>, whatever flags come before it, in every corpus file (line oracle)', () => {
+    for (const file of files) {
+      const source = text(file);
+      const result = parseDockerfile(source);
+      // An independent reader: COPY lines whose flags include --from=<ref> naming no stage declared before them.
+      const stages: string[] = [];
+      const expected: number[] = [];
+      source.split('\n').forEach((line, i) => {
+        const from = /^\s*FROM\s+(?:--\S+\s+)*\S+\s+AS\s+(\S+)/i.exec(line);
+        if (from?.[1]) stages.push(from[1].toLowerCase());
+        else if (/^\s*FROM\s/i.test(line)) stages.push(String(stages.length));
+        const copy = /^\s*COPY\s+((?:--\S+\s+)*)/i.exec(line);
+        const flag = copy?.[1] ? /(?:^|\s)--from=(\S+)/.exec(copy[1]) : null;
+        const target = flag?.[1];
+        if (target === undefined || target.includes('$') || /^[0-9]+$/.test(target)) return;
+        if (!stages.includes(target.toLowerCase())) expected.push(i + 1);
+      });
+      const found = result.images.filter((i) => i.kind === 'copy-from').map((i) => i.line);
+      for (const line of expected) expect(found, `${name(file)}:${line}`).toContain(line);
+    }
   });
 });

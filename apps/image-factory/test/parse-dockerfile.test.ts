@@ -88,6 +88,31 @@ describe('ARG scoping', () => {
   });
 });
 
+describe('flags in any order', () => {
+  it('finds COPY --from and RUN --mount from= after any other flags, on both paths', () => {
+    const text = [
+      'FROM alpine:3 AS a',
+      'COPY --link --from=busybox:1 / /',
+      'COPY --chown=1:1 --chmod=644 --from=nginx:1 / /',
+      'COPY --parents --exclude=*.md --link --from=a / /x',
+      'ADD --chmod=644 --link --checksum=sha256:' + 'b'.repeat(64) + ' https://example.com/x /x',
+      'RUN --network=none --security=sandbox --mount=type=cache,target=/c --mount=type=bind,from=golang:1.22,target=/x true',
+      'FROM scratch',
+      'COPY --from=a --link / /',
+      '',
+    ].join('\n');
+    const fast = parseDockerfile(text);
+    expect(parseDockerfile(text, { fastPath: false })).toEqual(fast);
+    expect(refs(fast)).toEqual([
+      [1, 'from', 'a', 'docker.io/library/alpine:3'],
+      [2, 'copy-from', 'a', 'docker.io/library/busybox:1'],
+      [3, 'copy-from', 'a', 'docker.io/library/nginx:1'],
+      [6, 'mount-from', 'a', 'docker.io/library/golang:1.22'],
+    ]);
+    expect(codes(fast)).toEqual([[4, 'error', 'unknown-stage']]); // --from=a inside stage a itself
+  });
+});
+
 describe('stages', () => {
   it('resolves stage names case-insensitively and by index; other names are images', () => {
     const result = parseFixture('stages.Dockerfile');

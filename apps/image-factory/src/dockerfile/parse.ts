@@ -286,8 +286,10 @@ function handleSourceReference(walk: Walk, kind: ImageKind, written: string, lin
 }
 
 function handleCopy(walk: Walk, instruction: Copy): void {
-  const from = instruction.getFromFlag();
-  if (from === null) return;
+  // Not getFromFlag(): dockerfile-ast returns --from only when it is the sole flag, and COPY's flags come in any
+  // order and combination (`COPY --link --from=…`, `--chown`, `--chmod`, `--parents`, `--exclude`).
+  const from = instruction.getFlags().find((flag) => flag.getName() === 'from');
+  if (from === undefined) return;
   const value = from.getValue();
   if (value === null || value === '') {
     walk.report('error', 'missing-argument', lineOf(instruction), 'COPY --from needs a stage or image');

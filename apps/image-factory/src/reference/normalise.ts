@@ -19,9 +19,13 @@ export type NormaliseResult =
   | { readonly ok: false; readonly error: string };
 
 const DEFAULT_REGISTRY = 'docker.io';
-const LEGACY_DEFAULT_REGISTRIES = new Set(['index.docker.io', 'registry-1.docker.io']);
+/** The legacy "Docker Index" host, canonicalised to docker.io (registry-1.docker.io is a host of its own). */
+const LEGACY_DEFAULT_REGISTRY = 'index.docker.io';
 const OFFICIAL_NAMESPACE = 'library';
-const MAX_NAME_LENGTH = 255;
+/** Longest repository path (without the registry): distribution's RepositoryNameTotalLengthMax. */
+const MAX_PATH_LENGTH = 255;
+/** A 64-character hexadecimal string is an image ID, never a repository name. */
+const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
 
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const DOMAIN_NAME = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*`;
@@ -49,9 +53,18 @@ function splitReference(text: string): { name: string; tag: string | null; diges
   return { name: rest, tag, digest };
 }
 
-/** Does the first path component name a registry rather than a Docker Hub namespace? */
+/**
+ * Does the first path component name a registry rather than a Docker Hub namespace? `localhost`, anything with a
+ * `.` or `:` (a host name, an IP address, a port), and anything with an uppercase letter (namespaces are
+ * lowercase, so `Foo/bar` can only be a host named Foo), as distribution/reference's splitDockerDomain decides.
+ */
 function isRegistryComponent(component: string): boolean {
-  return component === 'localhost' || component.includes('.') || component.includes(':');
+  return (
+    component === 'localhost' ||
+    component.includes('.') ||
+    component.includes(':') ||
+    component.toLowerCase() !== component
+  );
 }
 
 /**
@@ -60,6 +73,9 @@ function isRegistryComponent(component: string): boolean {
  */
 export function normaliseReference(text: string): NormaliseResult {
   if (text.length === 0) return { ok: false, error: 'the reference is empty' };
+  if (IDENTIFIER_RE.test(text)) {
+    return { ok: false, error: `"${text}" is a 64-character hexadecimal image ID, not a repository name` };
+  }
   if (/\s/.test(text)) return { ok: false, error: `"${text}" contains white space` };
   const { name, tag, digest } = splitReference(text);
   if (name.length === 0) return { ok: false, error: `"${text}" has no repository name` };
@@ -72,7 +88,7 @@ export function normaliseReference(text: string): NormaliseResult {
     repository = name.slice(slash + 1);
     if (!DOMAIN_RE.test(registry)) return { ok: false, error: `"${registry}" is not a valid registry host` };
   }
-  if (LEGACY_DEFAULT_REGISTRIES.has(registry)) registry = DEFAULT_REGISTRY;
+  if (registry === LEGACY_DEFAULT_REGISTRY) registry = DEFAULT_REGISTRY;
   if (registry === DEFAULT_REGISTRY && !repository.includes('/')) {
     repository = `${OFFICIAL_NAMESPACE}/${repository}`;
   }
@@ -87,8 +103,8 @@ export function normaliseReference(text: string): NormaliseResult {
       error: `"${component || '(empty)'}" is not a valid repository path component in "${text}"`,
     };
   }
-  if (registry.length + 1 + repository.length > MAX_NAME_LENGTH) {
-    return { ok: false, error: `repository name in "${text}" is longer than ${MAX_NAME_LENGTH} characters` };
+  if (repository.length > MAX_PATH_LENGTH) {
+    return { ok: false, error: `repository name in "${text}" is longer than ${MAX_PATH_LENGTH} characters` };
   }
   if (tag !== null && !TAG_RE.test(tag)) return { ok: false, error: `tag "${tag}" is not a valid tag` };
   if (digest !== null && !DIGEST_RE.test(digest)) {
