@@ -95,7 +95,7 @@ describe('flags in any order', () => {
       'COPY --link --from=busybox:1 / /',
       'COPY --chown=1:1 --chmod=644 --from=nginx:1 / /',
       'COPY --parents --exclude=*.md --link --from=a / /x',
-      'ADD --chmod=644 --link --checksum=sha256:' + 'b'.repeat(64) + ' https://example.com/x /x',
+      `ADD --chmod=644 --link --checksum=sha256:${'b'.repeat(64)} https://example.com/x /x`,
       'RUN --network=none --security=sandbox --mount=type=cache,target=/c --mount=type=bind,from=golang:1.22,target=/x true',
       'FROM scratch',
       'COPY --from=a --link / /',

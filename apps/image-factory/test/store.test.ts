@@ -1,6 +1,5 @@
 /** The state folder on disk: deterministic bytes, atomic writes, schema-checked reads. */
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadEnrolment } from '../src/enrolment/load.js';
@@ -8,6 +7,7 @@ import { analyseDockerfile } from '../src/state/analysis.js';
 import { planStateUpdate } from '../src/state/plan.js';
 import { readState, writeState } from '../src/state/store.js';
 import { EMPTY_STATE } from '../src/state/types.js';
+import { tempDir as scratchDir } from './support/git-repos.js';
 
 const enrolment = loadEnrolment(
   "images:\n  - {name: app, registry: ghcr.io, repository: acme/app, source: {provider: github, repo: acme/app, dockerfile: Dockerfile}}\n  - {name: pg, registry: docker.io, repository: library/postgres, allowTags: '^16$'}\n",
@@ -21,9 +21,7 @@ const snapshot = planStateUpdate(EMPTY_STATE, enrolment, [
   },
 ]);
 
-async function tempDir() {
-  return mkdtemp(join(tmpdir(), 'if-store-'));
-}
+const tempDir = async () => scratchDir('if-store-');
 
 describe('state store', () => {
   it('writes sorted, timestamp-free YAML that reads back to the same state', async () => {

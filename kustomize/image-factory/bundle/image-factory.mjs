@@ -373,7 +373,7 @@ External (also allowed for managed: they shape the managed Warehouse):
   --constraint C              SemVer range, or the tag to follow with Digest
   --strict-semvers true|false
   --discovery-limit N         1-100
-  --platform OS/ARCH          external images only
+  --platform OS/ARCH          only images for this platform (Kargo filters none without it)
   --interval DURATION         Warehouse polling, e.g. 30m
 
 ${db}
