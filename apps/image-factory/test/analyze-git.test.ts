@@ -13,31 +13,10 @@ import {
   remoteSubjects,
   tempDir,
 } from './support/git-repos.js';
-import { DIGEST, ENV, managedEntry, monorepo } from './support/gitops-fixtures.js';
+import { analyze, DIGEST, ENV, managedEntry, monorepo } from './support/gitops-fixtures.js';
 
 const externalEntry = (name: string) =>
   `  - name: ${name}\n    registry: docker.io\n    repository: library/${name}\n    allowTags: '^16\\.\\d+$'\n`;
-
-const analyze = (remote: string, image: string, tag: string, digest: string, ...extra: string[]) =>
-  cli(
-    [
-      'analyze',
-      '--image',
-      image,
-      '--tag',
-      tag,
-      '--digest',
-      digest,
-      '--git-repo',
-      remote,
-      '--source-repo',
-      remote,
-      ...extra,
-    ],
-    {
-      env: ENV,
-    },
-  );
 
 describe('image-factory analyze', () => {
   it('commits the state of one build, then nothing when run again', async () => {

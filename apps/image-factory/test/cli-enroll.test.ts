@@ -33,6 +33,19 @@ const MANAGED = [
   'NODE=22',
 ];
 
+/** `enroll --external` of nginx, up to the value of --allow-tags. */
+const NGINX = [
+  'enroll',
+  '--external',
+  '--name',
+  'nginx',
+  '--registry',
+  'docker.io',
+  '--repository',
+  'library/nginx',
+  '--allow-tags',
+];
+
 describe('image-factory enroll / unenroll', () => {
   it('enrolls a managed image: entry appended with comments kept, pipeline written and listed', async () => {
     const dir = workspace();
@@ -70,19 +83,7 @@ describe('image-factory enroll / unenroll', () => {
     const mine =
       '# hand-written by the platform team\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes, namespace: image-factory-kargo}\n';
     writeFileSync(join(dir, 'kustomize/image-factory/managed/notes.yaml'), mine);
-    const external = [
-      'enroll',
-      '--external',
-      '--name',
-      'nginx',
-      '--registry',
-      'docker.io',
-      '--repository',
-      'library/nginx',
-      '--allow-tags',
-      '^1$',
-    ];
-    expect((await cli(external, { cwd: dir })).status).toBe(0);
+    expect((await cli([...NGINX, '^1$'], { cwd: dir })).status).toBe(0);
     expect((await cli(['unenroll', 'nginx'], { cwd: dir })).status).toBe(0);
     expect((await cli(['kustomize'], { cwd: dir })).stdout).not.toContain('notes.yaml');
     expect(read(dir, 'kustomize/image-factory/managed/notes.yaml')).toBe(mine);
@@ -99,24 +100,7 @@ describe('image-factory enroll / unenroll', () => {
   it('enrolls an external image with its Warehouse fields and no pipeline', async () => {
     const dir = workspace();
     const result = await cli(
-      [
-        'enroll',
-        '--external',
-        '--name',
-        'nginx',
-        '--registry',
-        'docker.io',
-        '--repository',
-        'library/nginx',
-        '--allow-tags',
-        '^1\\.27\\.\\d+$',
-        '--strategy',
-        'SemVer',
-        '--strict-semvers',
-        'true',
-        '--discovery-limit',
-        '10',
-      ],
+      [...NGINX, '^1\\.27\\.\\d+$', '--strategy', 'SemVer', '--strict-semvers', 'true', '--discovery-limit', '10'],
       { cwd: dir },
     );
     expect(result.status, result.stderr).toBe(0);

@@ -10,29 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentialsFromURL } from '../src/git/credentials.js';
 import { cli, runCliAsync } from './helpers.js';
 import { commitSymlink, createRemote, remoteHead, tempDir } from './support/git-repos.js';
+import { analyze as analyzeBuild, DIGEST as DIGEST_OF, ENV } from './support/gitops-fixtures.js';
 
-const DIGEST = `sha256:${'a'.repeat(64)}`;
-const ENV = { GIT_AUTHOR_NAME: 'Factory Bot', GIT_AUTHOR_EMAIL: 'bot@example.com', KUBERNETES_SERVICE_HOST: '' };
+const DIGEST = DIGEST_OF('a');
 const IMAGES =
   'images:\n  - name: app\n    registry: ghcr.io\n    repository: acme/app\n    source: {provider: github, repo: acme/mono, dockerfile: app/Dockerfile}\n';
-const analyze = (remote: string, ...extra: string[]) =>
-  cli(
-    [
-      'analyze',
-      '--image',
-      'app',
-      '--tag',
-      '1.0.0',
-      '--digest',
-      DIGEST,
-      '--git-repo',
-      remote,
-      '--source-repo',
-      remote,
-      ...extra,
-    ],
-    { env: ENV },
-  );
+const analyze = (remote: string, ...extra: string[]) => analyzeBuild(remote, 'app', '1.0.0', DIGEST, ...extra);
 
 /** A secret outside every checkout, as /etc/passwd would be. */
 const outside = tempDir('if-outside-');

@@ -3,8 +3,7 @@
  * Warehouses in its typed cdk8s constructs; the kustomize folder writes managed pipelines from the same functions,
  * so there is one rendering of every field. Field names are Kargo's (`api/v1alpha1`).
  */
-import type { ImageSelectionStrategy } from '../enrolment/types.js';
-import type { WarehousePlan } from '../warehouses/types.js';
+import type { PlannedSubscription, WarehousePlan } from '../warehouses/types.js';
 import { MANAGED_BY } from './project.js';
 
 /** Kubernetes object metadata, as far as the factory writes it. */
@@ -15,18 +14,15 @@ export interface ObjectMeta {
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
-/** Kargo v1.11 image subscription (validated against Kargo's `subscriptions/image.json`). */
-export interface ImageSubscription {
-  readonly repoURL: string;
+/**
+ * Kargo v1.11 image subscription (validated against Kargo's `subscriptions/image.json`): the planned subscription,
+ * with its one `allowTags` regex written as Kargo reads it.
+ */
+export type ImageSubscription = Omit<PlannedSubscription, 'allowTags'> & {
   readonly allowTagsRegexes?: readonly string[];
   /** Legacy single regex: makes discovery fail on Kargo >= 1.11; only with `legacyAllowTags`. */
   readonly allowTags?: string;
-  readonly imageSelectionStrategy: ImageSelectionStrategy;
-  readonly constraint?: string;
-  readonly strictSemvers?: boolean;
-  readonly discoveryLimit: number;
-  readonly platform?: string;
-}
+};
 
 /** A Kargo Warehouse with one image subscription. */
 export interface WarehouseManifest {

@@ -1,4 +1,5 @@
 /** GitOps repositories the job tests share: a monorepo of managed images, the job environment, digests. */
+import { cli } from '../helpers.js';
 import { createRemote } from './git-repos.js';
 
 /** `sha256:` and 64 times the character `c`. */
@@ -19,4 +20,25 @@ export function monorepo(dockerfiles: Record<string, string>, extraEntries = '')
   const files: Record<string, string> = { 'images.yaml': images };
   for (const [name, text] of Object.entries(dockerfiles)) files[`apps/${name}/Dockerfile`] = text;
   return createRemote(files);
+}
+
+/** `image-factory analyze` of one build against a monorepo remote (the Dockerfile read from the same repository). */
+export function analyze(remote: string, image: string, tag: string, digest: string, ...extra: string[]) {
+  return cli(
+    [
+      'analyze',
+      '--image',
+      image,
+      '--tag',
+      tag,
+      '--digest',
+      digest,
+      '--git-repo',
+      remote,
+      '--source-repo',
+      remote,
+      ...extra,
+    ],
+    { env: ENV },
+  );
 }
