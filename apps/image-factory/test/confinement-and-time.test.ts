@@ -56,31 +56,22 @@ describe('nothing outside the checkout is read', () => {
     );
   });
 
-  it('refuses a Dockerfile committed as a symlink that leads outside the clone, and commits nothing', async () => {
-    const remote = createRemote({ 'images.yaml': IMAGES });
-    commitSymlink(remote, 'app/Dockerfile', join(outside, 'passwd'));
-    const head = remoteHead(remote);
-    const result = await analyze(remote);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain(
-      'image app: Dockerfile app/Dockerfile is a symbolic link that leads outside the repository: refused',
-    );
-    expect(result.stderr + result.stdout).not.toContain(SECRET_LINE);
-    expect(remoteHead(remote)).toBe(head);
-  });
-
-  it('refuses an images.yaml committed as a symlink that leads outside the clone', async () => {
-    const remote = createRemote({ 'app/Dockerfile': 'FROM node:22\n' });
-    commitSymlink(remote, 'images.yaml', join(outside, 'passwd'));
-    const head = remoteHead(remote);
-    const result = await analyze(remote);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain(
-      '--images images.yaml is a symbolic link that leads outside the repository: refused',
-    );
-    expect(result.stderr + result.stdout).not.toContain(SECRET_LINE);
-    expect(remoteHead(remote)).toBe(head);
-  });
+  it.each([
+    ['a Dockerfile', 'app/Dockerfile', { 'images.yaml': IMAGES }, 'image app: Dockerfile app/Dockerfile'],
+    ['images.yaml', 'images.yaml', { 'app/Dockerfile': 'FROM node:22\n' }, '--images images.yaml'],
+  ])(
+    'refuses %s committed as a symlink that leads outside the clone, and commits nothing',
+    async (_what, path, files, named) => {
+      const remote = createRemote(files);
+      commitSymlink(remote, path, join(outside, 'passwd'));
+      const head = remoteHead(remote);
+      const result = await analyze(remote);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain(`${named} is a symbolic link that leads outside the repository: refused`);
+      expect(result.stderr + result.stdout).not.toContain(SECRET_LINE);
+      expect(remoteHead(remote)).toBe(head);
+    },
+  );
 
   it('follows a symlink that stays inside the clone', async () => {
     const remote = createRemote({ 'images.yaml': IMAGES, 'shared/Dockerfile': 'FROM node:22\n' });
