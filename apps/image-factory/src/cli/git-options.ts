@@ -26,6 +26,7 @@ export const GIT_OPTIONS = {
   'gitlab-url': { type: 'string' },
   'log-format': { type: 'string' },
   'work-dir': { type: 'string' },
+  json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -56,6 +57,8 @@ Credentials and identity (never printed; redacted from every log line and error)
 Output:
   --log-format json|text      logs on stderr (default json when $KUBERNETES_SERVICE_HOST is set, else text)
   --work-dir DIR              where temporary clones go (default the system temp folder)
+  --json                      print {"status","commit","attempts","added","modified","deleted","summary"}
+                              on stdout instead of text (logs stay on stderr)
   -h, --help                  show this help`;
 
 type GitValues = {

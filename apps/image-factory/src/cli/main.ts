@@ -3,6 +3,7 @@
  * exit code. Importing it runs nothing; the process entry is `bin.ts` (and the committed `bin/image-factory.mjs`).
  */
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { exitCodeOf, FactoryError, messageOf } from '../errors.js';
 import { defaultLogFormat } from '../log/logger.js';
 import { redact } from '../log/redact.js';
@@ -60,6 +61,32 @@ Examples:
 `;
 }
 
+/** Does a command's argv hold the option --verbose (parsed as options are, so `--` and option values count)? */
+function hasVerboseOption(args: readonly string[]): boolean {
+  try {
+    const { tokens } = parseArgs({ args: [...args], strict: false, allowPositionals: true, tokens: true });
+    return tokens.some((token) => token.kind === 'option' && token.name === 'verbose');
+  } catch {
+    return false;
+  }
+}
+
+/** The stack of an error and of every cause under it (what --verbose prints). */
+function withCauses(error: Error): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 10; depth++) {
+    if (current instanceof Error) {
+      parts.push(`${depth === 0 ? '' : 'caused by: '}${current.stack ?? current.message}`);
+      current = current.cause;
+    } else {
+      parts.push(`caused by: ${String(current)}`);
+      current = undefined;
+    }
+  }
+  return parts.join('\n');
+}
+
 /** The `--log-format` a command was given, or the default for this environment. */
 function logFormatOf(args: readonly string[], env: CommandIO['env']): string {
   for (let i = 0; i < args.length; i++) {
@@ -72,9 +99,11 @@ function logFormatOf(args: readonly string[], env: CommandIO['env']): string {
 
 /** Run the CLI with explicit arguments and IO; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CommandIO): Promise<number> {
-  const verbose = argv.includes('--verbose');
-  const args = argv.filter((a) => a !== '--verbose');
-  const [name, ...rest] = args;
+  // --verbose is an option: before the command (global) or among the command's own options, never a value of
+  // another option nor anything after `--`.
+  const leading = argv.findIndex((a) => a !== '--verbose');
+  const [name, ...rest] = leading === -1 ? [] : argv.slice(leading);
+  const verbose = leading !== 0 || hasVerboseOption(rest);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(mainHelp());
     return name === undefined ? EXIT_USAGE : EXIT_OK;
@@ -94,7 +123,7 @@ export async function runCli(argv: readonly string[], io: CommandIO): Promise<nu
     const known = error instanceof FactoryError;
     const message = known ? error.message : `image-factory ${name}: unexpected error: ${messageOf(error)}`;
     const exit = known ? exitCodeOf(error.code) : EXIT_INVALID;
-    const stack = verbose && error instanceof Error ? error.stack : undefined;
+    const stack = verbose && error instanceof Error ? withCauses(error) : undefined;
     if (command.logs === true && logFormatOf(rest, io.env) === 'json') {
       // Every line of a JSON log is JSON, the last one included.
       const fields = { code: known ? error.code : 'internal', exit, ...(stack === undefined ? {} : { stack }) };

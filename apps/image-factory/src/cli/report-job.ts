@@ -1,6 +1,19 @@
 /** Print a state job's outcome on stdout. */
 import type { StateJobResult } from '../jobs/state-job.js';
 
+/** The documented `--json` shape of a state job's outcome. */
+export function jobResultJson(result: StateJobResult): object {
+  return {
+    status: result.status,
+    commit: result.commit ?? null,
+    attempts: result.attempts,
+    added: result.change.added,
+    modified: result.change.modified,
+    deleted: result.change.deleted,
+    summary: result.summary,
+  };
+}
+
 /** A short report: status line, changed files, and what changed in words. */
 export function formatJobResult(result: StateJobResult): string {
   const lines: string[] = [];

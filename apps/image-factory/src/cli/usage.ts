@@ -32,7 +32,9 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
   config: T,
 ): ReturnType<typeof parseArgs<T>> {
   try {
-    return parseArgs<T>({ strict: true, ...config });
+    // Every command takes the global --verbose among its own options (main reads it).
+    const options = { ...config.options, verbose: { type: 'boolean' } } as const;
+    return parseArgs<T>({ strict: true, ...config, options });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new FactoryError('usage', `image-factory ${command}: ${reason} (see image-factory ${command} --help)`);
@@ -50,4 +52,12 @@ export function parseKeyValues(command: string, flag: string, values: readonly s
     result[value.slice(0, eq)] = value.slice(eq + 1);
   }
   return result;
+}
+
+/** `--json`: the machine-readable output every command documents in the README. */
+export const JSON_OPTION = { json: { type: 'boolean', default: false } } as const;
+
+/** Write one JSON document on stdout (two-space indented, one trailing newline). */
+export function writeJson(io: CommandIO, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }

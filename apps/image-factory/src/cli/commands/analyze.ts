@@ -2,8 +2,8 @@
 import { FactoryError } from '../../errors.js';
 import { runStateJob, type StateJobMode } from '../../jobs/state-job.js';
 import { GIT_OPTIONS, GIT_OPTIONS_HELP, stateJobOptions } from '../git-options.js';
-import { formatJobResult } from '../report-job.js';
-import { type Command, EXIT_OK, parseCommandArgs } from '../usage.js';
+import { formatJobResult, jobResultJson } from '../report-job.js';
+import { type Command, EXIT_OK, parseCommandArgs, writeJson } from '../usage.js';
 
 const HELP = `Usage: image-factory analyze --image NAME --tag TAG --digest sha256:... --git-repo URL [options]
        image-factory analyze --all --git-repo URL [options]
@@ -100,7 +100,8 @@ export const analyzeCommand: Command = {
     }
     const options = await stateJobOptions('analyze', values, io, mode.kind === 'analyze' ? mode.image : '*');
     const result = await runStateJob(mode, options);
-    io.stdout(formatJobResult(result));
+    if (values.json) writeJson(io, jobResultJson(result));
+    else io.stdout(formatJobResult(result));
     return EXIT_OK;
   },
 };

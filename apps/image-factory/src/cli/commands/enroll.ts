@@ -3,11 +3,20 @@ import { resolve } from 'node:path';
 import type { ImageEntry } from '../../enrolment/edit.js';
 import { FactoryError } from '../../errors.js';
 import { type EnrolResult, enrolImage, refreshKustomize, unenrolImage } from '../../jobs/enroll.js';
-import { type Command, type CommandIO, EXIT_OK, parseCommandArgs, parseKeyValues } from '../usage.js';
+import {
+  type Command,
+  type CommandIO,
+  EXIT_OK,
+  JSON_OPTION,
+  parseCommandArgs,
+  parseKeyValues,
+  writeJson,
+} from '../usage.js';
 
 const PATH_OPTIONS = {
   images: { type: 'string', default: 'images.yaml' },
   'kustomize-dir': { type: 'string', default: 'kustomize/image-factory' },
+  ...JSON_OPTION,
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -15,6 +24,8 @@ const PATH_HELP = `Files:
   --images FILE               images.yaml to edit (default images.yaml); comments and layout are kept
   --kustomize-dir DIR         kustomize/image-factory, where managed/<name>.yaml pipelines and
                               kustomization.yaml live (default kustomize/image-factory)
+  --json                      print {"action","image","written","deleted","kustomizationChanged",
+                              "managed","external"} instead of text
   -h, --help                  show this help`;
 
 const ENROLL_HELP = `Usage: image-factory enroll --managed --name NAME --registry HOST --repository PATH
@@ -82,12 +93,29 @@ Example:
   image-factory kustomize --images images.yaml --kustomize-dir kustomize/image-factory
 `;
 
-function report(result: EnrolResult, io: CommandIO, what: string): void {
+function report(
+  result: EnrolResult,
+  io: CommandIO,
+  what: string,
+  json: { readonly on: boolean | undefined; readonly action: string; readonly image: string | null },
+): void {
+  const managed = result.enrolment.images.filter((i) => i.kind === 'managed').length;
+  if (json.on === true) {
+    writeJson(io, {
+      action: json.action,
+      image: json.image,
+      written: result.kustomize.written,
+      deleted: result.kustomize.deleted,
+      kustomizationChanged: result.kustomize.kustomizationChanged,
+      managed,
+      external: result.enrolment.images.length - managed,
+    });
+    return;
+  }
   const lines = [what];
   for (const path of result.kustomize.written) lines.push(`  wrote     ${path}`);
   for (const path of result.kustomize.deleted) lines.push(`  deleted   ${path}`);
   if (result.kustomize.kustomizationChanged) lines.push('  updated   kustomization.yaml');
-  const managed = result.enrolment.images.filter((i) => i.kind === 'managed').length;
   lines.push(`images.yaml: ${managed} managed, ${result.enrolment.images.length - managed} external image(s)`);
   io.stdout(`${lines.join('\n')}\n`);
 }
@@ -186,7 +214,11 @@ export const enrollCommand: Command = {
       ...(values.interval === undefined ? {} : { interval: values.interval }),
     };
     const result = await enrolImage(paths(values, io), entry);
-    report(result, io, `enrolled ${String(values.name)} (${values.managed ? 'managed' : 'external'})`);
+    report(result, io, `enrolled ${String(values.name)} (${values.managed ? 'managed' : 'external'})`, {
+      on: values.json,
+      action: 'enroll',
+      image: String(values.name),
+    });
     return EXIT_OK;
   },
 };
@@ -210,7 +242,11 @@ export const unenrollCommand: Command = {
       throw new FactoryError('usage', 'image-factory unenroll: name exactly one image (see --help)');
     const name = positionals[0] as string;
     const result = await unenrolImage(paths(values, io), name);
-    report(result, io, `unenrolled ${name}; run image-factory sync to drop its state`);
+    report(result, io, `unenrolled ${name}; run image-factory sync to drop its state`, {
+      on: values.json,
+      action: 'unenroll',
+      image: name,
+    });
     return EXIT_OK;
   },
 };
@@ -230,7 +266,11 @@ export const kustomizeCommand: Command = {
       io.stdout(KUSTOMIZE_HELP);
       return EXIT_OK;
     }
-    report(await refreshKustomize(paths(values, io)), io, 'kustomize/image-factory is in step with images.yaml');
+    report(await refreshKustomize(paths(values, io)), io, 'kustomize/image-factory is in step with images.yaml', {
+      on: values.json,
+      action: 'kustomize',
+      image: null,
+    });
     return EXIT_OK;
   },
 };

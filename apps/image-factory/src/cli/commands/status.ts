@@ -5,8 +5,9 @@ import { loadEnrolment } from '../../enrolment/load.js';
 import { FactoryError } from '../../errors.js';
 import { dependencyTree } from '../../state/graph.js';
 import { readState } from '../../state/store.js';
+import { compareCodeUnits } from '../../util/compare.js';
 import { planWarehouses } from '../../warehouses/plan.js';
-import { type Command, EXIT_OK, parseCommandArgs } from '../usage.js';
+import { type Command, EXIT_OK, JSON_OPTION, parseCommandArgs, writeJson } from '../usage.js';
 
 const HELP = `Usage: image-factory status [--root DIR] [--images FILE] [--image-factory-dir DIR]
 
@@ -18,6 +19,7 @@ Options:
   --root DIR                 the GitOps repository root (default .)
   --images FILE              images.yaml, relative to --root (default images.yaml)
   --image-factory-dir DIR    folder holding state/, relative to --root (default image-factory)
+  --json                     print the same facts as JSON (shape in the README)
   -h, --help                 show this help
 
 Example:
@@ -37,6 +39,7 @@ export const statusCommand: Command = {
         root: { type: 'string', default: '.' },
         images: { type: 'string', default: 'images.yaml' },
         'image-factory-dir': { type: 'string', default: 'image-factory' },
+        ...JSON_OPTION,
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -60,6 +63,30 @@ export const statusCommand: Command = {
     const managedBases = bases.filter((b) => b.managedImage !== undefined).length;
     const pinned = bases.filter((b) => b.untracked !== undefined).length;
     const baseWarehouses = warehouses.filter((w) => w.kind === 'base').length;
+    if (values.json) {
+      writeJson(io, {
+        images: { total: enrolment.images.length, managed, external: enrolment.images.length - managed },
+        baseImages: {
+          total: bases.length,
+          external: bases.length - managedBases - pinned,
+          builtHere: managedBases,
+          pinnedByDigest: pinned,
+        },
+        warehouses: { base: baseWarehouses, external: warehouses.length - baseWarehouses, managedPipelines: managed },
+        // Every base image with the images built on it: the graph as edges, sorted by reference.
+        graph: bases
+          .map((b) => ({
+            name: b.name,
+            reference: b.reference,
+            ...(b.managedImage === undefined ? {} : { managedImage: b.managedImage }),
+            ...(b.untracked === undefined ? {} : { untracked: b.untracked }),
+            dependents: b.dependents,
+          }))
+          .sort((a, b) => compareCodeUnits(a.reference, b.reference)),
+        warnings,
+      });
+      return EXIT_OK;
+    }
     const lines = [
       `images enrolled:      ${enrolment.images.length} (${managed} managed, ${enrolment.images.length - managed} external)`,
       `base images found:    ${bases.length} (${bases.length - managedBases - pinned} external, ${managedBases} built here, ${pinned} pinned by digest)`,

@@ -1,8 +1,8 @@
 /** `image-factory sync`: bring the state in line with images.yaml without analysing any Dockerfile. */
 import { runStateJob } from '../../jobs/state-job.js';
 import { GIT_OPTIONS, GIT_OPTIONS_HELP, stateJobOptions } from '../git-options.js';
-import { formatJobResult } from '../report-job.js';
-import { type Command, EXIT_OK, parseCommandArgs } from '../usage.js';
+import { formatJobResult, jobResultJson } from '../report-job.js';
+import { type Command, EXIT_OK, parseCommandArgs, writeJson } from '../usage.js';
 
 const HELP = `Usage: image-factory sync --git-repo URL [options]
 
@@ -33,7 +33,8 @@ export const syncCommand: Command = {
       return EXIT_OK;
     }
     const result = await runStateJob({ kind: 'sync' }, await stateJobOptions('sync', values, io, '*'));
-    io.stdout(formatJobResult(result));
+    if (values.json) writeJson(io, jobResultJson(result));
+    else io.stdout(formatJobResult(result));
     return EXIT_OK;
   },
 };

@@ -1,14 +1,20 @@
 /** `image-factory validate`: the pull-request check for images.yaml. */
 import { readFile } from 'node:fs/promises';
 import { posix, resolve } from 'node:path';
-import { EnrolmentError, loadEnrolment, positionOfPath } from '../../enrolment/load.js';
+import {
+  EnrolmentError,
+  type EnrolmentProblem,
+  formatProblem,
+  loadEnrolment,
+  positionOfPath,
+} from '../../enrolment/load.js';
 import { FactoryError, messageOf } from '../../errors.js';
 import { analyseDockerfile } from '../../state/analysis.js';
 import { planStateUpdate } from '../../state/plan.js';
 import { readState } from '../../state/store.js';
 import { confinedPath, readConfinedFile } from '../../util/confined.js';
 import { planWarehouses } from '../../warehouses/plan.js';
-import { type Command, EXIT_INVALID, EXIT_OK, EXIT_USAGE, parseCommandArgs } from '../usage.js';
+import { type Command, EXIT_INVALID, EXIT_OK, EXIT_USAGE, JSON_OPTION, parseCommandArgs, writeJson } from '../usage.js';
 
 const HELP = `Usage: image-factory validate [--images FILE] [--root DIR]
 
@@ -24,6 +30,8 @@ Options:
   --images FILE             the enrolment to check (default images.yaml)
   --root DIR                a checkout of the GitOps repository (monorepo) to check Dockerfiles and state in
   --image-factory-dir DIR   folder holding state/, relative to --root (default image-factory)
+  --json                    print {"file","valid","managed","external","problems":[{"file","line","column",
+                            "field","message"}]} on stdout (problems without a position have only "message")
   -h, --help                show this help
 
 Exit status: 0 valid, 1 invalid, 2 usage error or unreadable file.
@@ -46,6 +54,7 @@ export const validateCommand: Command = {
         images: { type: 'string', default: 'images.yaml' },
         root: { type: 'string' },
         'image-factory-dir': { type: 'string', default: 'image-factory' },
+        ...JSON_OPTION,
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -66,11 +75,15 @@ export const validateCommand: Command = {
       enrolment = loadEnrolment(text, file);
     } catch (error) {
       if (!(error instanceof EnrolmentError)) throw error;
+      if (values.json) {
+        writeJson(io, { file, valid: false, managed: null, external: null, problems: error.problems });
+        return EXIT_INVALID;
+      }
       io.stderr(`${error.message}\n`);
       io.stderr(`${file}: ${error.problems.length} problem(s)\n`);
       return EXIT_INVALID;
     }
-    const problems: string[] = [];
+    const problems: (EnrolmentProblem | string)[] = [];
     if (values.root !== undefined) {
       const root = resolve(io.cwd, values.root);
       for (const image of enrolment.images) {
@@ -82,10 +95,14 @@ export const validateCommand: Command = {
         } catch (error) {
           const reason = messageOf(error);
           const index = enrolment.images.indexOf(image);
-          const where = positionOfPath(text, ['images', index, 'source', 'dockerfile']);
-          problems.push(
-            `${file}:${where}: images[${index}].source.dockerfile ${image.source.dockerfile} (image ${image.name}): ${reason}`,
-          );
+          const [line, column] = positionOfPath(text, ['images', index, 'source', 'dockerfile']).split(':').map(Number);
+          problems.push({
+            file,
+            line: line ?? 1,
+            column: column ?? 1,
+            field: `images[${index}].source.dockerfile`,
+            message: `${image.source.dockerfile} (image ${image.name}): ${reason}`,
+          });
         }
       }
       const stateRel = posix.join(values['image-factory-dir'] ?? 'image-factory', 'state');
@@ -97,12 +114,22 @@ export const validateCommand: Command = {
         problems.push(...error.message.split('\n').map((line) => `${file}: ${line}`));
       }
     }
+    const managed = enrolment.images.filter((i) => i.kind === 'managed').length;
+    if (values.json) {
+      writeJson(io, {
+        file,
+        valid: problems.length === 0,
+        managed,
+        external: enrolment.images.length - managed,
+        problems: problems.map((p) => (typeof p === 'string' ? { message: p } : p)),
+      });
+      return problems.length === 0 ? EXIT_OK : EXIT_INVALID;
+    }
     if (problems.length > 0) {
-      io.stderr(`${problems.join('\n')}\n`);
+      io.stderr(`${problems.map((p) => (typeof p === 'string' ? p : formatProblem(p))).join('\n')}\n`);
       io.stderr(`${file}: ${problems.length} problem(s)\n`);
       return EXIT_INVALID;
     }
-    const managed = enrolment.images.filter((i) => i.kind === 'managed').length;
     io.stdout(`${file}: valid (${managed} managed, ${enrolment.images.length - managed} external image(s))\n`);
     return EXIT_OK;
   },
