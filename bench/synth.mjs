@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyseDockerfile, EMPTY_STATE, loadEnrolment, planStateUpdate, writeState } from 'image-factory';
+import { analyseDockerfile, EMPTY_STATE, loadEnrolment, planStateUpdate, writeState } from 'image-factory/internal';
 import { prng } from './generate-dockerfiles.mjs';
 
 const IMAGES = 2500;

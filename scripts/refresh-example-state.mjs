@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyseDockerfile, loadEnrolment, planStateUpdate, readState, writeState } from 'image-factory';
+import { analyseDockerfile, loadEnrolment, planStateUpdate, readState, writeState } from 'image-factory/internal';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stateDir = join(root, 'image-factory/state');

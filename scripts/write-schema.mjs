@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { IMAGES_SCHEMA } from 'image-factory';
+import { IMAGES_SCHEMA } from 'image-factory/internal';
 
 const target = fileURLToPath(new URL('../image-factory/schema/images.schema.json', import.meta.url));
 mkdirSync(new URL('../image-factory/schema/', import.meta.url), { recursive: true });

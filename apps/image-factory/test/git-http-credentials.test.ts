@@ -114,7 +114,9 @@ describe('git over HTTP with credentials', () => {
     expect(result.stderr).toMatch(
       /cannot clone http:\/\/127\.0\.0\.1:\d+\/gitops\.git \(branch main\): authentication failed \(HTTP 401\) for http:\/\/127\.0\.0\.1:\d+\/gitops\.git: check the token/,
     );
-    expect(result.stderr).not.toContain('terminal prompts disabled');
+    // The message says what happened; git's own words stay in the cause, which --verbose (given here) prints.
+    expect(result.stderr.split('\n')[0]).not.toContain('terminal prompts disabled');
+    expect(result.stderr).toContain('caused by: ');
     // The wrong token reached the server as the Authorization header, not in the URL.
     const basic = `Basic ${Buffer.from(`${USER}:${wrong}`).toString('base64')}`;
     expect(server.requests.some((r) => r.authorization === basic)).toBe(true);

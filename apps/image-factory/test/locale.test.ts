@@ -12,7 +12,7 @@ import { PACKAGE_ROOT } from './helpers.js';
 // the state files, the Warehouse plan and a managed pipeline, and print them all.
 const SCRIPT = `
 import { analyseDockerfile, loadEnrolment, managedPipelineObjects, planStateUpdate, planWarehouses, renderState,
-  stringifyAllYamlFast, EMPTY_STATE } from './dist/index.js';
+  stringifyAllYamlFast, EMPTY_STATE } from './dist/internal.js';
 const names = ['z-app', 'aa-app', 'b-app', 'Z'.toLowerCase() + 'z-app', 'ab-app'];
 const enrolment = loadEnrolment('images:\\n' + names.map((n) =>
   '  - name: ' + n + '\\n    registry: ghcr.io\\n    repository: acme/' + n +

@@ -1,7 +1,7 @@
 /** The chart: a thin composition of one ImageWarehouse per planned Warehouse. */
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { KARGO_PROJECT, type WarehousePlan } from 'image-factory';
+import { KARGO_PROJECT, type WarehousePlan } from 'image-factory/internal';
 import { ImageWarehouse } from './warehouse.js';
 
 /** Props of {@link WarehouseChart}. */

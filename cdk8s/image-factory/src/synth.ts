@@ -15,7 +15,7 @@ import {
   stringifyAllYamlFast,
   type WarehousePlan,
   writeFileAtomic,
-} from 'image-factory';
+} from 'image-factory/internal';
 import { DEFAULT_NAMESPACE, WarehouseChart } from './chart.js';
 import { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from './paths.js';
 import { ManifestValidator } from './validate/validate.js';

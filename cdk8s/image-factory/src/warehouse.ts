@@ -1,7 +1,7 @@
 /** One Kargo Warehouse for one tracked image reference, rendered from the tool's plan. */
 
 import { Construct } from 'constructs';
-import { type WarehousePlan, warehouseManifest } from 'image-factory';
+import { type WarehousePlan, warehouseManifest } from 'image-factory/internal';
 import { Warehouse } from '../imports/kargo.akuity.io.js';
 
 /** Props of {@link ImageWarehouse}. */

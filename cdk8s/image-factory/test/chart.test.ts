@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Testing } from 'cdk8s';
-import { dependentsAnnotation, type WarehousePlan } from 'image-factory';
+import { dependentsAnnotation, type WarehousePlan } from 'image-factory/internal';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { WarehouseChart } from '../src/chart.js';

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkKargoRuntimeRules, formatManifestProblem, loadEnrolment, parseAllYamlFast } from 'image-factory';
+import { checkKargoRuntimeRules, formatManifestProblem, loadEnrolment, parseAllYamlFast } from 'image-factory/internal';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from '../src/paths.js';
 import { ManifestValidator } from '../src/validate/validate.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Testing } from 'cdk8s';
-import { formatManifestProblem, type WarehousePlan } from 'image-factory';
+import { formatManifestProblem, type WarehousePlan } from 'image-factory/internal';
 import { describe, expect, it } from 'vitest';
 import { WarehouseChart } from '../src/chart.js';
 import { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from '../src/paths.js';

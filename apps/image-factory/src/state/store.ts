@@ -157,19 +157,3 @@ export async function writeState(stateDir: string, snapshot: StateSnapshot): Pro
   );
   return write;
 }
-
-/** Compare two snapshots file by file without touching disk (for --dry-run and commit messages). */
-export function diffStates(before: StateSnapshot, after: StateSnapshot): StateWrite {
-  const a = renderState(before);
-  const b = renderState(after);
-  const added: string[] = [];
-  const modified: string[] = [];
-  const deleted: string[] = [];
-  for (const [path, content] of b) {
-    const old = a.get(path);
-    if (old === undefined) added.push(path);
-    else if (old !== content) modified.push(path);
-  }
-  for (const path of a.keys()) if (!b.has(path)) deleted.push(path);
-  return { added, modified, deleted };
-}

@@ -1,7 +1,7 @@
 /** Load the vendored CRDs: apiVersion + kind → the openAPIV3Schema Kubernetes validates against. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllYamlFast } from 'image-factory';
+import { parseAllYamlFast } from 'image-factory/internal';
 
 /** An OpenAPI v3 schema node as CRDs spell it. */
 export interface OpenApiSchema {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ManifestProblem } from 'image-factory';
+import type { ManifestProblem } from 'image-factory/internal';
 import { type CrdSchemas, loadCrdSchemas, type OpenApiSchema, schemaKey } from './crd-schemas.js';
 import { applyDefaults, unknownFields } from './defaults.js';
 
