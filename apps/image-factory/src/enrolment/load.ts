@@ -6,15 +6,15 @@ import { normaliseReference } from '../reference/normalise.js';
 import { pickDefined } from '../util/pick-defined.js';
 import { parseYamlFast } from '../yaml/fast-parse.js';
 import { parseDelay } from './duration.js';
-import { IMAGES_SCHEMA } from './schema.js';
-import type {
-  EnrolledImage,
-  Enrolment,
-  EnrolmentDefaults,
-  ExternalImage,
-  ImageSelectionStrategy,
-  ManagedImage,
-} from './types.js';
+import {
+  type DefaultsEntry,
+  DefaultsSchema,
+  IMAGES_SCHEMA,
+  type ImageEntry,
+  ImageEntrySchema,
+  type ImagesFile,
+} from './schema.js';
+import type { EnrolledImage, Enrolment, EnrolmentDefaults, ExternalImage, ManagedImage } from './types.js';
 import { OPTIONAL_SUBSCRIPTION_FIELDS } from './types.js';
 import { fieldPath, positionOf } from './yaml-position.js';
 
@@ -50,15 +50,18 @@ const DEFAULTS: EnrolmentDefaults = {
   discoveryLimit: 20,
 };
 
-let compiled: ValidateFunction | undefined;
+let compiled: ValidateFunction<ImagesFile> | undefined;
 
 /** The images.yaml schema validator, compiled on first use (it costs tens of milliseconds at start-up). */
-function validateSchema(data: unknown): boolean {
+function validateSchema(data: unknown): data is ImagesFile {
   // validateSchema: false skips checking our own schema against the meta-schema at every start;
   // test/schemas.test.ts does that once.
-  compiled ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false }).compile(
-    IMAGES_SCHEMA,
-  );
+  compiled ??= new Ajv2020({
+    allErrors: true,
+    strict: true,
+    allowUnionTypes: true,
+    validateSchema: false,
+  }).compile<ImagesFile>(IMAGES_SCHEMA);
   return compiled(data);
 }
 
@@ -67,59 +70,25 @@ function schemaErrors(): ErrorObject[] {
   return compiled?.errors ?? [];
 }
 
-let compiledItem: ValidateFunction | undefined;
-let compiledDefaults: ValidateFunction | undefined;
+let compiledItem: ValidateFunction<ImageEntry> | undefined;
+let compiledDefaults: ValidateFunction<DefaultsEntry> | undefined;
 
 /** One images[] entry against its part of the schema: entries that pass are checked further even when others fail. */
-function validItem(entry: unknown): boolean {
-  compiledItem ??= new Ajv2020({ strict: true, allowUnionTypes: true, validateSchema: false }).compile(
-    IMAGES_SCHEMA.properties.images.items,
+function validItem(entry: unknown): entry is ImageEntry {
+  compiledItem ??= new Ajv2020({ strict: true, allowUnionTypes: true, validateSchema: false }).compile<ImageEntry>(
+    ImageEntrySchema,
   );
   return compiledItem(entry);
 }
 
 /** `defaults` against its part of the schema. */
-function validDefaults(defaults: unknown): boolean {
-  compiledDefaults ??= new Ajv2020({ strict: true, allowUnionTypes: true, validateSchema: false }).compile(
-    IMAGES_SCHEMA.properties.defaults,
-  );
+function validDefaults(defaults: unknown): defaults is DefaultsEntry {
+  compiledDefaults ??= new Ajv2020({
+    strict: true,
+    allowUnionTypes: true,
+    validateSchema: false,
+  }).compile<DefaultsEntry>(DefaultsSchema);
   return compiledDefaults(defaults);
-}
-
-interface RawSource {
-  provider: 'github' | 'gitlab';
-  repo: string;
-  branch?: string;
-  dockerfile: string;
-  workflow?: string;
-  buildArgs?: Record<string, string>;
-}
-
-interface RawImage {
-  name: string;
-  registry: string;
-  repository: string;
-  source?: RawSource;
-  rebuildDelay?: string;
-  autoRebuild?: boolean;
-  allowTags?: string;
-  imageSelectionStrategy?: ImageSelectionStrategy;
-  constraint?: string;
-  strictSemvers?: boolean;
-  discoveryLimit?: number;
-  platform?: string;
-  interval?: string;
-}
-
-interface RawEnrolment {
-  defaults?: {
-    rebuildDelay?: string;
-    autoRebuild?: boolean;
-    interval?: string;
-    baseImageInterval?: string;
-    discoveryLimit?: number;
-  };
-  images: RawImage[];
 }
 
 function pathOf(pointer: string): (string | number)[] {
@@ -234,28 +203,26 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
   const problems: PathProblem[] = [];
   const at = (path: (string | number)[], message: string, atKey = false) => problems.push({ path, message, atKey });
 
-  const schemaValid = validateSchema(data);
-  if (!schemaValid) {
+  // Every problem at once: with schema errors, the parts that are well-formed are still checked below.
+  let raw: ImagesFile;
+  let entries: [ImageEntry, number][];
+  if (validateSchema(data)) {
+    raw = data;
+    entries = raw.images.map((image, index): [ImageEntry, number] => [image, index]);
+  } else {
     for (const error of schemaErrors()) {
       const { path, atKey, message } = describeSchemaError(error);
       at(path, message, atKey);
     }
+    const part = (key: 'defaults' | 'images'): unknown =>
+      data !== null && typeof data === 'object' && !Array.isArray(data) ? Reflect.get(data, key) : undefined;
+    const rawDefaults = part('defaults');
+    const rawImages = part('images');
+    raw = { ...(validDefaults(rawDefaults) ? { defaults: rawDefaults } : {}), images: [] };
+    entries = (Array.isArray(rawImages) ? rawImages : []).flatMap((image: unknown, index): [ImageEntry, number][] =>
+      validItem(image) ? [[image, index]] : [],
+    );
   }
-  // Every problem at once: with schema errors, the entries that are well-formed are still checked below.
-  const record =
-    data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
-  const rawImages = Array.isArray(record.images) ? (record.images as unknown[]) : [];
-  const raw: RawEnrolment = schemaValid
-    ? (data as RawEnrolment)
-    : {
-        ...(record.defaults !== undefined && validDefaults(record.defaults)
-          ? { defaults: record.defaults as RawEnrolment['defaults'] }
-          : {}),
-        images: [],
-      };
-  const entries: [RawImage, number][] = schemaValid
-    ? raw.images.map((image, index) => [image, index])
-    : rawImages.flatMap((image, index): [RawImage, number][] => (validItem(image) ? [[image as RawImage, index]] : []));
 
   const defaults: EnrolmentDefaults = {
     rebuildDelaySeconds:

@@ -1,7 +1,14 @@
-/** The enrolment (`images.yaml`): what teams write. Field names follow Kargo's vocabulary. */
+/**
+ * The enrolment (`images.yaml`) as the tool uses it: loaded, validated, defaults applied. Field names follow
+ * Kargo's vocabulary; the image subscription is the one definition in kargo/subscription.ts.
+ */
+import type { ImageSubscriptionFields } from '../kargo/subscription.js';
 
-/** How Kargo picks the newest image (Kargo's `imageSelectionStrategy`). */
-export type ImageSelectionStrategy = 'Digest' | 'Lexical' | 'NewestBuild' | 'SemVer';
+export {
+  type ImageSelectionStrategy,
+  type ImageSubscriptionFields,
+  OPTIONAL_SUBSCRIPTION_FIELDS,
+} from '../kargo/subscription.js';
 
 /** Where a managed image's Dockerfile lives and how its CI is triggered. */
 export interface ImageSource {
@@ -27,49 +34,22 @@ interface EnrolledImageBase {
   readonly autoRebuild: boolean;
 }
 
-/** How the managed pipeline's Warehouse watches a managed image's own builds (all optional). */
-export interface PublishedSubscription {
-  readonly allowTags?: string;
-  readonly imageSelectionStrategy?: ImageSelectionStrategy;
-  readonly constraint?: string;
-  readonly strictSemvers?: boolean;
-  readonly discoveryLimit?: number;
-  readonly platform?: string;
-  readonly interval?: string;
-}
-
 /** An image the organisation builds from a Dockerfile. */
 export interface ManagedImage extends EnrolledImageBase {
   readonly kind: 'managed';
   readonly source: ImageSource;
-  /** images.yaml's Warehouse fields, used only by the managed pipeline's Warehouse (never written to state). */
-  readonly subscription: PublishedSubscription;
+  /** images.yaml's subscription fields, used only by the managed pipeline's Warehouse (never written to state). */
+  readonly subscription: ImageSubscriptionFields;
 }
 
-/** A third-party image the factory only tracks. */
-export interface ExternalImage extends EnrolledImageBase {
+/** A third-party image the factory only tracks: its subscription, with `allowTags` required. */
+export interface ExternalImage extends EnrolledImageBase, Omit<ImageSubscriptionFields, 'allowTags'> {
   readonly kind: 'external';
   /** Kargo `allowTags`: one regular expression. */
   readonly allowTags: string;
-  readonly imageSelectionStrategy?: ImageSelectionStrategy;
-  readonly constraint?: string;
-  readonly strictSemvers?: boolean;
-  readonly discoveryLimit?: number;
-  readonly platform?: string;
-  readonly interval?: string;
 }
 
 export type EnrolledImage = ManagedImage | ExternalImage;
-
-/** The optional Kargo subscription fields an external image carries from images.yaml into its state. */
-export const OPTIONAL_SUBSCRIPTION_FIELDS = [
-  'imageSelectionStrategy',
-  'constraint',
-  'strictSemvers',
-  'discoveryLimit',
-  'platform',
-  'interval',
-] as const satisfies readonly (keyof ExternalImage)[];
 
 /** Defaults applied to every image (and to base-image Warehouses). */
 export interface EnrolmentDefaults {

@@ -17,13 +17,17 @@ const IO_CONCURRENCY = 32;
 export const IMAGES_DIR = 'images';
 export const BASE_IMAGES_DIR = 'base-images';
 
-let validators: { image: ValidateFunction; baseImage: ValidateFunction } | undefined;
+type Validators = { image: ValidateFunction<ImageState>; baseImage: ValidateFunction<BaseImageState> };
+let validators: Validators | undefined;
 
-/** The state-file validators, compiled on first use. */
-function stateValidators(): { image: ValidateFunction; baseImage: ValidateFunction } {
+/** The state-file validators (type guards: a file that passes is typed, no cast), compiled on first use. */
+function stateValidators(): Validators {
   if (validators === undefined) {
     const ajv = new Ajv2020({ allErrors: false, strict: false, validateSchema: false });
-    validators = { image: ajv.compile(IMAGE_STATE_SCHEMA), baseImage: ajv.compile(BASE_IMAGE_STATE_SCHEMA) };
+    validators = {
+      image: ajv.compile<ImageState>(IMAGE_STATE_SCHEMA),
+      baseImage: ajv.compile<BaseImageState>(BASE_IMAGE_STATE_SCHEMA),
+    };
   }
   return validators;
 }
@@ -51,17 +55,21 @@ async function listYaml(dir: string, label: string): Promise<string[]> {
   return files.sort();
 }
 
-function checked<T extends { name: string }>(data: unknown, validate: ValidateFunction, file: string, stem: string): T {
+function checked<T extends { readonly name: string }>(
+  data: unknown,
+  validate: ValidateFunction<T>,
+  file: string,
+  stem: string,
+): T {
   if (!validate(data)) {
     const error = validate.errors?.[0];
     const where = error?.instancePath ? error.instancePath.slice(1).replace(/\//g, '.') : '(root)';
     throw new FactoryError('invalid-state', `${file}: ${where} ${error?.message ?? 'is invalid'}`);
   }
-  const value = data as T;
-  if (value.name !== stem) {
-    throw new FactoryError('invalid-state', `${file}: name "${value.name}" does not match the file name`);
+  if (data.name !== stem) {
+    throw new FactoryError('invalid-state', `${file}: name "${data.name}" does not match the file name`);
   }
-  return value;
+  return data;
 }
 
 /**
@@ -69,7 +77,10 @@ function checked<T extends { name: string }>(data: unknown, validate: ValidateFu
  * @param label how messages name the folder (the repository-relative path, not a temporary clone's)
  */
 export async function readState(stateDir: string, label = stateDir): Promise<StateSnapshot> {
-  const readAll = async <T extends { name: string }>(sub: string, validate: ValidateFunction): Promise<T[]> => {
+  const readAll = async <T extends { readonly name: string }>(
+    sub: string,
+    validate: ValidateFunction<T>,
+  ): Promise<T[]> => {
     const files = await listYaml(join(stateDir, sub), `${label}/${sub}`);
     return mapLimit(files, IO_CONCURRENCY, async (file) => {
       const shown = `${label}/${sub}/${file}`;

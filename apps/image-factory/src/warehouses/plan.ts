@@ -6,25 +6,19 @@
  */
 import type { Enrolment, EnrolmentDefaults, ExternalImage, ManagedImage } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
+import type { ImageSubscriptionFields } from '../kargo/subscription.js';
 import { repoURLOf } from '../state/plan.js';
 import type { BaseImageState, StateSnapshot } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { pickDefined } from '../util/pick-defined.js';
 import type { PlannedSubscription, WarehousePlan, WarehouseSelection } from './types.js';
 
-/** Merged Warehouse-relevant config of one candidate, before the selection rule. */
-interface Candidate {
+/** Merged Warehouse-relevant config of one candidate, before the selection rule: the one subscription type. */
+interface Candidate extends ImageSubscriptionFields {
   readonly name: string;
   readonly kind: WarehousePlan['kind'];
   readonly reference: string;
   readonly repoURL?: string;
-  readonly allowTags?: string;
-  readonly imageSelectionStrategy?: ExternalImage['imageSelectionStrategy'];
-  readonly constraint?: string;
-  readonly strictSemvers?: boolean;
-  readonly discoveryLimit?: number;
-  readonly platform?: string;
-  readonly interval?: string;
   readonly dependents: readonly string[];
 }
 

@@ -2,20 +2,19 @@
  * What the renderers draw: one Kargo Warehouse per tracked reference (base and external images, rendered by the
  * chart) and one per managed image (its pipeline, rendered into kustomize/image-factory).
  */
-import type { ImageSelectionStrategy } from '../enrolment/types.js';
 import type { ObjectKind } from '../kargo/project.js';
+import type { ImageSubscriptionFields } from '../kargo/subscription.js';
 
-/** The image subscription, with the state's field names (allowTags is one regex here). */
-export interface PlannedSubscription {
-  readonly repoURL: string;
-  /** Always set for base and external images; a managed image without it accepts every tag its strategy reads. */
-  readonly allowTags?: string;
-  readonly imageSelectionStrategy: ImageSelectionStrategy;
-  readonly constraint?: string;
-  readonly strictSemvers?: boolean;
-  readonly discoveryLimit: number;
-  readonly platform?: string;
-}
+/**
+ * The image subscription a Warehouse gets: the one subscription type, with `repoURL`, and the strategy and
+ * discoveryLimit decided (the interval is the Warehouse's, not the subscription's). `allowTags` is always set for
+ * base and external images; a managed image without it accepts every tag its strategy reads.
+ */
+export type PlannedSubscription = Omit<
+  ImageSubscriptionFields,
+  'interval' | 'imageSelectionStrategy' | 'discoveryLimit'
+> &
+  Required<Pick<ImageSubscriptionFields, 'imageSelectionStrategy' | 'discoveryLimit'>> & { readonly repoURL: string };
 
 /** One Warehouse to create. */
 export interface WarehousePlan {
