@@ -1,11 +1,11 @@
 /** The state folder on disk: deterministic bytes, atomic writes, schema-checked reads. */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadEnrolment } from '../src/enrolment/load.js';
 import { analyseDockerfile } from '../src/state/analysis.js';
 import { planStateUpdate } from '../src/state/plan.js';
-import { readState, writeState } from '../src/state/store.js';
+import { readState, StateFolder, writeState } from '../src/state/store.js';
 import { EMPTY_STATE } from '../src/state/types.js';
 import { tempDir as scratchDir } from './support/git-repos.js';
 
@@ -22,6 +22,44 @@ const snapshot = planStateUpdate(EMPTY_STATE, enrolment, [
 ]);
 
 const tempDir = async () => scratchDir('if-store-');
+
+describe('StateFolder: read once, then only what changed', () => {
+  it('keeps what it read until told which files changed, then re-reads only those', async () => {
+    const dir = await tempDir();
+    await writeState(dir, snapshot);
+    const folder = await StateFolder.read(dir, 'image-factory/state');
+    expect(folder.snapshot()).toEqual(snapshot);
+    // Another job's commit changes two files; only those are named to refresh().
+    const smaller = planStateUpdate(
+      snapshot,
+      loadEnrolment("images:\n  - {name: pg, registry: docker.io, repository: library/postgres, allowTags: '^17$'}\n"),
+    );
+    await writeState(dir, smaller);
+    expect(folder.snapshot()).toEqual(snapshot); // nothing re-read yet
+    await folder.refresh(['images/pg.yaml']);
+    expect(folder.snapshot().images.get('pg')).toMatchObject({ allowTags: '^17$' });
+    expect(folder.snapshot().images.has('app')).toBe(true); // not named, so not re-read
+    await folder.refresh(['images/app.yaml', 'base-images/node-22.yaml', 'README.md']);
+    expect(folder.snapshot()).toEqual(smaller);
+    expect(folder.changesTo(smaller).changes).toEqual([]);
+    expect(folder.changesTo(snapshot).write).toEqual({
+      added: ['images/app.yaml', 'base-images/node-22.yaml'],
+      modified: ['images/pg.yaml'],
+      deleted: [],
+    });
+  });
+
+  it('names the repository-relative path of a file that is invalid or not a regular file', async () => {
+    const dir = await tempDir();
+    await writeState(dir, snapshot);
+    const folder = await StateFolder.read(dir, 'image-factory/state');
+    await writeFile(join(dir, 'images/pg.yaml'), 'kind: external\nname: pg\n');
+    await expect(folder.refresh(['images/pg.yaml'])).rejects.toThrow(/^image-factory\/state\/images\/pg\.yaml: /);
+    await rm(join(dir, 'images/pg.yaml'));
+    await folder.refresh(['images/pg.yaml']);
+    expect(folder.snapshot().images.has('pg')).toBe(false);
+  });
+});
 
 describe('state store', () => {
   it('writes sorted, timestamp-free YAML that reads back to the same state', async () => {

@@ -290,6 +290,14 @@ export class GitWorkspace {
     }
   }
 
+  /** Paths (repository-relative) that differ between two commits under `pathspec`. */
+  async changedFiles(from: string, to: string, pathspec: string): Promise<string[]> {
+    const out = await gitStep('cannot compare commits', () =>
+      this.git.raw(['diff', '--name-only', '--no-renames', '-z', from, to, '--', pathspec]),
+    );
+    return out.split('\0').filter((path) => path.length > 0);
+  }
+
   /** Fetch the branch's new tip and make the working copy exactly that (drops local commits and files). */
   async resetToRemote(): Promise<void> {
     await gitStep(

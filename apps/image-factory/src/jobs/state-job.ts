@@ -19,7 +19,7 @@ import { redact } from '../log/redact.js';
 import { analyseDockerfile, type ImageAnalysis } from '../state/analysis.js';
 import { describeBaseImageChanges, describeImageChanges } from '../state/describe.js';
 import { planStateUpdate } from '../state/plan.js';
-import { readState, type StateWrite, stateFileChanges } from '../state/store.js';
+import { StateFolder, type StateWrite } from '../state/store.js';
 import type { StateSnapshot } from '../state/types.js';
 import { removeOnExit } from '../util/cleanup.js';
 import { checkRelativePath, confinedPath, readConfinedFile } from '../util/confined.js';
@@ -155,8 +155,11 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
     });
     const stateDir = await confinedPath(gitops.dir, stateRel, '--image-factory-dir');
 
-    // Dockerfiles are read once; only the GitOps side is recomputed on a retry.
+    // Dockerfiles are read once; only the GitOps side is recomputed on a retry, and of the state only the files
+    // the new head changed are read again.
     let analyses: ImageAnalysis[] | null = null;
+    let folder: StateFolder | null = null;
+    let folderHead = await gitops.head();
     let last: { before: StateSnapshot; after: StateSnapshot; write: StateWrite } | null = null;
 
     const prepare = async () => {
@@ -192,9 +195,17 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
           };
         });
       }
-      const before = await readState(stateDir, stateRel);
+      const head = await gitops.head();
+      if (folder === null) {
+        folder = await StateFolder.read(stateDir, stateRel);
+      } else if (head !== folderHead) {
+        const changed = await gitops.changedFiles(folderHead, head, stateRel);
+        await folder.refresh(changed.map((path) => posix.relative(stateRel, path)));
+      }
+      folderHead = head;
+      const before = folder.snapshot();
       const after = planStateUpdate(before, enrolment, analyses);
-      const { changes, write } = await stateFileChanges(stateDir, after);
+      const { changes, write } = folder.changesTo(after);
       last = { before, after, write };
       log.info(
         'plan',
