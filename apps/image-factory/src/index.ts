@@ -7,7 +7,6 @@
 
 export { runCli } from './cli/main.js';
 export type { CommandIO } from './cli/usage.js';
-export { parseDockerfile } from './dockerfile/parse.js';
 export type {
   Diagnostic,
   DiagnosticCode,
@@ -17,8 +16,8 @@ export type {
   ImageUse,
   ParseOptions,
   Stage,
-} from './dockerfile/types.js';
-export { EnrolmentError, type EnrolmentProblem, formatProblem, loadEnrolment } from './enrolment/load.js';
+} from './dockerfile/index.js';
+export { parseDockerfile } from './dockerfile/index.js';
 export type {
   EnrolledImage,
   Enrolment,
@@ -27,18 +26,16 @@ export type {
   ImageSelectionStrategy,
   ImageSource,
   ManagedImage,
-} from './enrolment/types.js';
+} from './enrolment/index.js';
+export { EnrolmentError, type EnrolmentProblem, formatProblem, loadEnrolment } from './enrolment/index.js';
 export { EXIT, exitCodeOf, FactoryError, type FactoryErrorCode } from './errors.js';
 export {
   checkKargoRuntimeRules,
   formatManifestProblem,
   type ManifestProblem,
   type RuntimeRuleOptions,
-} from './kargo/runtime-rules.js';
-export { type NormalisedReference, type NormaliseResult, normaliseReference } from './reference/normalise.js';
-export { analyseDockerfile, type ImageAnalysis } from './state/analysis.js';
-export { planStateUpdate } from './state/plan.js';
-export { readState } from './state/store.js';
+} from './kargo/index.js';
+export { type NormalisedReference, type NormaliseResult, normaliseReference } from './reference/index.js';
 export type {
   AnalysedBuild,
   BaseImageState,
@@ -47,7 +44,7 @@ export type {
   ImageState,
   ManagedImageState,
   StateSnapshot,
-} from './state/types.js';
-export { EMPTY_STATE } from './state/types.js';
-export { planManagedWarehouse, planWarehouses } from './warehouses/plan.js';
-export type { PlannedSubscription, WarehousePlan, WarehouseSelection } from './warehouses/types.js';
+} from './state/index.js';
+export { analyseDockerfile, EMPTY_STATE, type ImageAnalysis, planStateUpdate, readState } from './state/index.js';
+export type { PlannedSubscription, WarehousePlan, WarehouseSelection } from './warehouses/index.js';
+export { planManagedWarehouse, planWarehouses } from './warehouses/index.js';

@@ -4,32 +4,32 @@
  * writing, the schema). Not a stable API for anyone else: it moves with the chart.
  */
 
-export { IMAGES_SCHEMA } from './enrolment/schema.js';
+export { IMAGES_SCHEMA } from './enrolment/index.js';
 export * from './index.js';
-export { managedPipelineObjects, type PipelineOptions, stageNames } from './kargo/managed-pipeline.js';
 export {
+  ANALYSIS_TEMPLATE,
   dependentsAnnotation,
   type FreightRequest,
   type ImageSubscription,
   imageFromWarehouse,
   imageSubscription,
+  KARGO_PROJECT,
+  MANAGED_BY,
   MAX_DEPENDENTS_ANNOTATION,
+  managedPipelineObjects,
+  type ObjectKind,
   type ObjectMeta,
+  type PipelineOptions,
+  PROJECT_NAMESPACE_LABEL,
   type PromotionStep,
   quotedExpression,
   type StageManifest,
+  stageNames,
   type WarehouseManifest,
   type WarehouseManifestOptions,
   warehouseManifest,
-} from './kargo/manifests.js';
-export {
-  ANALYSIS_TEMPLATE,
-  KARGO_PROJECT,
-  MANAGED_BY,
-  type ObjectKind,
-  PROJECT_NAMESPACE_LABEL,
-} from './kargo/project.js';
-export { renderState, type StateFileChange, type StateWrite, stateFileChanges, writeState } from './state/store.js';
+} from './kargo/index.js';
+export { renderState, type StateFileChange, type StateWrite, stateFileChanges, writeState } from './state/index.js';
 export { compareCodeUnits } from './util/compare.js';
 export { readIfExists, writeFileAtomic } from './util/files.js';
 export { FastYamlError, parseAllYamlFast, parseYamlFast, stringifyAllYamlFast } from './yaml/fast-parse.js';
