@@ -5,5 +5,13 @@
  */
 export { analyseDockerfile, type ImageAnalysis } from './analysis.js';
 export { planStateUpdate } from './plan.js';
-export { readState, StateFolder, stateFileChanges, writeState } from './store.js';
+export {
+  readState,
+  renderState,
+  type StateFileChange,
+  StateFolder,
+  type StateWrite,
+  stateFileChanges,
+  writeState,
+} from './store.js';
 export * from './types.js';
