@@ -6,60 +6,114 @@ import { credentialsFromURL, resolveCredentials } from '../git/credentials.js';
 import { forgeURLsFrom } from '../git/remote.js';
 import type { StateJobOptions } from '../jobs/state-job.js';
 import { createLogger, defaultLogFormat, type LogFormat } from '../log/logger.js';
-import type { CommandIO } from './usage.js';
+import { type CommandIO, HELP_OPTION, type OptionSpecs } from './usage.js';
+
+const REPOSITORY_OPTIONS = {
+  'git-repo': {
+    type: 'string',
+    value: 'URL|PATH',
+    help: 'the GitOps repository holding images.yaml and the state (required)',
+  },
+  'git-branch': { type: 'string', default: 'main', value: 'NAME', help: 'branch to read and push (default main)' },
+  'image-factory-dir': {
+    type: 'string',
+    default: 'image-factory',
+    value: 'DIR',
+    help: 'folder holding state/, relative to the repository root (default image-factory)',
+  },
+  images: {
+    type: 'string',
+    default: 'images.yaml',
+    value: 'FILE',
+    help: 'images.yaml, relative to the repository root (default images.yaml)',
+  },
+  'dry-run': { type: 'boolean', default: false, help: 'print the planned change; write, commit and push nothing' },
+} as const satisfies OptionSpecs;
+
+const TIME_OPTIONS = {
+  'retry-deadline': {
+    type: 'string',
+    default: '8m',
+    value: 'DURATION',
+    help: "keep recomputing and pushing while other jobs push first, for at most this\nlong (default 8m: below the AnalysisTemplate's activeDeadlineSeconds, 600)",
+  },
+  'retry-backoff': {
+    type: 'string',
+    default: '500ms',
+    value: 'DURATION',
+    help: 'first wait before a retry; waits double up to 8 times this (default 500ms)',
+  },
+  'max-attempts': {
+    type: 'string',
+    value: 'N',
+    help: 'also stop after N attempts (default: no limit but the deadline)',
+  },
+  'git-timeout': {
+    type: 'string',
+    default: '2m',
+    value: 'DURATION',
+    help: 'stop a git clone, fetch or push that makes no progress this long (default 2m)',
+  },
+} as const satisfies OptionSpecs;
+
+const CREDENTIAL_OPTIONS = {
+  'git-credentials-file': {
+    type: 'string',
+    value: 'F',
+    help: 'a file holding "token" or "username:token", or a mounted Secret folder with\nusername and token files (default: $GIT_CREDENTIALS_FILE); otherwise $GIT_USERNAME\nand $GIT_TOKEN are used for HTTP(S) remotes. Credentials in --git-repo move here.',
+  },
+  'git-author-name': {
+    type: 'string',
+    value: 'NAME',
+    help: 'commit author (default $GIT_AUTHOR_NAME or "image-factory")',
+  },
+  'git-author-email': {
+    type: 'string',
+    value: 'EMAIL',
+    help: '(default $GIT_AUTHOR_EMAIL or "image-factory@users.noreply.local")',
+  },
+  'github-url': {
+    type: 'string',
+    value: 'URL',
+    help: 'base URL for owner/name on GitHub Enterprise (default $GITHUB_SERVER_URL or https://github.com)',
+  },
+  'gitlab-url': {
+    type: 'string',
+    value: 'URL',
+    help: 'base URL for self-managed GitLab (default $CI_SERVER_URL or https://gitlab.com)',
+  },
+} as const satisfies OptionSpecs;
+
+const OUTPUT_OPTIONS = {
+  'log-format': {
+    type: 'string',
+    value: 'json|text',
+    help: 'logs on stderr (default json when $KUBERNETES_SERVICE_HOST is set, else text)',
+  },
+  'work-dir': { type: 'string', value: 'DIR', help: 'where temporary clones go (default the system temp folder)' },
+  json: {
+    type: 'boolean',
+    default: false,
+    help: 'print {"status","commit","attempts","added","modified","deleted","summary"}\non stdout instead of text (logs stay on stderr)',
+  },
+  ...HELP_OPTION,
+} as const satisfies OptionSpecs;
+
+/** The git and state flags of analyze and sync, in help sections (declared once: parsing and help use them). */
+export const GIT_SECTIONS = [
+  ['GitOps repository', REPOSITORY_OPTIONS],
+  ['Concurrency and time limits (jobs for different images push to one branch)', TIME_OPTIONS],
+  ['Credentials and identity (never printed; redacted from every log line and error)', CREDENTIAL_OPTIONS],
+  ['Output', OUTPUT_OPTIONS],
+] as const;
 
 /** parseArgs option definitions for the git and state flags. */
 export const GIT_OPTIONS = {
-  'git-repo': { type: 'string' },
-  'git-branch': { type: 'string', default: 'main' },
-  'image-factory-dir': { type: 'string', default: 'image-factory' },
-  images: { type: 'string', default: 'images.yaml' },
-  'dry-run': { type: 'boolean', default: false },
-  'retry-deadline': { type: 'string', default: '8m' },
-  'retry-backoff': { type: 'string', default: '500ms' },
-  'max-attempts': { type: 'string' },
-  'git-timeout': { type: 'string', default: '2m' },
-  'git-credentials-file': { type: 'string' },
-  'git-author-name': { type: 'string' },
-  'git-author-email': { type: 'string' },
-  'github-url': { type: 'string' },
-  'gitlab-url': { type: 'string' },
-  'log-format': { type: 'string' },
-  'work-dir': { type: 'string' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
+  ...REPOSITORY_OPTIONS,
+  ...TIME_OPTIONS,
+  ...CREDENTIAL_OPTIONS,
+  ...OUTPUT_OPTIONS,
 } as const;
-
-/** Help text for the shared flags. */
-export const GIT_OPTIONS_HELP = `GitOps repository:
-  --git-repo URL|PATH         the GitOps repository holding images.yaml and the state (required)
-  --git-branch NAME           branch to read and push (default main)
-  --image-factory-dir DIR     folder holding state/, relative to the repository root (default image-factory)
-  --images FILE               images.yaml, relative to the repository root (default images.yaml)
-  --dry-run                   print the planned change; write, commit and push nothing
-
-Concurrency and time limits (jobs for different images push to one branch):
-  --retry-deadline DURATION   keep recomputing and pushing while other jobs push first, for at most this
-                              long (default 8m: below the AnalysisTemplate's activeDeadlineSeconds, 600)
-  --retry-backoff DURATION    first wait before a retry; waits double up to 8 times this (default 500ms)
-  --max-attempts N            also stop after N attempts (default: no limit but the deadline)
-  --git-timeout DURATION      stop a git clone, fetch or push that makes no progress this long (default 2m)
-
-Credentials and identity (never printed; redacted from every log line and error):
-  --git-credentials-file F    a file holding "token" or "username:token", or a mounted Secret folder with
-                              username and token files (default: $GIT_CREDENTIALS_FILE)
-                              otherwise $GIT_USERNAME and $GIT_TOKEN are used for HTTP(S) remotes
-  --git-author-name NAME      commit author (default $GIT_AUTHOR_NAME or "image-factory")
-  --git-author-email EMAIL    (default $GIT_AUTHOR_EMAIL or "image-factory@users.noreply.local")
-  --github-url URL            base URL for owner/name on GitHub Enterprise (default $GITHUB_SERVER_URL or https://github.com)
-  --gitlab-url URL            base URL for self-managed GitLab (default $CI_SERVER_URL or https://gitlab.com)
-
-Output:
-  --log-format json|text      logs on stderr (default json when $KUBERNETES_SERVICE_HOST is set, else text)
-  --work-dir DIR              where temporary clones go (default the system temp folder)
-  --json                      print {"status","commit","attempts","added","modified","deleted","summary"}
-                              on stdout instead of text (logs stay on stderr)
-  -h, --help                  show this help`;
 
 type GitValues = {
   'git-repo'?: string;

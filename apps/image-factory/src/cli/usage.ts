@@ -16,6 +16,63 @@ export interface CommandIO {
   readonly cwd: string;
 }
 
+/**
+ * One option, declared once: parseArgs reads `type`, `short`, `multiple` and `default` (it ignores the rest), and
+ * the help text is rendered from `value` and `help`.
+ */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  readonly multiple?: boolean;
+  readonly default?: string | boolean;
+  /** The value's placeholder in help (`DIR`, `NAME=VALUE`); none for a boolean. */
+  readonly value?: string;
+  /** What it does; the default is said here too. */
+  readonly help: string;
+}
+
+/** Options by name. */
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/** `-h, --help`, which every command takes. */
+export const HELP_OPTION = { help: { type: 'boolean', short: 'h', default: false, help: 'show this help' } } as const;
+
+/** What a command's --help shows; every option line comes from its declaration. */
+export interface HelpSpec {
+  /** After `Usage: image-factory `, one line per form. */
+  readonly usage: readonly string[];
+  readonly description: string;
+  /** Titled groups of options, in order. */
+  readonly sections: readonly (readonly [title: string, options: OptionSpecs])[];
+  readonly arguments?: readonly (readonly [name: string, help: string])[];
+  readonly exit?: string;
+  readonly examples: readonly string[];
+}
+
+const wrapHelp = (text: string, indent: number) => text.split('\n').join(`\n${' '.repeat(indent)}`);
+
+/** Render --help from the declarations. */
+export function renderHelp(spec: HelpSpec): string {
+  const lines = spec.usage.map((form, i) => `${i === 0 ? 'Usage: ' : '       '}image-factory ${form}`);
+  lines.push('', spec.description);
+  const column = 30;
+  const row = (left: string, help: string) =>
+    `  ${left.padEnd(column - 2)}${left.length > column - 3 ? `\n${' '.repeat(column)}` : ''}${wrapHelp(help, column)}`;
+  if (spec.arguments !== undefined && spec.arguments.length > 0) {
+    lines.push('', 'Arguments:', ...spec.arguments.map(([name, help]) => row(name, help)));
+  }
+  for (const [title, options] of spec.sections) {
+    lines.push('', `${title}:`);
+    for (const [name, option] of Object.entries(options)) {
+      const flag = `${option.short === undefined ? '' : `-${option.short}, `}--${name}${option.value === undefined ? '' : ` ${option.value}`}`;
+      lines.push(row(flag, option.help));
+    }
+  }
+  if (spec.exit !== undefined) lines.push('', `Exit status: ${spec.exit}`);
+  lines.push('', 'Examples:', ...spec.examples.map((example) => `  ${example}`));
+  return `${lines.join('\n')}\n`;
+}
+
 /** One subcommand of `image-factory`. */
 export interface Command {
   readonly name: string;
@@ -53,9 +110,6 @@ export function parseKeyValues(command: string, flag: string, values: readonly s
   }
   return result;
 }
-
-/** `--json`: the machine-readable output every command documents in the README. */
-export const JSON_OPTION = { json: { type: 'boolean', default: false } } as const;
 
 /** Write one JSON document on stdout (two-space indented, one trailing newline). */
 export function writeJson(io: CommandIO, value: unknown): void {

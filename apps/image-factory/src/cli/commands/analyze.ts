@@ -1,41 +1,53 @@
 /** `image-factory analyze`: record a managed image's base images in the GitOps repository's state. */
 import { FactoryError } from '../../errors.js';
 import { runStateJob, type StateJobMode } from '../../jobs/state-job.js';
-import { GIT_OPTIONS, GIT_OPTIONS_HELP, stateJobOptions } from '../git-options.js';
+import { GIT_OPTIONS, GIT_SECTIONS, stateJobOptions } from '../git-options.js';
 import { formatJobResult, jobResultJson } from '../report-job.js';
-import { type Command, EXIT_OK, parseCommandArgs, writeJson } from '../usage.js';
+import { type Command, EXIT_OK, type OptionSpecs, parseCommandArgs, renderHelp, writeJson } from '../usage.js';
 
-const HELP = `Usage: image-factory analyze --image NAME --tag TAG --digest sha256:... --git-repo URL [options]
-       image-factory analyze --all --git-repo URL [options]
+const IMAGE_OPTIONS = {
+  image: { type: 'string', value: 'NAME', help: "the managed image's name in images.yaml" },
+  tag: { type: 'string', value: 'TAG', help: "the new build's tag" },
+  digest: { type: 'string', value: 'sha256:...', help: "the new build's digest" },
+  dockerfile: {
+    type: 'string',
+    value: 'PATH',
+    help: "Dockerfile path from the source repository's root (default: images.yaml source.dockerfile)",
+  },
+} as const satisfies OptionSpecs;
 
-Parse a managed image's Dockerfile, plan the state change (images/<name>.yaml, base-images/*.yaml,
+const SOURCE_OPTIONS = {
+  'source-repo': {
+    type: 'string',
+    value: 'SPEC',
+    help: 'owner/name (expanded for the provider), a full git URL, or a local path;\nthe same repository and branch as --git-repo is read from the same clone',
+  },
+  'source-provider': { type: 'string', value: 'P', help: 'github or gitlab' },
+  all: { type: 'boolean', default: false, help: 'analyse every managed image' },
+} as const satisfies OptionSpecs;
+
+const HELP = renderHelp({
+  usage: [
+    'analyze --image NAME --tag TAG --digest sha256:... --git-repo URL [options]',
+    'analyze --all --git-repo URL [options]',
+  ],
+  description: `Parse a managed image's Dockerfile, plan the state change (images/<name>.yaml, base-images/*.yaml,
 garbage collection), commit it and push it. This is what the Kargo Stage verification runs for every
 new build. With --all, every managed image in images.yaml is analysed in one commit (bootstrap, CI).
 
 Re-running on the same inputs changes nothing and commits nothing. When other jobs push first, the
-change is recomputed on the new head (never merged textually) and pushed again.
-
-Image (not with --all):
-  --image NAME                the managed image's name in images.yaml
-  --tag TAG                   the new build's tag
-  --digest sha256:...         the new build's digest
-  --dockerfile PATH           Dockerfile path from the source repository's root (default: images.yaml source.dockerfile)
-
-Source repository (default: images.yaml source.repo and source.provider):
-  --source-repo SPEC          owner/name (expanded for the provider), a full git URL, or a local path;
-                              the same repository and branch as --git-repo is read from the same clone
-  --source-provider P         github or gitlab
-  --all                       analyse every managed image
-
-${GIT_OPTIONS_HELP}
-
-Exit status: 0 committed or nothing to commit, 1 invalid input or git failure, 2 usage error.
-
-Examples:
-  image-factory analyze --image backstage --tag 0.6.3 --digest sha256:4f2c... \\
-    --git-repo https://github.com/acme/gitops.git --git-branch main --source-repo acme/platform
-  image-factory analyze --all --git-repo ./gitops --source-repo ./platform --dry-run
-`;
+change is recomputed on the new head (never merged textually) and pushed again.`,
+  sections: [
+    ['Image (not with --all)', IMAGE_OPTIONS],
+    ['Source repository (default: images.yaml source.repo and source.provider)', SOURCE_OPTIONS],
+    ...GIT_SECTIONS,
+  ],
+  exit: '0 committed or nothing to commit, 1 invalid input or a refusal, 2 usage error,\n3 transient failure after retries or a git timeout (safe to run again).',
+  examples: [
+    'image-factory analyze --image backstage --tag 0.6.3 --digest sha256:4f2c... \\\n    --git-repo https://github.com/acme/gitops.git --git-branch main --source-repo acme/platform',
+    'image-factory analyze --all --git-repo ./gitops --source-repo ./platform --dry-run',
+  ],
+});
 
 /** The `analyze` command. */
 export const analyzeCommand: Command = {
@@ -47,16 +59,7 @@ export const analyzeCommand: Command = {
     const { values } = parseCommandArgs('analyze', {
       args: [...args],
       allowPositionals: false,
-      options: {
-        ...GIT_OPTIONS,
-        image: { type: 'string' },
-        tag: { type: 'string' },
-        digest: { type: 'string' },
-        dockerfile: { type: 'string' },
-        'source-repo': { type: 'string' },
-        'source-provider': { type: 'string' },
-        all: { type: 'boolean', default: false },
-      },
+      options: { ...IMAGE_OPTIONS, ...SOURCE_OPTIONS, ...GIT_OPTIONS },
     });
     if (values.help) {
       io.stdout(HELP);

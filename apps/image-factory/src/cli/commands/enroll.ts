@@ -7,91 +7,106 @@ import {
   type Command,
   type CommandIO,
   EXIT_OK,
-  JSON_OPTION,
+  HELP_OPTION,
+  type OptionSpecs,
   parseCommandArgs,
   parseKeyValues,
+  renderHelp,
   writeJson,
 } from '../usage.js';
 
 const PATH_OPTIONS = {
-  images: { type: 'string', default: 'images.yaml' },
-  'kustomize-dir': { type: 'string', default: 'kustomize/image-factory' },
-  ...JSON_OPTION,
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
+  images: {
+    type: 'string',
+    default: 'images.yaml',
+    value: 'FILE',
+    help: 'images.yaml to edit (default images.yaml); comments and layout are kept',
+  },
+  'kustomize-dir': {
+    type: 'string',
+    default: 'kustomize/image-factory',
+    value: 'DIR',
+    help: 'kustomize/image-factory, where managed/<name>.yaml pipelines and\nkustomization.yaml live (default kustomize/image-factory)',
+  },
+  json: {
+    type: 'boolean',
+    default: false,
+    help: 'print {"action","image","written","deleted","kustomizationChanged",\n"managed","external"} instead of text',
+  },
+  ...HELP_OPTION,
+} as const satisfies OptionSpecs;
 
-const PATH_HELP = `Files:
-  --images FILE               images.yaml to edit (default images.yaml); comments and layout are kept
-  --kustomize-dir DIR         kustomize/image-factory, where managed/<name>.yaml pipelines and
-                              kustomization.yaml live (default kustomize/image-factory)
-  --json                      print {"action","image","written","deleted","kustomizationChanged",
-                              "managed","external"} instead of text
-  -h, --help                  show this help`;
+const IMAGE_OPTIONS = {
+  managed: { type: 'boolean', default: false, help: 'built from a Dockerfile (give this or --external)' },
+  external: { type: 'boolean', default: false, help: 'third-party and only tracked' },
+  name: { type: 'string', value: 'NAME', help: 'DNS-1123 label, unique' },
+  registry: { type: 'string', value: 'HOST', help: 'e.g. ghcr.io, docker.io' },
+  repository: { type: 'string', value: 'PATH', help: 'e.g. acme/backstage, library/postgres' },
+  'rebuild-delay': { type: 'string', value: 'DELAY', help: '0, 12h, 7d … (default: images.yaml defaults)' },
+} as const satisfies OptionSpecs;
 
-const ENROLL_HELP = `Usage: image-factory enroll --managed --name NAME --registry HOST --repository PATH
-                            --provider github|gitlab --repo SPEC --dockerfile PATH [options]
-       image-factory enroll --external --name NAME --registry HOST --repository PATH
-                            --allow-tags REGEX [options]
+const MANAGED_OPTIONS = {
+  provider: { type: 'string', value: 'github|gitlab', help: 'where its CI runs' },
+  repo: {
+    type: 'string',
+    value: 'SPEC',
+    help: 'owner/name, GitLab path, git URL or local path of the source repository',
+  },
+  dockerfile: { type: 'string', value: 'PATH', help: "from the source repository's root" },
+  branch: { type: 'string', value: 'NAME', help: 'default main' },
+  workflow: { type: 'string', value: 'FILE', help: 'GitHub workflow to dispatch (GitLab: trigger ref)' },
+  'build-arg': { type: 'string', multiple: true, value: 'NAME=VALUE', help: 'repeatable' },
+} as const satisfies OptionSpecs;
 
-Add an image to images.yaml and validate the result. For a managed image, also write its Kargo
+const SUBSCRIPTION_OPTIONS = {
+  'allow-tags': { type: 'string', value: 'REGEX', help: 'required for external images (Kargo allowTags, Go RE2)' },
+  strategy: { type: 'string', value: 'S', help: 'Digest | Lexical | NewestBuild | SemVer' },
+  constraint: { type: 'string', value: 'C', help: 'SemVer range, or the tag to follow with Digest' },
+  'strict-semvers': { type: 'string', value: 'true|false', help: 'only strict semantic versions (Kargo default true)' },
+  'discovery-limit': { type: 'string', value: 'N', help: '1-100' },
+  platform: { type: 'string', value: 'OS/ARCH', help: 'only images for this platform (Kargo filters none without it)' },
+  interval: { type: 'string', value: 'DURATION', help: 'Warehouse polling, e.g. 30m' },
+} as const satisfies OptionSpecs;
+
+const ENROLL_HELP = renderHelp({
+  usage: [
+    'enroll --managed --name NAME --registry HOST --repository PATH\n                            --provider github|gitlab --repo SPEC --dockerfile PATH [options]',
+    'enroll --external --name NAME --registry HOST --repository PATH\n                            --allow-tags REGEX [options]',
+  ],
+  description: `Add an image to images.yaml and validate the result. For a managed image, also write its Kargo
 pipeline (Warehouse + Stages <name>-analyze-dockerfile → <name>-analyzed) to
 <kustomize-dir>/managed/<name>.yaml and list it in kustomization.yaml. Nothing is written when
-the result is invalid.
+the result is invalid.`,
+  sections: [
+    ['Image', IMAGE_OPTIONS],
+    ['Managed', MANAGED_OPTIONS],
+    ['Subscription (external images; for managed ones they shape the pipeline Warehouse)', SUBSCRIPTION_OPTIONS],
+    ['Files and output', PATH_OPTIONS],
+  ],
+  exit: '0 enrolled, 1 the result would be invalid (nothing written), 2 usage error or unreadable file.',
+  examples: [
+    'image-factory enroll --managed --name backstage --registry ghcr.io --repository acme/backstage \\\n    --provider github --repo acme/platform --dockerfile apps/backstage/Dockerfile --workflow backstage.yaml',
+    "image-factory enroll --external --name postgres --registry docker.io --repository library/postgres \\\n    --allow-tags '^16\\.\\d+$' --strategy SemVer --strict-semvers false",
+  ],
+});
 
-Image:
-  --managed | --external      built from a Dockerfile, or third-party and only tracked
-  --name NAME                 DNS-1123 label, unique
-  --registry HOST             e.g. ghcr.io, docker.io
-  --repository PATH           e.g. acme/backstage, library/postgres
-  --rebuild-delay DELAY       0, 12h, 7d … (default: images.yaml defaults)
+const UNENROLL_HELP = renderHelp({
+  usage: ['unenroll NAME [options]'],
+  description: `Remove an image from images.yaml and, for a managed image, its pipeline file and kustomization
+entry. Run image-factory sync afterwards to drop its state and garbage-collect base images.`,
+  sections: [['Files and output', PATH_OPTIONS]],
+  exit: '0 removed, 1 not enrolled or the result would be invalid, 2 usage error or unreadable file.',
+  examples: ['image-factory unenroll backstage'],
+});
 
-Managed:
-  --provider github|gitlab    where its CI runs
-  --repo SPEC                 owner/name, GitLab path, git URL or local path of the source repository
-  --dockerfile PATH           from the source repository's root
-  --branch NAME               default main
-  --workflow FILE             GitHub workflow to dispatch (GitLab: trigger ref)
-  --build-arg NAME=VALUE      repeatable
-
-External (also allowed for managed: they shape the managed Warehouse):
-  --allow-tags REGEX          required for external images (Kargo allowTags, Go RE2)
-  --strategy S                Digest | Lexical | NewestBuild | SemVer
-  --constraint C              SemVer range, or the tag to follow with Digest
-  --strict-semvers true|false
-  --discovery-limit N         1-100
-  --platform OS/ARCH          only images for this platform (Kargo filters none without it)
-  --interval DURATION         Warehouse polling, e.g. 30m
-
-${PATH_HELP}
-
-Examples:
-  image-factory enroll --managed --name backstage --registry ghcr.io --repository acme/backstage \\
-    --provider github --repo acme/platform --dockerfile apps/backstage/Dockerfile --workflow backstage.yaml
-  image-factory enroll --external --name postgres --registry docker.io --repository library/postgres \\
-    --allow-tags '^16\\.\\d+$' --strategy SemVer --strict-semvers false
-`;
-
-const UNENROLL_HELP = `Usage: image-factory unenroll NAME [options]
-
-Remove an image from images.yaml and, for a managed image, its pipeline file and kustomization
-entry. Run image-factory sync afterwards to drop its state and garbage-collect base images.
-
-${PATH_HELP}
-
-Example:
-  image-factory unenroll backstage
-`;
-
-const KUSTOMIZE_HELP = `Usage: image-factory kustomize [options]
-
-Rewrite <kustomize-dir>/managed/<name>.yaml for every managed image in images.yaml, delete those
-of images no longer managed, and update kustomization.yaml (after editing images.yaml by hand).
-
-${PATH_HELP}
-
-Example:
-  image-factory kustomize --images images.yaml --kustomize-dir kustomize/image-factory
-`;
+const KUSTOMIZE_HELP = renderHelp({
+  usage: ['kustomize [options]'],
+  description: `Rewrite <kustomize-dir>/managed/<name>.yaml for every managed image in images.yaml, delete those
+of images no longer managed, and update kustomization.yaml (after editing images.yaml by hand).`,
+  sections: [['Files and output', PATH_OPTIONS]],
+  exit: '0 in step, 1 invalid images.yaml or Kargo objects (nothing written), 2 usage error.',
+  examples: ['image-factory kustomize --images images.yaml --kustomize-dir kustomize/image-factory'],
+});
 
 function report(
   result: EnrolResult,
@@ -148,28 +163,7 @@ export const enrollCommand: Command = {
     const { values } = parseCommandArgs('enroll', {
       args: [...args],
       allowPositionals: false,
-      options: {
-        ...PATH_OPTIONS,
-        managed: { type: 'boolean', default: false },
-        external: { type: 'boolean', default: false },
-        name: { type: 'string' },
-        registry: { type: 'string' },
-        repository: { type: 'string' },
-        'rebuild-delay': { type: 'string' },
-        provider: { type: 'string' },
-        repo: { type: 'string' },
-        dockerfile: { type: 'string' },
-        branch: { type: 'string' },
-        workflow: { type: 'string' },
-        'build-arg': { type: 'string', multiple: true, default: [] },
-        'allow-tags': { type: 'string' },
-        strategy: { type: 'string' },
-        constraint: { type: 'string' },
-        'strict-semvers': { type: 'string' },
-        'discovery-limit': { type: 'string' },
-        platform: { type: 'string' },
-        interval: { type: 'string' },
-      },
+      options: { ...IMAGE_OPTIONS, ...MANAGED_OPTIONS, ...SUBSCRIPTION_OPTIONS, ...PATH_OPTIONS },
     });
     if (values.help) {
       io.stdout(ENROLL_HELP);

@@ -11,32 +11,42 @@ import {
   EXIT_INVALID,
   EXIT_OK,
   EXIT_USAGE,
+  HELP_OPTION,
+  type OptionSpecs,
   parseCommandArgs,
   parseKeyValues,
+  renderHelp,
 } from '../usage.js';
 
-const HELP = `Usage: image-factory parse <Dockerfile|->... [--build-arg NAME=VALUE]... [--json]
+const OPTIONS = {
+  'build-arg': {
+    type: 'string',
+    multiple: true,
+    value: 'NAME=VALUE',
+    help: 'override the default of an ARG declared in the Dockerfile\n(repeatable), as docker build --build-arg does',
+  },
+  json: {
+    type: 'boolean',
+    default: false,
+    help: 'print the JSON contract (one object for one file, an array for several)',
+  },
+  ...HELP_OPTION,
+} as const satisfies OptionSpecs;
 
-Print the images each Dockerfile is built from: FROM base images, COPY --from and
+const HELP = renderHelp({
+  usage: ['parse <Dockerfile|->... [--build-arg NAME=VALUE]... [--json]'],
+  description: `Print the images each Dockerfile is built from: FROM base images, COPY --from and
 RUN --mount from= images, and the # syntax= frontend image, with their normalised
-references, stage, --platform and line.
-
-Arguments:
-  <Dockerfile|->           one or more Dockerfiles; "-" reads standard input
-
-Options:
-  --build-arg NAME=VALUE   override the default of an ARG declared in the Dockerfile
-                           (repeatable), as docker build --build-arg does
-  --json                   print the JSON contract (one object for one file, an array for several)
-  -h, --help               show this help
-
-Exit status: 0 parsed (warnings allowed), 1 a Dockerfile has errors, 2 usage error or unreadable file.
-
-Examples:
-  image-factory parse apps/backstage/Dockerfile
-  image-factory parse Dockerfile --build-arg NODE_MAJOR=22 --json
-  cat Dockerfile | image-factory parse - --json
-`;
+references, stage, --platform and line.`,
+  arguments: [['<Dockerfile|->', 'one or more Dockerfiles; "-" reads standard input']],
+  sections: [['Options', OPTIONS]],
+  exit: '0 parsed (warnings allowed), 1 a Dockerfile has errors, 2 usage error or unreadable file.',
+  examples: [
+    'image-factory parse apps/backstage/Dockerfile',
+    'image-factory parse Dockerfile --build-arg NODE_MAJOR=22 --json',
+    'cat Dockerfile | image-factory parse - --json',
+  ],
+});
 
 async function readSource(file: string, io: CommandIO): Promise<string> {
   if (file === '-') return io.readStdin();
@@ -52,11 +62,7 @@ export const parseCommand: Command = {
     const { values, positionals } = parseCommandArgs('parse', {
       args: [...args],
       allowPositionals: true,
-      options: {
-        'build-arg': { type: 'string', multiple: true, default: [] },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+      options: OPTIONS,
     });
     if (values.help) {
       io.stdout(HELP);

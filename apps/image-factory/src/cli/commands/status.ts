@@ -7,24 +7,43 @@ import { dependencyTree } from '../../state/graph.js';
 import { readState } from '../../state/store.js';
 import { compareCodeUnits } from '../../util/compare.js';
 import { planWarehouses } from '../../warehouses/plan.js';
-import { type Command, EXIT_OK, JSON_OPTION, parseCommandArgs, writeJson } from '../usage.js';
+import {
+  type Command,
+  EXIT_OK,
+  HELP_OPTION,
+  type OptionSpecs,
+  parseCommandArgs,
+  renderHelp,
+  writeJson,
+} from '../usage.js';
 
-const HELP = `Usage: image-factory status [--root DIR] [--images FILE] [--image-factory-dir DIR]
+const OPTIONS = {
+  root: { type: 'string', default: '.', value: 'DIR', help: 'the GitOps repository root (default .)' },
+  images: {
+    type: 'string',
+    default: 'images.yaml',
+    value: 'FILE',
+    help: 'images.yaml, relative to --root (default images.yaml)',
+  },
+  'image-factory-dir': {
+    type: 'string',
+    default: 'image-factory',
+    value: 'DIR',
+    help: 'folder holding state/, relative to --root (default image-factory)',
+  },
+  json: { type: 'boolean', default: false, help: 'print the same facts as JSON (shape in the README)' },
+  ...HELP_OPTION,
+} as const satisfies OptionSpecs;
 
-Print a one-screen summary of a GitOps repository: images enrolled (managed / external), base
+const HELP = renderHelp({
+  usage: ['status [--root DIR] [--images FILE] [--image-factory-dir DIR] [--json]'],
+  description: `Print a one-screen summary of a GitOps repository: images enrolled (managed / external), base
 images found, the Warehouses the chart would generate, and the dependency graph as a tree
-(base image → images built on it → images built on those).
-
-Options:
-  --root DIR                 the GitOps repository root (default .)
-  --images FILE              images.yaml, relative to --root (default images.yaml)
-  --image-factory-dir DIR    folder holding state/, relative to --root (default image-factory)
-  --json                     print the same facts as JSON (shape in the README)
-  -h, --help                 show this help
-
-Example:
-  image-factory status --root ../gitops
-`;
+(base image → images built on it → images built on those).`,
+  sections: [['Options', OPTIONS]],
+  exit: '0 printed, 1 invalid images.yaml or state, 2 usage error or unreadable file.',
+  examples: ['image-factory status --root ../gitops', 'image-factory status --json'],
+});
 
 /** The `status` command. */
 export const statusCommand: Command = {
@@ -35,13 +54,7 @@ export const statusCommand: Command = {
     const { values } = parseCommandArgs('status', {
       args: [...args],
       allowPositionals: false,
-      options: {
-        root: { type: 'string', default: '.' },
-        images: { type: 'string', default: 'images.yaml' },
-        'image-factory-dir': { type: 'string', default: 'image-factory' },
-        ...JSON_OPTION,
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+      options: OPTIONS,
     });
     if (values.help) {
       io.stdout(HELP);

@@ -14,32 +14,57 @@ import { planStateUpdate } from '../../state/plan.js';
 import { readState } from '../../state/store.js';
 import { confinedPath, readConfinedFile } from '../../util/confined.js';
 import { planWarehouses } from '../../warehouses/plan.js';
-import { type Command, EXIT_INVALID, EXIT_OK, EXIT_USAGE, JSON_OPTION, parseCommandArgs, writeJson } from '../usage.js';
+import {
+  type Command,
+  EXIT_INVALID,
+  EXIT_OK,
+  EXIT_USAGE,
+  HELP_OPTION,
+  type OptionSpecs,
+  parseCommandArgs,
+  renderHelp,
+  writeJson,
+} from '../usage.js';
 
-const HELP = `Usage: image-factory validate [--images FILE] [--root DIR]
+const OPTIONS = {
+  images: {
+    type: 'string',
+    default: 'images.yaml',
+    value: 'FILE',
+    help: 'the enrolment to check (default images.yaml)',
+  },
+  root: {
+    type: 'string',
+    value: 'DIR',
+    help: 'a checkout of the GitOps repository (monorepo) to check Dockerfiles and state in',
+  },
+  'image-factory-dir': {
+    type: 'string',
+    default: 'image-factory',
+    value: 'DIR',
+    help: 'folder holding state/, relative to --root (default image-factory)',
+  },
+  json: {
+    type: 'boolean',
+    default: false,
+    help: 'print {"file","valid","managed","external","problems":[{"file","line","column",\n"field","message"}]} on stdout (problems without a position have only "message")',
+  },
+  ...HELP_OPTION,
+} as const satisfies OptionSpecs;
 
-Check images.yaml: the JSON Schema (image-factory/schema/images.schema.json), unique DNS-1123 names,
+const HELP = renderHelp({
+  usage: ['validate [--images FILE] [--root DIR] [--json]'],
+  description: `Check images.yaml: the JSON Schema (image-factory/schema/images.schema.json), unique DNS-1123 names,
 managed entries (source provider, repo, dockerfile), external entries (registry, repository,
 allowTags), that allowTags compile as Kargo (Go RE2) regexes and delays parse (0, 12h, 7d).
 With --root (a checkout of the GitOps repository), also that each managed image's Dockerfile exists
 there, stays inside it and parses with its buildArgs, and that no image is named like a base image
 the state already records (their Kargo Warehouses would be one object). Every problem is printed,
-all at once, as file:line:column: field message.
-
-Options:
-  --images FILE             the enrolment to check (default images.yaml)
-  --root DIR                a checkout of the GitOps repository (monorepo) to check Dockerfiles and state in
-  --image-factory-dir DIR   folder holding state/, relative to --root (default image-factory)
-  --json                    print {"file","valid","managed","external","problems":[{"file","line","column",
-                            "field","message"}]} on stdout (problems without a position have only "message")
-  -h, --help                show this help
-
-Exit status: 0 valid, 1 invalid, 2 usage error or unreadable file.
-
-Examples:
-  image-factory validate
-  image-factory validate --images images.yaml --root .
-`;
+all at once, as file:line:column: field message.`,
+  sections: [['Options', OPTIONS]],
+  exit: '0 valid, 1 invalid, 2 usage error or unreadable file.',
+  examples: ['image-factory validate', 'image-factory validate --images images.yaml --root .'],
+});
 
 /** The `validate` command. */
 export const validateCommand: Command = {
@@ -50,13 +75,7 @@ export const validateCommand: Command = {
     const { values } = parseCommandArgs('validate', {
       args: [...args],
       allowPositionals: false,
-      options: {
-        images: { type: 'string', default: 'images.yaml' },
-        root: { type: 'string' },
-        'image-factory-dir': { type: 'string', default: 'image-factory' },
-        ...JSON_OPTION,
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+      options: OPTIONS,
     });
     if (values.help) {
       io.stdout(HELP);
