@@ -15,6 +15,7 @@ function fakeWorkspace(rejections: number) {
     branch: 'main',
     async resetToRemote() {
       events.push('reset');
+      return `head-${pushes}`;
     },
     async commitFiles() {
       events.push('commit');
@@ -34,9 +35,11 @@ describe('publishChange', () => {
     const { workspace, events } = fakeWorkspace(3);
     const waits: number[] = [];
     let prepared = 0;
+    const heads: (string | null)[] = [];
     const result = await publishChange(
       workspace,
-      async () => {
+      async (head) => {
+        heads.push(head);
         prepared++;
         return { message: 'm', files: [{ path: 'a', content: 'x' }] };
       },
@@ -45,6 +48,7 @@ describe('publishChange', () => {
     );
     expect(result).toEqual({ status: 'pushed', commit: 'c3', attempts: 4 });
     expect(prepared).toBe(4);
+    expect(heads).toEqual([null, 'head-1', 'head-2', 'head-3']); // the fetched tip each retry plans on
     expect(events).toEqual([
       'commit',
       'push',

@@ -44,11 +44,12 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /**
  * Prepare (read state on the current head, plan, write), commit and push; on rejection start over on the
- * new head. `prepare` must be a function of the working copy's content only.
+ * new head. `prepare` must be a function of the working copy's content only; it is told the new head's id on a
+ * retry (null on the first attempt, when the working copy is the clone).
  */
 export async function publishChange(
   workspace: GitWorkspace,
-  prepare: () => Promise<PreparedChange>,
+  prepare: (head: string | null) => Promise<PreparedChange>,
   log: Logger,
   options: PublishOptions,
 ): Promise<PublishResult> {
@@ -63,8 +64,9 @@ export async function publishChange(
   let attempt = 0;
   for (;;) {
     attempt++;
-    if (attempt > 1) await workspace.resetToRemote();
-    const change = await prepare();
+    // The head the change is planned on: the clone's on the first attempt, the fetched tip on a retry.
+    const head = attempt > 1 ? await workspace.resetToRemote() : null;
+    const change = await prepare(head);
     if (change.files.length === 0) {
       log.info('commit', 'state already up to date: nothing to commit', { attempt });
       return { status: 'unchanged', attempts: attempt };

@@ -298,8 +298,11 @@ export class GitWorkspace {
     return out.split('\0').filter((path) => path.length > 0);
   }
 
-  /** Fetch the branch's new tip and make the working copy exactly that (drops local commits and files). */
-  async resetToRemote(): Promise<void> {
+  /**
+   * Fetch the branch's new tip and make the working copy exactly that (drops local commits and files).
+   * Returns the new tip's commit id.
+   */
+  async resetToRemote(): Promise<string> {
     await gitStep(
       `cannot fetch ${this.branch}`,
       async () => {
@@ -318,5 +321,10 @@ export class GitWorkspace {
       },
       this.url,
     );
+    // The fetched ref is a loose file right after the fetch: reading it saves a process on every retry.
+    const loose = await readFile(join(this.dir, '.git', 'refs', 'remotes', 'origin', this.branch), 'utf8').catch(
+      () => null,
+    );
+    return loose?.trim().match(/^[0-9a-f]{40,64}$/)?.[0] ?? this.head();
   }
 }

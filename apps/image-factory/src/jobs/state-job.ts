@@ -162,7 +162,7 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
     let folderHead = await gitops.head();
     let last: { before: StateSnapshot; after: StateSnapshot; write: StateWrite } | null = null;
 
-    const prepare = async () => {
+    const prepare = async (fetched: string | null = null) => {
       const enrolment = await loadEnrolmentFile(gitops.dir, imagesRel);
       if (analyses === null) {
         const images = managedImagesFor(mode, enrolment);
@@ -195,7 +195,7 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
           };
         });
       }
-      const head = await gitops.head();
+      const head = fetched ?? folderHead;
       if (folder === null) {
         folder = await StateFolder.read(stateDir, stateRel);
       } else if (head !== folderHead) {
