@@ -37,6 +37,16 @@ export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 /** `-h, --help`, which every command takes. */
 export const HELP_OPTION = { help: { type: 'boolean', short: 'h', default: false, help: 'show this help' } } as const;
 
+/** `--image-factory-dir`, for the commands that read a GitOps repository under `--root`. */
+export const STATE_DIR_OPTION = {
+  'image-factory-dir': {
+    type: 'string',
+    default: 'image-factory',
+    value: 'DIR',
+    help: 'folder holding state/, relative to --root (default image-factory)',
+  },
+} as const satisfies OptionSpecs;
+
 /** What a command's --help shows; every option line comes from its declaration. */
 export interface HelpSpec {
   /** After `Usage: image-factory `, one line per form. */

@@ -14,6 +14,7 @@ import {
   type OptionSpecs,
   parseCommandArgs,
   renderHelp,
+  STATE_DIR_OPTION,
   writeJson,
 } from '../usage.js';
 
@@ -25,12 +26,7 @@ const OPTIONS = {
     value: 'FILE',
     help: 'images.yaml, relative to --root (default images.yaml)',
   },
-  'image-factory-dir': {
-    type: 'string',
-    default: 'image-factory',
-    value: 'DIR',
-    help: 'folder holding state/, relative to --root (default image-factory)',
-  },
+  ...STATE_DIR_OPTION,
   json: { type: 'boolean', default: false, help: 'print the same facts as JSON (shape in the README)' },
   ...HELP_OPTION,
 } as const satisfies OptionSpecs;

@@ -23,6 +23,7 @@ import {
   type OptionSpecs,
   parseCommandArgs,
   renderHelp,
+  STATE_DIR_OPTION,
   writeJson,
 } from '../usage.js';
 
@@ -38,12 +39,7 @@ const OPTIONS = {
     value: 'DIR',
     help: 'a checkout of the GitOps repository (monorepo) to check Dockerfiles and state in',
   },
-  'image-factory-dir': {
-    type: 'string',
-    default: 'image-factory',
-    value: 'DIR',
-    help: 'folder holding state/, relative to --root (default image-factory)',
-  },
+  ...STATE_DIR_OPTION,
   json: {
     type: 'boolean',
     default: false,
