@@ -216,11 +216,8 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
     };
 
     const outcome = () => {
-      const { before, after, write } = last as unknown as {
-        before: StateSnapshot;
-        after: StateSnapshot;
-        write: StateWrite;
-      };
+      if (last === null) throw new FactoryError('internal', 'the state change was never planned');
+      const { before, after, write } = last;
       return {
         change: write,
         summary: [...describeImageChanges(before, after), ...describeBaseImageChanges(before, after)],

@@ -213,7 +213,7 @@ export function planStateUpdate(
         allowTags: exactTagRegex(ref.tag),
         imageSelectionStrategy: 'Digest',
         constraint: ref.tag,
-        ...(platforms.size === 1 && !platformFree ? { platform: [...platforms][0] as string } : {}),
+        ...(platforms.size === 1 && !platformFree ? { platform: [...platforms].join('') } : {}),
       };
     }
     baseImages.set(name, state);

@@ -85,8 +85,9 @@ export const analyzeCommand: Command = {
       }
       mode = { kind: 'analyze-all', ...source };
     } else {
-      const missing = (['image', 'tag', 'digest'] as const).filter((f) => values[f] === undefined || values[f] === '');
-      if (missing.length > 0) {
+      const { image, tag, digest } = values;
+      if (!image || !tag || !digest) {
+        const missing = (['image', 'tag', 'digest'] as const).filter((f) => !values[f]);
         throw new FactoryError(
           'usage',
           `image-factory analyze: --${missing.join(', --')} required (or --all); see --help`,
@@ -94,9 +95,9 @@ export const analyzeCommand: Command = {
       }
       mode = {
         kind: 'analyze',
-        image: values.image as string,
-        tag: values.tag as string,
-        digest: values.digest as string,
+        image,
+        tag,
+        digest,
         ...(values.dockerfile === undefined ? {} : { dockerfile: values.dockerfile }),
         ...source,
       };

@@ -232,9 +232,9 @@ export const unenrollCommand: Command = {
       io.stdout(UNENROLL_HELP);
       return EXIT_OK;
     }
-    if (positionals.length !== 1)
+    const [name, ...extra] = positionals;
+    if (name === undefined || extra.length > 0)
       throw new FactoryError('usage', 'image-factory unenroll: name exactly one image (see --help)');
-    const name = positionals[0] as string;
     const result = await unenrolImage(paths(values, io), name);
     report(result, io, `unenrolled ${name}; run image-factory sync to drop its state`, {
       on: values.json,
