@@ -82,8 +82,14 @@ describe('image-factory validate', () => {
 
   it('the shipped GitHub Actions workflow runs this command', async () => {
     const workflow = parse(readFileSync(join(REPO_ROOT, 'docs/github-actions/validate-images.yaml'), 'utf8'));
-    const steps: { run?: string }[] = workflow.jobs.validate.steps;
-    expect(steps.map((s) => s.run).filter(Boolean)).toContain('image-factory validate --images images.yaml --root .');
-    expect(workflow.on.pull_request.paths).toContain('images.yaml');
+    const steps: { run?: string; with?: { path?: string } }[] = workflow.jobs.validate.steps;
+    const runs = steps.map((s) => s.run).filter(Boolean);
+    // The tool's repository is checked out beside the GitOps one, installed, and its committed bin run.
+    expect(steps.some((s) => s.with?.path === '.image-factory')).toBe(true);
+    expect(runs).toContain('npm ci --prefix .image-factory --no-audit --no-fund');
+    expect(runs).toContain(
+      'node .image-factory/apps/image-factory/bin/image-factory.mjs validate --images images.yaml --root .',
+    );
+    expect(workflow.on.pull_request.paths).toEqual(expect.arrayContaining(['images.yaml', 'image-factory/state/**']));
   });
 });
