@@ -13,6 +13,7 @@ const BENCHMARKS = [
   { name: 'analyze-all', script: 'analyze-all.mjs', args: [] },
   { name: 'analyze-large-remote', script: 'analyze-large-remote.mjs', args: [] },
   { name: 'synth', script: 'synth.mjs', args: [] },
+  { name: 'concurrent-analyses', script: 'concurrent-analyses.mjs', args: [] },
 ];
 
 const results = [];

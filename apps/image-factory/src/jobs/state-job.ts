@@ -87,10 +87,18 @@ function checkMode(mode: StateJobMode): void {
   }
 }
 
-async function loadEnrolmentFile(root: string, path: string): Promise<Enrolment> {
-  const text = await readConfinedFile(root, path, '--images', 'invalid-enrolment');
-  if (text === null) throw new FactoryError('invalid-enrolment', `${path} does not exist in the GitOps repository`);
-  return loadEnrolment(text, path);
+/**
+ * images.yaml, loaded again only when its text changed: a retry on a new head that did not touch images.yaml
+ * (another job's state commit) reuses what it loaded, which for 5,000 entries is a good part of an attempt.
+ */
+function enrolmentLoader(root: string, path: string): () => Promise<Enrolment> {
+  let last: { readonly text: string; readonly enrolment: Enrolment } | null = null;
+  return async () => {
+    const text = await readConfinedFile(root, path, '--images', 'invalid-enrolment');
+    if (text === null) throw new FactoryError('invalid-enrolment', `${path} does not exist in the GitOps repository`);
+    if (last?.text !== text) last = { text, enrolment: loadEnrolment(text, path) };
+    return last.enrolment;
+  };
 }
 
 function managedImagesFor(mode: StateJobMode, enrolment: Enrolment): ManagedImage[] {
@@ -162,8 +170,9 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
     let folderHead = await gitops.head();
     let last: { before: StateSnapshot; after: StateSnapshot; write: StateWrite } | null = null;
 
+    const loadEnrolmentFile = enrolmentLoader(gitops.dir, imagesRel);
     const prepare = async (fetched: string | null = null) => {
-      const enrolment = await loadEnrolmentFile(gitops.dir, imagesRel);
+      const enrolment = await loadEnrolmentFile();
       if (analyses === null) {
         const images = managedImagesFor(mode, enrolment);
         const requests: SourceRequest[] = images.map((image) => ({

@@ -13,8 +13,11 @@ export function describeBaseImageChanges(before: StateSnapshot, after: StateSnap
     } else if (old !== undefined && now === undefined) {
       lines.push(`- ${name} (${old.reference}): no dependents left`);
     } else if (old !== undefined && now !== undefined) {
-      const gained = now.dependents.filter((d) => !old.dependents.includes(d));
-      const lost = old.dependents.filter((d) => !now.dependents.includes(d));
+      // Sets, not includes(): a base image such as node:22 can have thousands of dependents.
+      const had = new Set(old.dependents);
+      const has = new Set(now.dependents);
+      const gained = now.dependents.filter((d) => !had.has(d));
+      const lost = old.dependents.filter((d) => !has.has(d));
       if (gained.length > 0 || lost.length > 0) {
         const parts = [...gained.map((d) => `+${d}`), ...lost.map((d) => `-${d}`)];
         lines.push(`~ ${name} (${now.reference}): dependents ${parts.join(' ')}`);

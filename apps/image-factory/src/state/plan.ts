@@ -176,18 +176,24 @@ export function planStateUpdate(
   for (const base of current.baseImages.values()) previousByReference.set(base.reference, base);
 
   const baseImages = new Map<string, BaseImageState>();
-  for (const [reference, ref] of [...references].sort(([a], [b]) => compareCodeUnits(a, b))) {
-    const dependents = new Set<string>();
-    const platforms = new Set<string>();
-    let platformFree = false;
-    for (const [owner, { uses }] of managedUses) {
-      for (const use of uses) {
-        if (use.reference !== reference) continue;
-        dependents.add(owner);
-        if (use.platform !== undefined && !use.platform.includes('$')) platforms.add(use.platform);
-        else platformFree = true;
-      }
+  // Who uses each reference, and with which --platform: one pass over every use (a scan per reference made this
+  // bases × images, 1.7 s of each attempt in a repository of 5,000 images).
+  const usedBy = new Map<string, { dependents: Set<string>; platforms: Set<string>; platformFree: boolean }>();
+  for (const [owner, { uses }] of managedUses) {
+    for (const use of uses) {
+      const entry = usedBy.get(use.reference) ?? { dependents: new Set(), platforms: new Set(), platformFree: false };
+      entry.dependents.add(owner);
+      if (use.platform !== undefined && !use.platform.includes('$')) entry.platforms.add(use.platform);
+      else entry.platformFree = true;
+      usedBy.set(use.reference, entry);
     }
+  }
+  for (const [reference, ref] of [...references].sort(([a], [b]) => compareCodeUnits(a, b))) {
+    const { dependents, platforms, platformFree } = usedBy.get(reference) ?? {
+      dependents: new Set<string>(),
+      platforms: new Set<string>(),
+      platformFree: false,
+    };
     const name = nameOf(reference);
     const managedImage = managedByRepository.get(repoURLOf(ref.registry, ref.repository));
     const rebuild = previousByReference.get(reference)?.rebuild;
