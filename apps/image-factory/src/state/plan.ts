@@ -194,6 +194,7 @@ export function planStateUpdate(
       platforms: new Set<string>(),
       platformFree: false,
     };
+    const [onlyPlatform] = platforms;
     const name = nameOf(reference);
     const managedImage = managedByRepository.get(repoURLOf(ref.registry, ref.repository));
     const rebuild = previousByReference.get(reference)?.rebuild;
@@ -219,7 +220,7 @@ export function planStateUpdate(
         allowTags: exactTagRegex(ref.tag),
         imageSelectionStrategy: 'Digest',
         constraint: ref.tag,
-        ...(platforms.size === 1 && !platformFree ? { platform: [...platforms].join('') } : {}),
+        ...(platforms.size === 1 && !platformFree && onlyPlatform !== undefined ? { platform: onlyPlatform } : {}),
       };
     }
     baseImages.set(name, state);
