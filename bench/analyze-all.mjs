@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prng } from './generate-dockerfiles.mjs';
-import { env, git } from './git-env.mjs';
+import { env, git, monorepoEntry, pushMonorepo } from './git-env.mjs';
 
 const IMAGES = 2500;
 const BASES = 600;
@@ -33,16 +33,9 @@ function generate() {
     const dockerfile = `ARG TAG=1\nFROM ${a} AS build\nRUN make\nFROM ${c}\nCOPY --from=build /out /out\nCOPY --from=${b} /etc/ssl /etc/ssl\nUSER 1000\n`;
     mkdirSync(join(work, 'services', name), { recursive: true });
     writeFileSync(join(work, 'services', name, 'Dockerfile'), dockerfile);
-    entries.push(
-      `  - name: ${name}\n    registry: ghcr.io\n    repository: acme/${name}\n    source:\n      provider: github\n      repo: acme/mono\n      dockerfile: services/${name}/Dockerfile\n`,
-    );
+    entries.push(monorepoEntry(name));
   }
-  writeFileSync(join(work, 'images.yaml'), `images:\n${entries.join('')}`);
-  git(root, 'init', '--quiet', '--bare', '--initial-branch', 'main', remote);
-  git(work, 'init', '--quiet', '--initial-branch', 'main');
-  git(work, 'add', '--all');
-  git(work, 'commit', '--quiet', '-m', 'generated monorepo');
-  git(work, 'push', '--quiet', remote, 'HEAD:refs/heads/main');
+  pushMonorepo(root, work, remote, entries);
   git(root, 'clone', '--quiet', '--bare', remote, join(root, 'pristine.git'));
 }
 

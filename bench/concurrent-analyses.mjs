@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundle } from '../scripts/bundle.mjs';
-import { env, git } from './git-env.mjs';
+import { env, git, monorepoEntry, pushMonorepo } from './git-env.mjs';
 
 const IMAGES = 5000;
 const BASES = 1000;
@@ -43,16 +43,9 @@ async function generate() {
     const base = i % 7 === 0 ? `ghcr.io/acme/base-${i % BASES}:1` : `library-${i % 100}/img-${i % BASES}:${i % 9}`;
     mkdirSync(join(work, 'services', name), { recursive: true });
     writeFileSync(join(work, 'services', name, 'Dockerfile'), `FROM node:22 AS build\nFROM ${base}\n`);
-    entries.push(
-      `  - name: ${name}\n    registry: ghcr.io\n    repository: acme/${name}\n    source:\n      provider: github\n      repo: acme/mono\n      dockerfile: services/${name}/Dockerfile\n`,
-    );
+    entries.push(monorepoEntry(name));
   }
-  writeFileSync(join(work, 'images.yaml'), `images:\n${entries.join('')}`);
-  git(root, 'init', '--quiet', '--bare', '--initial-branch', 'main', remote);
-  git(work, 'init', '--quiet', '--initial-branch', 'main');
-  git(work, 'add', '--all');
-  git(work, 'commit', '--quiet', '-m', 'generated monorepo');
-  git(work, 'push', '--quiet', remote, 'HEAD:refs/heads/main');
+  pushMonorepo(root, work, remote, entries);
   writeFileSync(tool, await bundle());
   // Record every image's state once: the repository the jobs race on already holds 5,000 + ~1,000 state files.
   const all = await run(['analyze', '--all', '--git-repo', remote, '--source-repo', remote]);

@@ -1,5 +1,7 @@
 /** The environment and git runner the benchmarks share: a fixed identity, output captured. */
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const env = {
   ...process.env,
@@ -12,3 +14,17 @@ export const env = {
 /** Run git in `cwd` and return its trimmed stdout. */
 export const git = (cwd, ...args) =>
   execFileSync('git', args, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 26 }).trim();
+
+/** The images.yaml entry of a managed image of the generated monorepo (Dockerfile at services/<name>/Dockerfile). */
+export const monorepoEntry = (name) =>
+  `  - name: ${name}\n    registry: ghcr.io\n    repository: acme/${name}\n    source:\n      provider: github\n      repo: acme/mono\n      dockerfile: services/${name}/Dockerfile\n`;
+
+/** Write images.yaml from `entries` in `work`, commit everything there, and push it to a new bare `remote`. */
+export function pushMonorepo(root, work, remote, entries) {
+  writeFileSync(join(work, 'images.yaml'), `images:\n${entries.join('')}`);
+  git(root, 'init', '--quiet', '--bare', '--initial-branch', 'main', remote);
+  git(work, 'init', '--quiet', '--initial-branch', 'main');
+  git(work, 'add', '--all');
+  git(work, 'commit', '--quiet', '-m', 'generated monorepo');
+  git(work, 'push', '--quiet', remote, 'HEAD:refs/heads/main');
+}
