@@ -93,6 +93,44 @@ export interface Command {
   run(args: readonly string[], io: CommandIO): Promise<number>;
 }
 
+/** The values parseArgs gives for declared options. */
+export type OptionValues<O extends OptionSpecs> = ReturnType<
+  typeof parseArgs<{ args: string[]; allowPositionals: boolean; options: O }>
+>['values'];
+
+/**
+ * A command from its declarations: the runner parses argv against `options` (usage errors name the command),
+ * answers `--help` with the help rendered from them, and only then calls `run` with typed values.
+ */
+export function defineCommand<O extends OptionSpecs & typeof HELP_OPTION>(spec: {
+  readonly name: string;
+  readonly summary: string;
+  readonly help: string;
+  readonly options: O;
+  /** Takes positional arguments (file names, an image name). @default false */
+  readonly positionals?: boolean;
+  readonly logs?: boolean;
+  run(values: OptionValues<O>, positionals: readonly string[], io: CommandIO): Promise<number>;
+}): Command {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    help: spec.help,
+    ...(spec.logs === true ? { logs: true } : {}),
+    async run(args, io) {
+      const { values, positionals } = parseCommandArgs<{ args: string[]; allowPositionals: boolean; options: O }>(
+        spec.name,
+        { args: [...args], allowPositionals: spec.positionals ?? false, options: spec.options },
+      );
+      if (Reflect.get(values, 'help') === true) {
+        io.stdout(spec.help);
+        return EXIT_OK;
+      }
+      return spec.run(values, positionals, io);
+    },
+  };
+}
+
 /** parseArgs with strict checking, turning its errors into usage errors that name the command. */
 export function parseCommandArgs<T extends ParseArgsConfig>(
   command: string,

@@ -3,7 +3,7 @@ import { FactoryError } from '../../errors.js';
 import { runStateJob, type StateJobMode } from '../../jobs/state-job.js';
 import { GIT_OPTIONS, GIT_SECTIONS, stateJobOptions } from '../git-options.js';
 import { formatJobResult, jobResultJson } from '../report-job.js';
-import { type Command, EXIT_OK, type OptionSpecs, parseCommandArgs, renderHelp, writeJson } from '../usage.js';
+import { defineCommand, EXIT_OK, type OptionSpecs, renderHelp, writeJson } from '../usage.js';
 
 const IMAGE_OPTIONS = {
   image: { type: 'string', value: 'NAME', help: "the managed image's name in images.yaml" },
@@ -50,21 +50,13 @@ change is recomputed on the new head (never merged textually) and pushed again.`
 });
 
 /** The `analyze` command. */
-export const analyzeCommand: Command = {
+export const analyzeCommand = defineCommand({
   name: 'analyze',
   summary: 'analyse a managed image build and commit its base images to state',
   help: HELP,
+  options: { ...IMAGE_OPTIONS, ...SOURCE_OPTIONS, ...GIT_OPTIONS },
   logs: true,
-  async run(args, io) {
-    const { values } = parseCommandArgs('analyze', {
-      args: [...args],
-      allowPositionals: false,
-      options: { ...IMAGE_OPTIONS, ...SOURCE_OPTIONS, ...GIT_OPTIONS },
-    });
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
+  async run(values, _positionals, io) {
     const providerFlag = values['source-provider'];
     if (providerFlag !== undefined && providerFlag !== 'github' && providerFlag !== 'gitlab') {
       throw new FactoryError('usage', 'image-factory analyze: --source-provider must be github or gitlab');
@@ -108,4 +100,4 @@ export const analyzeCommand: Command = {
     else io.stdout(formatJobResult(result));
     return EXIT_OK;
   },
-};
+});

@@ -4,12 +4,11 @@ import type { ImageEntry } from '../../enrolment/edit.js';
 import { FactoryError } from '../../errors.js';
 import { type EnrolResult, enrolImage, refreshKustomize, unenrolImage } from '../../jobs/enroll.js';
 import {
-  type Command,
   type CommandIO,
+  defineCommand,
   EXIT_OK,
   HELP_OPTION,
   type OptionSpecs,
-  parseCommandArgs,
   parseKeyValues,
   renderHelp,
   writeJson,
@@ -155,20 +154,12 @@ function parseBoolean(flag: string, value: string): boolean {
 }
 
 /** The `enroll` command. */
-export const enrollCommand: Command = {
+export const enrollCommand = defineCommand({
   name: 'enroll',
   summary: 'add an image to images.yaml (and its Kargo pipeline to kustomize/image-factory)',
   help: ENROLL_HELP,
-  async run(args, io) {
-    const { values } = parseCommandArgs('enroll', {
-      args: [...args],
-      allowPositionals: false,
-      options: { ...IMAGE_OPTIONS, ...MANAGED_OPTIONS, ...SUBSCRIPTION_OPTIONS, ...PATH_OPTIONS },
-    });
-    if (values.help) {
-      io.stdout(ENROLL_HELP);
-      return EXIT_OK;
-    }
+  options: { ...IMAGE_OPTIONS, ...MANAGED_OPTIONS, ...SUBSCRIPTION_OPTIONS, ...PATH_OPTIONS },
+  async run(values, _positionals, io) {
     if (values.managed === values.external) {
       throw new FactoryError('usage', 'image-factory enroll: give exactly one of --managed or --external (see --help)');
     }
@@ -215,23 +206,16 @@ export const enrollCommand: Command = {
     });
     return EXIT_OK;
   },
-};
+});
 
 /** The `unenroll` command. */
-export const unenrollCommand: Command = {
+export const unenrollCommand = defineCommand({
   name: 'unenroll',
   summary: 'remove an image from images.yaml (and its Kargo pipeline)',
   help: UNENROLL_HELP,
-  async run(args, io) {
-    const { values, positionals } = parseCommandArgs('unenroll', {
-      args: [...args],
-      allowPositionals: true,
-      options: PATH_OPTIONS,
-    });
-    if (values.help) {
-      io.stdout(UNENROLL_HELP);
-      return EXIT_OK;
-    }
+  options: PATH_OPTIONS,
+  positionals: true,
+  async run(values, positionals, io) {
     const [name, ...extra] = positionals;
     if (name === undefined || extra.length > 0)
       throw new FactoryError('usage', 'image-factory unenroll: name exactly one image (see --help)');
@@ -243,23 +227,15 @@ export const unenrollCommand: Command = {
     });
     return EXIT_OK;
   },
-};
+});
 
 /** The `kustomize` command. */
-export const kustomizeCommand: Command = {
+export const kustomizeCommand = defineCommand({
   name: 'kustomize',
   summary: 'rewrite the managed images’ Kargo pipelines in kustomize/image-factory from images.yaml',
   help: KUSTOMIZE_HELP,
-  async run(args, io) {
-    const { values } = parseCommandArgs('kustomize', {
-      args: [...args],
-      allowPositionals: false,
-      options: PATH_OPTIONS,
-    });
-    if (values.help) {
-      io.stdout(KUSTOMIZE_HELP);
-      return EXIT_OK;
-    }
+  options: PATH_OPTIONS,
+  async run(values, _positionals, io) {
     report(await refreshKustomize(paths(values, io)), io, 'kustomize/image-factory is in step with images.yaml', {
       on: values.json,
       action: 'kustomize',
@@ -267,4 +243,4 @@ export const kustomizeCommand: Command = {
     });
     return EXIT_OK;
   },
-};
+});

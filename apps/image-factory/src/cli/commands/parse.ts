@@ -6,14 +6,13 @@ import type { FileAnalysis } from '../../dockerfile/types.js';
 import { messageOf } from '../../errors.js';
 import { formatAnalysisTable } from '../format-table.js';
 import {
-  type Command,
   type CommandIO,
+  defineCommand,
   EXIT_INVALID,
   EXIT_OK,
   EXIT_USAGE,
   HELP_OPTION,
   type OptionSpecs,
-  parseCommandArgs,
   parseKeyValues,
   renderHelp,
 } from '../usage.js';
@@ -54,20 +53,13 @@ async function readSource(file: string, io: CommandIO): Promise<string> {
 }
 
 /** The `parse` command. */
-export const parseCommand: Command = {
+export const parseCommand = defineCommand({
   name: 'parse',
   summary: 'print the base images a Dockerfile is built from',
   help: HELP,
-  async run(args, io) {
-    const { values, positionals } = parseCommandArgs('parse', {
-      args: [...args],
-      allowPositionals: true,
-      options: OPTIONS,
-    });
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
+  options: OPTIONS,
+  positionals: true,
+  async run(values, positionals, io) {
     if (positionals.length === 0) {
       io.stderr('image-factory parse: name at least one Dockerfile, or - for standard input (see --help)\n');
       return EXIT_USAGE;
@@ -96,4 +88,4 @@ export const parseCommand: Command = {
     }
     return status;
   },
-};
+});

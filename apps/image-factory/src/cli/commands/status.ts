@@ -8,11 +8,10 @@ import { readState } from '../../state/store.js';
 import { compareCodeUnits } from '../../util/compare.js';
 import { planWarehouses } from '../../warehouses/plan.js';
 import {
-  type Command,
+  defineCommand,
   EXIT_OK,
   HELP_OPTION,
   type OptionSpecs,
-  parseCommandArgs,
   renderHelp,
   STATE_DIR_OPTION,
   writeJson,
@@ -42,20 +41,12 @@ images found, the Warehouses the chart would generate, and the dependency graph 
 });
 
 /** The `status` command. */
-export const statusCommand: Command = {
+export const statusCommand = defineCommand({
   name: 'status',
   summary: 'summarise images, base images, Warehouses and the dependency graph',
   help: HELP,
-  async run(args, io) {
-    const { values } = parseCommandArgs('status', {
-      args: [...args],
-      allowPositionals: false,
-      options: OPTIONS,
-    });
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
+  options: OPTIONS,
+  async run(values, _positionals, io) {
     const root = resolve(io.cwd, values.root ?? '.');
     const imagesFile = join(root, values.images ?? 'images.yaml');
     let text: string;
@@ -108,4 +99,4 @@ export const statusCommand: Command = {
     io.stdout(`${lines.join('\n')}\n`);
     return EXIT_OK;
   },
-};
+});

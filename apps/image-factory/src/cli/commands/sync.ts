@@ -2,7 +2,7 @@
 import { runStateJob } from '../../jobs/state-job.js';
 import { GIT_OPTIONS, GIT_SECTIONS, stateJobOptions } from '../git-options.js';
 import { formatJobResult, jobResultJson } from '../report-job.js';
-import { type Command, EXIT_OK, parseCommandArgs, renderHelp, writeJson } from '../usage.js';
+import { defineCommand, EXIT_OK, renderHelp, writeJson } from '../usage.js';
 
 const HELP = renderHelp({
   usage: ['sync --git-repo URL [options]'],
@@ -19,20 +19,16 @@ Run it after merging a change to images.yaml (bootstrap, CI).`,
 });
 
 /** The `sync` command. */
-export const syncCommand: Command = {
+export const syncCommand = defineCommand({
   name: 'sync',
   summary: 'apply images.yaml to the state: external images, transitions, garbage collection',
   help: HELP,
+  options: GIT_OPTIONS,
   logs: true,
-  async run(args, io) {
-    const { values } = parseCommandArgs('sync', { args: [...args], allowPositionals: false, options: GIT_OPTIONS });
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
+  async run(values, _positionals, io) {
     const result = await runStateJob({ kind: 'sync' }, await stateJobOptions('sync', values, io, '*'));
     if (values.json) writeJson(io, jobResultJson(result));
     else io.stdout(formatJobResult(result));
     return EXIT_OK;
   },
-};
+});

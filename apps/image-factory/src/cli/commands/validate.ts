@@ -15,13 +15,12 @@ import { readState } from '../../state/store.js';
 import { confinedPath, readConfinedFile } from '../../util/confined.js';
 import { planWarehouses } from '../../warehouses/plan.js';
 import {
-  type Command,
+  defineCommand,
   EXIT_INVALID,
   EXIT_OK,
   EXIT_USAGE,
   HELP_OPTION,
   type OptionSpecs,
-  parseCommandArgs,
   renderHelp,
   STATE_DIR_OPTION,
   writeJson,
@@ -63,20 +62,12 @@ all at once, as file:line:column: field message.`,
 });
 
 /** The `validate` command. */
-export const validateCommand: Command = {
+export const validateCommand = defineCommand({
   name: 'validate',
   summary: 'check images.yaml (and, with --root, the managed Dockerfiles)',
   help: HELP,
-  async run(args, io) {
-    const { values } = parseCommandArgs('validate', {
-      args: [...args],
-      allowPositionals: false,
-      options: OPTIONS,
-    });
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
+  options: OPTIONS,
+  async run(values, _positionals, io) {
     const file = values.images ?? 'images.yaml';
     let text: string;
     try {
@@ -148,4 +139,4 @@ export const validateCommand: Command = {
     io.stdout(`${file}: valid (${managed} managed, ${enrolment.images.length - managed} external image(s))\n`);
     return EXIT_OK;
   },
-};
+});
