@@ -162,22 +162,31 @@ export class GitWorkspace {
     private readonly env: Record<string, string>,
   ) {}
 
+  /** Clone only the branch's tip (depth 1), with `extra` clone options; the workspace is ready to use. */
+  private static async clone(
+    url: string,
+    branch: string,
+    dir: string,
+    env: Record<string, string>,
+    timeoutMs: number,
+    extra: readonly string[] = [],
+  ): Promise<GitWorkspace> {
+    await mkdir(dir, { recursive: true });
+    const git = client(dir, env, timeoutMs);
+    const options = ['--depth', '1', '--single-branch', '--branch', branch, '--no-tags', '--progress', ...extra];
+    await gitStep(`cannot clone ${url} (branch ${branch})`, () => git.clone(url, dir, options), url);
+    return new GitWorkspace(dir, url, branch, client(dir, env, timeoutMs), env);
+  }
+
   /** Clone only the branch's tip (depth 1). */
-  static async cloneShallow(
+  static cloneShallow(
     url: string,
     branch: string,
     dir: string,
     env: Record<string, string>,
     timeoutMs = DEFAULT_GIT_TIMEOUT_MS,
   ): Promise<GitWorkspace> {
-    await mkdir(dir, { recursive: true });
-    const git = client(dir, env, timeoutMs);
-    await gitStep(
-      `cannot clone ${url} (branch ${branch})`,
-      () => git.clone(url, dir, ['--depth', '1', '--single-branch', '--branch', branch, '--no-tags', '--progress']),
-      url,
-    );
-    return new GitWorkspace(dir, url, branch, client(dir, env, timeoutMs), env);
+    return GitWorkspace.clone(url, branch, dir, env, timeoutMs);
   }
 
   /** Clone only the branch's tip and check out only `paths` (blobs fetched on demand where the server allows). */
@@ -189,25 +198,10 @@ export class GitWorkspace {
     env: Record<string, string>,
     timeoutMs = DEFAULT_GIT_TIMEOUT_MS,
   ): Promise<GitWorkspace> {
-    await mkdir(dir, { recursive: true });
-    const git = client(dir, env, timeoutMs);
-    await gitStep(
-      `cannot clone ${url} (branch ${branch})`,
-      () =>
-        git.clone(url, dir, [
-          '--depth',
-          '1',
-          '--single-branch',
-          '--branch',
-          branch,
-          '--no-tags',
-          '--filter=blob:none',
-          '--no-checkout',
-          '--progress',
-        ]),
-      url,
-    );
-    const workspace = new GitWorkspace(dir, url, branch, client(dir, env, timeoutMs), env);
+    const workspace = await GitWorkspace.clone(url, branch, dir, env, timeoutMs, [
+      '--filter=blob:none',
+      '--no-checkout',
+    ]);
     await gitStep(
       'cannot check out the Dockerfile',
       async () => {
