@@ -20,7 +20,6 @@ import { analyseDockerfile, type ImageAnalysis } from '../state/analysis.js';
 import { describeBaseImageChanges, describeImageChanges } from '../state/describe.js';
 import { planStateUpdate } from '../state/plan.js';
 import { StateFolder, type StateWrite } from '../state/store.js';
-import type { StateSnapshot } from '../state/types.js';
 import { removeOnExit } from '../util/cleanup.js';
 import { checkRelativePath, confinedPath, readConfinedFile } from '../util/confined.js';
 import { readSources, type SourceRequest } from './sources.js';
@@ -117,19 +116,14 @@ function managedImagesFor(mode: StateJobMode, enrolment: Enrolment): ManagedImag
   return [image];
 }
 
-function commitMessage(
-  mode: StateJobMode,
-  analyses: readonly ImageAnalysis[],
-  before: StateSnapshot,
-  after: StateSnapshot,
-): string {
+function commitMessage(mode: StateJobMode, analyses: readonly ImageAnalysis[], summary: readonly string[]): string {
   const subject =
     mode.kind === 'analyze'
       ? `image-factory: analyse ${mode.image} ${mode.tag}`
       : mode.kind === 'analyze-all'
         ? `image-factory: analyse all managed images (${analyses.length})`
         : 'image-factory: sync state with images.yaml';
-  let body = [...describeImageChanges(before, after), ...describeBaseImageChanges(before, after)];
+  let body = [...summary];
   if (body.length > MAX_BODY_LINES) {
     body = [...body.slice(0, MAX_BODY_LINES), `… and ${body.length - MAX_BODY_LINES} more change(s)`];
   }
@@ -168,7 +162,8 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
     let analyses: ImageAnalysis[] | null = null;
     let folder: StateFolder | null = null;
     let folderHead = await gitops.head();
-    let last: { before: StateSnapshot; after: StateSnapshot; write: StateWrite } | null = null;
+    // What the last attempt planned: the files it changed and the change in words (commit body and job result).
+    let last: { write: StateWrite; summary: readonly string[] } | null = null;
 
     const loadEnrolmentFile = enrolmentLoader(gitops.dir, imagesRel);
     const prepare = async (fetched: string | null = null) => {
@@ -215,22 +210,19 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
       const before = folder.snapshot();
       const after = planStateUpdate(before, enrolment, analyses);
       const { changes, write } = folder.changesTo(after);
-      last = { before, after, write };
+      const summary = [...describeImageChanges(before, after), ...describeBaseImageChanges(before, after)];
+      last = { write, summary };
       log.info(
         'plan',
         `${write.added.length} added, ${write.modified.length} modified, ${write.deleted.length} deleted`,
       );
       const files = changes.map((c) => ({ path: posix.join(stateRel, c.path), content: c.content }));
-      return { message: commitMessage(mode, analyses, before, after), files };
+      return { message: commitMessage(mode, analyses, summary), files };
     };
 
     const outcome = () => {
       if (last === null) throw new FactoryError('internal', 'the state change was never planned');
-      const { before, after, write } = last;
-      return {
-        change: write,
-        summary: [...describeImageChanges(before, after), ...describeBaseImageChanges(before, after)],
-      };
+      return { change: last.write, summary: last.summary };
     };
     if (options.dryRun) {
       await prepare();
