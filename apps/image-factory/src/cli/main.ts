@@ -61,13 +61,23 @@ Examples:
 `;
 }
 
-/** Does a command's argv hold the option --verbose (parsed as options are, so `--` and option values count)? */
-function hasVerboseOption(args: readonly string[]): boolean {
+/**
+ * The value of option `name` in a command's argv, read as parseArgs reads options (so neither a value of another
+ * option nor anything after `--` counts): the string given, true for a bare flag, undefined when absent.
+ */
+function optionIn(args: readonly string[], name: string, type: 'string' | 'boolean'): string | boolean | undefined {
   try {
-    const { tokens } = parseArgs({ args: [...args], strict: false, allowPositionals: true, tokens: true });
-    return tokens.some((token) => token.kind === 'option' && token.name === 'verbose');
+    const { tokens } = parseArgs({
+      args: [...args],
+      options: { [name]: { type } },
+      strict: false,
+      allowPositionals: true,
+      tokens: true,
+    });
+    const token = tokens.find((t) => t.kind === 'option' && t.name === name);
+    return token?.kind === 'option' ? (token.value ?? true) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -89,12 +99,8 @@ function withCauses(error: Error): string {
 
 /** The `--log-format` a command was given, or the default for this environment. */
 function logFormatOf(args: readonly string[], env: CommandIO['env']): string {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg.startsWith('--log-format=')) return arg.slice('--log-format='.length);
-    if (arg === '--log-format') return args[i + 1] ?? '';
-  }
-  return defaultLogFormat(env);
+  const given = optionIn(args, 'log-format', 'string');
+  return typeof given === 'string' ? given : defaultLogFormat(env);
 }
 
 /** Run the CLI with explicit arguments and IO; returns the exit code. */
@@ -103,7 +109,7 @@ export async function runCli(argv: readonly string[], io: CommandIO): Promise<nu
   // another option nor anything after `--`.
   const leading = argv.findIndex((a) => a !== '--verbose');
   const [name, ...rest] = leading === -1 ? [] : argv.slice(leading);
-  const verbose = leading !== 0 || hasVerboseOption(rest);
+  const verbose = leading !== 0 || optionIn(rest, 'verbose', 'boolean') !== undefined;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(mainHelp());
     return name === undefined ? EXIT_USAGE : EXIT_OK;
