@@ -50,18 +50,24 @@ const DEFAULTS: EnrolmentDefaults = {
   discoveryLimit: 20,
 };
 
+let ajv: Ajv2020 | undefined;
 let compiled: ValidateFunction<ImagesFile> | undefined;
+let compiledItem: ValidateFunction<ImageEntry> | undefined;
+let compiledDefaults: ValidateFunction<DefaultsEntry> | undefined;
 
-/** The images.yaml schema validator, compiled on first use (it costs tens of milliseconds at start-up). */
+/**
+ * The one Ajv instance for images.yaml, created on first use (compiling costs tens of milliseconds at start-up).
+ * validateSchema: false skips checking our own schema against the meta-schema at every start;
+ * test/schemas.test.ts does that once.
+ */
+function schemaAjv(): Ajv2020 {
+  ajv ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false });
+  return ajv;
+}
+
+/** The whole file against the schema. */
 function validateSchema(data: unknown): data is ImagesFile {
-  // validateSchema: false skips checking our own schema against the meta-schema at every start;
-  // test/schemas.test.ts does that once.
-  compiled ??= new Ajv2020({
-    allErrors: true,
-    strict: true,
-    allowUnionTypes: true,
-    validateSchema: false,
-  }).compile<ImagesFile>(IMAGES_SCHEMA);
+  compiled ??= schemaAjv().compile<ImagesFile>(IMAGES_SCHEMA);
   return compiled(data);
 }
 
@@ -70,24 +76,15 @@ function schemaErrors(): ErrorObject[] {
   return compiled?.errors ?? [];
 }
 
-let compiledItem: ValidateFunction<ImageEntry> | undefined;
-let compiledDefaults: ValidateFunction<DefaultsEntry> | undefined;
-
 /** One images[] entry against its part of the schema: entries that pass are checked further even when others fail. */
 function validItem(entry: unknown): entry is ImageEntry {
-  compiledItem ??= new Ajv2020({ strict: true, allowUnionTypes: true, validateSchema: false }).compile<ImageEntry>(
-    ImageEntrySchema,
-  );
+  compiledItem ??= schemaAjv().compile<ImageEntry>(ImageEntrySchema);
   return compiledItem(entry);
 }
 
 /** `defaults` against its part of the schema. */
 function validDefaults(defaults: unknown): defaults is DefaultsEntry {
-  compiledDefaults ??= new Ajv2020({
-    strict: true,
-    allowUnionTypes: true,
-    validateSchema: false,
-  }).compile<DefaultsEntry>(DefaultsSchema);
+  compiledDefaults ??= schemaAjv().compile<DefaultsEntry>(DefaultsSchema);
   return compiledDefaults(defaults);
 }
 
