@@ -3,7 +3,9 @@
 import { parseMilliseconds } from '../enrolment/duration.js';
 import { FactoryError } from '../errors.js';
 import { credentialsFromURL, resolveCredentials } from '../git/credentials.js';
+import { DEFAULT_BACKOFF_MS, DEFAULT_DEADLINE_MS } from '../git/publish.js';
 import { forgeURLsFrom } from '../git/remote.js';
+import { DEFAULT_GIT_TIMEOUT_MS } from '../git/workspace.js';
 import type { StateJobOptions } from '../jobs/state-job.js';
 import { createLogger, defaultLogFormat, type LogFormat } from '../log/logger.js';
 import { type CommandIO, HELP_OPTION, type OptionSpecs } from './usage.js';
@@ -144,8 +146,11 @@ export async function stateJobOptions(
   if (values['git-repo'] === undefined || values['git-repo'] === '') {
     throw new FactoryError('usage', `image-factory ${command}: --git-repo is required (see --help)`);
   }
-  const duration = (flag: 'retry-deadline' | 'retry-backoff' | 'git-timeout', fallback: string) => {
-    const ms = parseMilliseconds(values[flag] ?? fallback);
+  // Absent (a caller that did not parse the flags), the library's own defaults apply: one source for each.
+  const duration = (flag: 'retry-deadline' | 'retry-backoff' | 'git-timeout', fallbackMs: number) => {
+    const given = values[flag];
+    if (given === undefined) return fallbackMs;
+    const ms = parseMilliseconds(given);
     if (ms === null || ms <= 0) {
       throw new FactoryError('usage', `image-factory ${command}: --${flag} must be a duration such as 500ms, 30s, 8m`);
     }
@@ -176,11 +181,11 @@ export async function stateJobOptions(
     images: values.images ?? 'images.yaml',
     dryRun: values['dry-run'] ?? false,
     retry: {
-      deadlineMs: duration('retry-deadline', '8m'),
-      backoffMs: duration('retry-backoff', '500ms'),
+      deadlineMs: duration('retry-deadline', DEFAULT_DEADLINE_MS),
+      backoffMs: duration('retry-backoff', DEFAULT_BACKOFF_MS),
       ...(maxAttempts === undefined ? {} : { maxAttempts }),
     },
-    gitTimeoutMs: duration('git-timeout', '2m'),
+    gitTimeoutMs: duration('git-timeout', DEFAULT_GIT_TIMEOUT_MS),
     credentials: urlCredentials ?? configured,
     author: {
       name: values['git-author-name'] ?? io.env.GIT_AUTHOR_NAME ?? 'image-factory',
