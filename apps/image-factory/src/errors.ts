@@ -9,6 +9,16 @@ export type FactoryErrorCode =
   | 'conflict'
   | 'timeout'
   | 'invalid-manifest'
+  /** A configuration file (a Docker config.json) is malformed. */
+  | 'invalid-config'
+  /** A registry has no such repository, tag or digest. */
+  | 'not-found'
+  /** A registry refused the credentials (401/403), or needs some and none are configured. */
+  | 'unauthorized'
+  /** A registry answered something other than the distribution API says (bad manifest, other 4xx). */
+  | 'registry'
+  /** A registry kept failing (5xx, network, 429 beyond the wait allowed) until the retries ran out. */
+  | 'unavailable'
   | 'internal';
 
 /** An error meant for a person: a code, a message naming file/line/field, and the underlying cause. */
@@ -48,6 +58,7 @@ export function exitCodeOf(code: FactoryErrorCode): number {
       return EXIT.usage;
     case 'conflict':
     case 'timeout':
+    case 'unavailable':
       return EXIT.transient;
     default:
       return EXIT.invalid;

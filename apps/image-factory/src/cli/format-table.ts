@@ -1,4 +1,4 @@
-/** Human-readable rendering of a Dockerfile analysis. */
+/** Human-readable tables: a Dockerfile analysis, and plain column tables for reports. */
 import type { FileAnalysis } from '../dockerfile/types.js';
 
 function pad(rows: readonly (readonly string[])[]): string[] {
@@ -14,6 +14,16 @@ function pad(rows: readonly (readonly string[])[]): string[] {
       .join('  ')
       .trimEnd(),
   );
+}
+
+/** Columns padded to their widest cell, two spaces apart, each row indented by two; `(none)` when empty. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  if (rows.length === 0) return '  (none)';
+  const all: (readonly string[])[] = [header];
+  for (const row of rows) all.push(row);
+  return pad(all)
+    .map((line) => `  ${line}`)
+    .join('\n');
 }
 
 /** A table of the images, then one `file:line: severity code: message` line per diagnostic. */

@@ -9,6 +9,7 @@ import { defaultLogFormat } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { enrollCommand, kustomizeCommand, unenrollCommand } from './commands/enroll.js';
+import { inspectCommand } from './commands/inspect.js';
 import { parseCommand } from './commands/parse.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
@@ -26,6 +27,7 @@ const COMMANDS: readonly Command[] = [
   unenrollCommand,
   kustomizeCommand,
   statusCommand,
+  inspectCommand,
 ];
 
 /** Set by the bundler (scripts/bundle.mjs); undefined when running from the package. */
@@ -58,6 +60,7 @@ Examples:
   image-factory analyze --image backstage --tag 0.6.3 --digest sha256:... --git-repo https://github.com/acme/gitops.git
   image-factory sync --git-repo https://github.com/acme/gitops.git
   image-factory synth --root . --out dist
+  image-factory inspect node:22-bookworm-slim --json
 `;
 }
 

@@ -14,6 +14,8 @@ export interface CommandIO {
   readonly readStdin: () => Promise<string>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** The clock (ages in reports); the real one when absent. */
+  readonly now?: () => Date;
 }
 
 /**

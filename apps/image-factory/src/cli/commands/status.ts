@@ -3,11 +3,16 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadEnrolment } from '../../enrolment/load.js';
 import { FactoryError } from '../../errors.js';
+import { liveStatus } from '../../registry/live-status.js';
 import { dependencyTree } from '../../state/graph.js';
 import { readState } from '../../state/store.js';
+import type { StateSnapshot } from '../../state/types.js';
 import { compareCodeUnits } from '../../util/compare.js';
 import { planWarehouses } from '../../warehouses/plan.js';
+import { formatTable } from '../format-table.js';
+import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
 import {
+  type CommandIO,
   defineCommand,
   EXIT_OK,
   HELP_OPTION,
@@ -16,6 +21,8 @@ import {
   STATE_DIR_OPTION,
   writeJson,
 } from '../usage.js';
+
+const DEFAULT_CONCURRENCY = 8;
 
 const OPTIONS = {
   root: { type: 'string', default: '.', value: 'DIR', help: 'the GitOps repository root (default .)' },
@@ -30,14 +37,44 @@ const OPTIONS = {
   ...HELP_OPTION,
 } as const satisfies OptionSpecs;
 
+const LIVE_OPTIONS = {
+  live: {
+    type: 'boolean',
+    default: false,
+    help: 'ask the registries: current digest and release time of every base and external image, age and\nstaleness of every managed image (one HEAD per distinct reference)',
+  },
+  concurrency: {
+    type: 'string',
+    value: 'N',
+    help: `registry lookups in flight with --live (default ${DEFAULT_CONCURRENCY})`,
+  },
+  ...REGISTRY_OPTIONS,
+} as const satisfies OptionSpecs;
+
+const ALL_OPTIONS = { ...OPTIONS, ...LIVE_OPTIONS } as const;
+
 const HELP = renderHelp({
-  usage: ['status [--root DIR] [--images FILE] [--image-factory-dir DIR] [--json]'],
+  usage: [
+    'status [--root DIR] [--images FILE] [--image-factory-dir DIR] [--json]',
+    'status --live [--concurrency N] [--registry-config FILE] [--insecure-registry HOST:PORT] [--json]',
+  ],
   description: `Print a one-screen summary of a GitOps repository: images enrolled (managed / external), base
 images found, the Warehouses the chart would generate, and the dependency graph as a tree
-(base image → images built on it → images built on those).`,
-  sections: [['Options', OPTIONS]],
-  exit: '0 printed, 1 invalid images.yaml or state, 2 usage error or unreadable file.',
-  examples: ['image-factory status --root ../gitops', 'image-factory status --json'],
+(base image → images built on it → images built on those).
+
+With --live, ask the registries instead: for every base and external image its current digest and release
+time, for every managed image the age of its last analysed build and whether a base was released after it
+(stale). Nothing is written.`,
+  sections: [
+    ['Options', OPTIONS],
+    ['Registry (--live)', LIVE_OPTIONS],
+  ],
+  exit: '0 printed, 1 invalid images.yaml or state (--live: a lookup was refused or found nothing), 2 usage error\nor unreadable file, 3 (--live) a registry kept failing until the retries ran out: safe to run again.',
+  examples: [
+    'image-factory status --root ../gitops',
+    'image-factory status --json',
+    'image-factory status --live --registry-config ~/.docker/config.json',
+  ],
 });
 
 /** The `status` command. */
@@ -45,7 +82,7 @@ export const statusCommand = defineCommand({
   name: 'status',
   summary: 'summarise images, base images, Warehouses and the dependency graph',
   help: HELP,
-  options: OPTIONS,
+  options: ALL_OPTIONS,
   async run(values, _positionals, io) {
     const root = resolve(io.cwd, values.root ?? '.');
     const imagesFile = join(root, values.images ?? 'images.yaml');
@@ -57,6 +94,7 @@ export const statusCommand = defineCommand({
     }
     const enrolment = loadEnrolment(text, values.images ?? 'images.yaml');
     const state = await readState(join(root, values['image-factory-dir'] ?? 'image-factory', 'state'));
+    if (values.live) return runLive(values, state, io);
     const { warehouses, warnings } = planWarehouses(enrolment, state);
     const managed = enrolment.images.filter((i) => i.kind === 'managed').length;
     const bases = [...state.baseImages.values()];
@@ -100,3 +138,59 @@ export const statusCommand = defineCommand({
     return EXIT_OK;
   },
 });
+
+type LiveValues = Parameters<typeof registryClientFrom>[1] & { concurrency?: string; json?: boolean };
+
+async function runLive(values: LiveValues, state: StateSnapshot, io: CommandIO): Promise<number> {
+  const concurrency = values.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new FactoryError('usage', 'image-factory status: --concurrency must be a whole number from 1 to 64');
+  }
+  const client = await registryClientFrom('status', values, io);
+  const { status, exitCode } = await liveStatus(client, state, { concurrency, now: io.now?.() ?? new Date() });
+  if (values.json) {
+    writeJson(io, status);
+    return exitCode;
+  }
+  const short = (digest: string | null) => (digest === null ? '-' : digest.slice(0, 19));
+  const lines = [
+    'base images:',
+    formatTable(
+      ['NAME', 'DIGEST', 'RELEASED', 'NOTE'],
+      status.baseImages.map((b) => [
+        b.name,
+        short(b.digest),
+        b.released ?? '-',
+        b.error ?? (b.pinned ? 'pinned by digest' : ''),
+      ]),
+    ),
+    '',
+    'external images:',
+    formatTable(
+      ['NAME', 'REFERENCE', 'DIGEST', 'RELEASED', 'NOTE'],
+      status.externalImages.map((e) => [e.name, e.reference, short(e.digest), e.released ?? '-', e.error ?? '']),
+    ),
+    '',
+    'managed images:',
+    formatTable(
+      ['NAME', 'BUILT', 'AGE', 'STALE', 'NOTE'],
+      status.managedImages.map((m) => [
+        m.name,
+        m.created ?? '-',
+        m.ageDays === null ? '-' : `${m.ageDays}d`,
+        m.stale === null ? '?' : m.stale ? 'yes' : 'no',
+        m.error ??
+          (m.build === null
+            ? 'no build analysed yet'
+            : m.newerBases.length > 0
+              ? `newer: ${m.newerBases.join(', ')}`
+              : ''),
+      ]),
+    ),
+    '',
+    `requests: ${status.requests.head} HEAD, ${status.requests.get} GET, ${status.requests.token} token, ${status.requests.ping} ping`,
+    ...status.rateLimits.map((r) => `rate limit ${r.registry}: ${r.remaining} of ${r.limit} pulls left`),
+  ];
+  io.stdout(`${lines.join('\n')}\n`);
+  return exitCode;
+}

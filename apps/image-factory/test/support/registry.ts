@@ -1,0 +1,401 @@
+/**
+ * A real registry for the tests: Debian's `docker-registry` (distribution 2.8) on 127.0.0.1 with its own storage,
+ * with htpasswd auth or token auth (a token server here signs RS256 JWTs with a throwaway certificate made by
+ * openssl), filled over the registry API. The registry's JSON log tells which requests it served.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash, createSign, randomUUID, X509Certificate } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { tempDir } from './git-repos.js';
+
+export const USER = 'alice';
+export const PASSWORD = 'correct-horse-battery-staple';
+/** An OAuth2 refresh token the token server accepts (what `docker login` stores as `identitytoken`). */
+export const REFRESH_TOKEN = 'refresh-token-for-alice';
+
+export interface LoggedRequest {
+  readonly method: string;
+  readonly uri: string;
+  readonly status: number | undefined;
+}
+
+export interface TestRegistry {
+  /** `127.0.0.1:PORT`, as references name it. */
+  readonly host: string;
+  readonly auth: 'htpasswd' | 'token';
+  /** Requests the registry logged, one per request id, in order. */
+  requests(): LoggedRequest[];
+  /** Requests the token server answered (token auth only). */
+  readonly tokenRequests: { method: string; scope: string; account: string }[];
+  /** Authorization header value for pushes and pulls of `repository`. */
+  authorization(repository: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const base64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
+
+interface TokenServer {
+  readonly url: string;
+  readonly requests: { method: string; scope: string; account: string }[];
+  readonly server: Server;
+  sign(scopes: string[], account: string): string;
+}
+
+/** The token server of the Docker token spec: GET with Basic auth, POST with a refresh token. */
+async function startTokenServer(dir: string, service: string, issuer: string): Promise<TokenServer> {
+  const key = join(dir, 'token.key');
+  const cert = join(dir, 'token.crt');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=image-factory-test-token',
+    ],
+    { stdio: 'ignore' },
+  );
+  const privateKey = readFileSync(key, 'utf8');
+  const der = new X509Certificate(readFileSync(cert)).raw.toString('base64');
+  const requests: TokenServer['requests'] = [];
+  const sign = (scopes: string[], account: string) => {
+    const now = Math.floor(Date.now() / 1000);
+    const access = scopes.map((scope) => {
+      const [type = '', name = '', actions = ''] = scope.split(':');
+      const allowed = account === USER || name.startsWith('public/') ? actions.split(',') : [];
+      return { type, name, actions: account === USER ? allowed : allowed.filter((a) => a === 'pull') };
+    });
+    const header = base64url(JSON.stringify({ typ: 'JWT', alg: 'RS256', x5c: [der] }));
+    const claims = base64url(
+      JSON.stringify({
+        iss: issuer,
+        sub: account,
+        aud: service,
+        exp: now + 300,
+        nbf: now - 10,
+        iat: now,
+        jti: randomUUID(),
+        access,
+      }),
+    );
+    const signature = createSign('RSA-SHA256').update(`${header}.${claims}`).sign(privateKey).toString('base64url');
+    return `${header}.${claims}.${signature}`;
+  };
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => {
+      body += d.toString();
+    });
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      let account = '';
+      let scopes = url.searchParams.getAll('scope');
+      if (req.method === 'POST') {
+        const form = new URLSearchParams(body);
+        if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== REFRESH_TOKEN) {
+          res.writeHead(401).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+          requests.push({ method: 'POST', scope: form.get('scope') ?? '', account: 'refused' });
+          return;
+        }
+        account = USER;
+        scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+      } else if (req.headers.authorization !== undefined) {
+        const [user, password] = Buffer.from(req.headers.authorization.replace(/^Basic /, ''), 'base64')
+          .toString()
+          .split(':');
+        if (user !== USER || password !== PASSWORD) {
+          res.writeHead(401, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+          requests.push({ method: 'GET', scope: scopes.join(' '), account: 'refused' });
+          return;
+        }
+        account = USER;
+      }
+      requests.push({ method: req.method ?? '', scope: scopes.join(' '), account });
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ token: sign(scopes, account), expires_in: 300 }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/token`, requests, server, sign };
+}
+
+/** Start a registry with `auth`; `tls` serves HTTPS with a certificate for 127.0.0.1 made by openssl. */
+export async function startRegistry(
+  auth: 'htpasswd' | 'token',
+  options: { tls?: boolean } = {},
+): Promise<TestRegistry & { caFile?: string }> {
+  const dir = tempDir('if-registry-');
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const service = 'image-factory-test-registry';
+  const issuer = 'image-factory-test-issuer';
+  let token: TokenServer | undefined;
+  let authConfig: string;
+  if (auth === 'htpasswd') {
+    execFileSync('htpasswd', ['-B', '-i', '-c', join(dir, 'htpasswd'), USER], {
+      input: PASSWORD,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    authConfig = `  htpasswd:\n    realm: ${service}\n    path: ${join(dir, 'htpasswd')}\n`;
+  } else {
+    token = await startTokenServer(dir, service, issuer);
+    authConfig = `  token:\n    realm: ${token.url}\n    service: ${service}\n    issuer: ${issuer}\n    rootcertbundle: ${join(dir, 'token.crt')}\n`;
+  }
+  let tlsConfig = '';
+  let caFile: string | undefined;
+  if (options.tls) {
+    caFile = join(dir, 'registry.crt');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'registry.key'),
+        '-out',
+        caFile,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    tlsConfig = `  tls:\n    certificate: ${caFile}\n    key: ${join(dir, 'registry.key')}\n`;
+  }
+  writeFileSync(
+    join(dir, 'config.yml'),
+    `version: 0.1\nlog:\n  level: info\n  formatter: json\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${host}\n  secret: ${randomUUID()}\n${tlsConfig}auth:\n${authConfig}`,
+  );
+  const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let partial = '';
+  const collect = (d: Buffer) => {
+    const text = partial + d.toString();
+    const parts = text.split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (lines.some((l) => l.includes('"msg":"listening on'))) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`docker-registry did not start (is Debian's docker-registry installed?):\n${lines.join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const authorization = async (repository: string) => {
+    if (token === undefined) return `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+    return `Bearer ${token.sign([`repository:${repository}:pull,push`], USER)}`;
+  };
+  const registry: TestRegistry & { caFile?: string } = {
+    host,
+    auth,
+    ...(caFile === undefined ? {} : { caFile }),
+    tokenRequests: token?.requests ?? [],
+    authorization,
+    requests() {
+      const byId = new Map<string, { method: string; uri: string; status: number | undefined }>();
+      for (const line of lines) {
+        if (!line.startsWith('{')) continue;
+        const entry: Record<string, unknown> = JSON.parse(line);
+        const id = entry['http.request.id'];
+        if (typeof id !== 'string') continue;
+        const seen = byId.get(id) ?? {
+          method: String(entry['http.request.method']),
+          uri: String(entry['http.request.uri']),
+          status: undefined,
+        };
+        if (typeof entry['http.response.status'] === 'number') seen.status = entry['http.response.status'];
+        byId.set(id, seen);
+      }
+      return [...byId.values()];
+    },
+    async stop() {
+      child.kill();
+      token?.server.close();
+    },
+  };
+  return registry;
+}
+
+// ---- filling the registry over its API ----
+
+export interface Pushed {
+  readonly digest: string;
+  readonly size: number;
+  readonly mediaType: string;
+}
+
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+async function put(registry: TestRegistry, repository: string, path: string, init: RequestInit): Promise<Response> {
+  const response = await fetch(`http://${registry.host}/v2/${repository}${path}`, {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), authorization: await registry.authorization(repository) },
+  });
+  if (response.status >= 300)
+    throw new Error(`${init.method} ${path}: HTTP ${response.status} ${await response.text()}`);
+  return response;
+}
+
+/** Upload a blob (monolithic: POST for an upload session, PUT with the digest). */
+export async function pushBlob(
+  registry: TestRegistry,
+  repository: string,
+  bytes: Buffer,
+  mediaType: string,
+): Promise<Pushed> {
+  const digest = sha256(bytes);
+  const start = await put(registry, repository, '/blobs/uploads/', { method: 'POST' });
+  const location = new URL(start.headers.get('location') ?? '', `http://${registry.host}`);
+  location.searchParams.set('digest', digest);
+  const response = await fetch(location, {
+    method: 'PUT',
+    body: bytes,
+    headers: { 'content-type': 'application/octet-stream', authorization: await registry.authorization(repository) },
+  });
+  if (response.status !== 201) throw new Error(`PUT blob: HTTP ${response.status} ${await response.text()}`);
+  return { digest, size: bytes.length, mediaType };
+}
+
+/** PUT a manifest under `reference` (a tag, or its digest). */
+export async function pushManifest(
+  registry: TestRegistry,
+  repository: string,
+  reference: string,
+  manifest: object,
+): Promise<Pushed> {
+  const bytes = Buffer.from(JSON.stringify(manifest));
+  const mediaType = String((manifest as { mediaType: string }).mediaType);
+  await put(registry, repository, `/manifests/${reference}`, {
+    method: 'PUT',
+    body: bytes,
+    headers: { 'content-type': mediaType },
+  });
+  return { digest: sha256(bytes), size: bytes.length, mediaType };
+}
+
+export interface ImageSpec {
+  readonly format?: 'oci' | 'docker';
+  readonly os?: string;
+  readonly architecture?: string;
+  readonly variant?: string;
+  readonly created?: string;
+  readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+  /** Makes otherwise equal images differ. */
+  readonly layer?: string;
+}
+
+/** Push a one-platform image (config, one layer, manifest) and tag it when `tag` is given. */
+export async function pushImage(
+  registry: TestRegistry,
+  repository: string,
+  tag: string | undefined,
+  spec: ImageSpec = {},
+): Promise<Pushed> {
+  const oci = (spec.format ?? 'oci') === 'oci';
+  const config = {
+    ...(spec.created === undefined ? {} : { created: spec.created }),
+    architecture: spec.architecture ?? 'amd64',
+    os: spec.os ?? 'linux',
+    ...(spec.variant === undefined ? {} : { variant: spec.variant }),
+    config: { Labels: spec.labels ?? null },
+    rootfs: { type: 'layers', diff_ids: [] },
+  };
+  const configBlob = await pushBlob(
+    registry,
+    repository,
+    Buffer.from(JSON.stringify(config)),
+    oci ? 'application/vnd.oci.image.config.v1+json' : 'application/vnd.docker.container.image.v1+json',
+  );
+  const layer = await pushBlob(
+    registry,
+    repository,
+    Buffer.from(`layer ${spec.layer ?? ''} ${repository} ${config.architecture}`),
+    oci ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  );
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: oci
+      ? 'application/vnd.oci.image.manifest.v1+json'
+      : 'application/vnd.docker.distribution.manifest.v2+json',
+    config: { mediaType: configBlob.mediaType, digest: configBlob.digest, size: configBlob.size },
+    layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }],
+    ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }),
+  };
+  const bytes = Buffer.from(JSON.stringify(manifest));
+  return pushManifest(registry, repository, tag ?? sha256(bytes), manifest);
+}
+
+/** Push an index (OCI) or manifest list (Docker) over already pushed images. */
+export async function pushIndex(
+  registry: TestRegistry,
+  repository: string,
+  tag: string,
+  format: 'oci' | 'docker',
+  entries: readonly {
+    image: Pushed;
+    platform: { os: string; architecture: string; variant?: string };
+    annotations?: Record<string, string>;
+  }[],
+): Promise<Pushed> {
+  return pushManifest(registry, repository, tag, {
+    schemaVersion: 2,
+    mediaType:
+      format === 'oci'
+        ? 'application/vnd.oci.image.index.v1+json'
+        : 'application/vnd.docker.distribution.manifest.list.v2+json',
+    manifests: entries.map((e) => ({
+      mediaType: e.image.mediaType,
+      digest: e.image.digest,
+      size: e.image.size,
+      platform: e.platform,
+      ...(e.annotations === undefined ? {} : { annotations: e.annotations }),
+    })),
+  });
+}
+
+/** A Docker config.json granting `registry` the test user (written to a temp folder); returns its path. */
+export function dockerConfig(entries: Record<string, object>, extra: object = {}): string {
+  const dir = tempDir('if-docker-config-');
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ auths: entries, ...extra }));
+  return file;
+}
+
+export const basicAuthEntry = (user = USER, password = PASSWORD) => ({
+  auth: Buffer.from(`${user}:${password}`).toString('base64'),
+});
