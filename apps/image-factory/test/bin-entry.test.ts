@@ -3,11 +3,11 @@
  * bin before the root `prepare` step builds dist/, and skips a link whose target does not exist. So the bin target
  * is a committed file, not a build output.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT, REPO_ROOT } from './helpers.js';
+import { CLI, PACKAGE_ROOT, REPO_ROOT } from './helpers.js';
 import { tempDir } from './support/git-repos.js';
 
 const pkg: { bin: Record<string, string>; files: string[] } = JSON.parse(
@@ -42,5 +42,29 @@ describe('the image-factory bin', () => {
       encoding: 'utf8',
     });
     expect(result.stdout).toBe(`${JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version}\n`);
+  });
+});
+
+describe('output through a pipe', () => {
+  it('a JSON document larger than a pipe holds (64 KiB) reaches a slow reader whole before the process exits', async () => {
+    const dir = tempDir();
+    const stages = Array.from(
+      { length: 900 },
+      (_, i) => `FROM registry.example.com/team/base-image-${i}:1.${i} AS stage${i}`,
+    );
+    writeFileSync(join(dir, 'Dockerfile'), `${stages.join('\n')}\n`);
+    // The reader starts reading only after 300 ms (a busy `jq`, a loaded CI): the process must wait for it.
+    const child = spawn(process.execPath, [CLI, 'parse', '--json', join(dir, 'Dockerfile')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.stdout.pause();
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => chunks.push(d));
+    setTimeout(() => child.stdout.resume(), 300);
+    const status = await new Promise((resolve) => child.on('close', resolve));
+    const stdout = Buffer.concat(chunks).toString();
+    expect(status).toBe(0);
+    expect(stdout.length).toBeGreaterThan(4 * 65_536);
+    expect(JSON.parse(stdout).images).toHaveLength(900);
   });
 });
