@@ -14,6 +14,7 @@ const BENCHMARKS = [
   { name: 'analyze-large-remote', script: 'analyze-large-remote.mjs', args: [] },
   { name: 'synth', script: 'synth.mjs', args: [] },
   { name: 'concurrent-analyses', script: 'concurrent-analyses.mjs', args: [] },
+  { name: 'status-live', script: 'status-live.mjs', args: [] },
 ];
 
 const results = [];

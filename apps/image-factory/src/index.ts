@@ -1,7 +1,8 @@
 /**
  * image-factory: the library behind the `image-factory` CLI. What a user of the library needs: find the images a
  * Dockerfile is built from, normalise references, load `images.yaml`, read and plan the state, decide the Kargo
- * Warehouses, check Kargo objects against Kargo's runtime rules, run the CLI in-process, and the errors and exit
+ * Warehouses, check Kargo objects against Kargo's runtime rules, ask registries what a tag points to and when it
+ * was released, run the CLI in-process, and the errors and exit
  * codes all of it reports with. What the cdk8s chart shares with the tool beyond this is `image-factory/internal`.
  */
 
@@ -36,6 +37,18 @@ export {
   type RuntimeRuleOptions,
 } from './kargo/index.js';
 export { type NormalisedReference, type NormaliseResult, normaliseReference } from './reference/index.js';
+export {
+  type CredentialStore,
+  type InspectResult,
+  inspectImage,
+  type LiveStatus,
+  liveStatus,
+  loadCredentialStore,
+  type Platform,
+  parsePlatform,
+  RegistryClient,
+  type RegistryClientOptions,
+} from './registry/index.js';
 export type {
   AnalysedBuild,
   BaseImageState,

@@ -30,7 +30,7 @@ export function fixture(relative: string): string {
  */
 export async function cli(
   args: string[],
-  options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; now?: Date } = {},
 ): Promise<{ status: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
@@ -44,6 +44,7 @@ export async function cli(
     readStdin: async () => options.input ?? '',
     env: { ...process.env, ...options.env },
     cwd: options.cwd ?? PACKAGE_ROOT,
+    ...(options.now === undefined ? {} : { now: () => options.now ?? new Date() }),
   });
   return { status, stdout, stderr };
 }

@@ -3,7 +3,7 @@
  * (up to a bound), 5xx and network errors back off and retry, each attempt has a timeout. Effects are injected
  * (`fetch`, `sleep`, clock) so the rules are testable; the defaults are Node's own.
  */
-import { FactoryError } from '../errors.js';
+import { FactoryError, messageOf } from '../errors.js';
 
 export interface HttpEffects {
   readonly fetch: typeof fetch;
@@ -80,9 +80,15 @@ export async function send(
   let last = '';
   for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
     let response: Response;
+    // A controller and a timer rather than AbortSignal.timeout(): that one costs a transferable signal per request
+    // (a fifth of the client's CPU over 1,000 HEADs). The timer covers headers and body alike.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), policy.timeoutMs);
+    timer.unref();
     try {
-      response = await effects.fetch(url, { ...init, signal: AbortSignal.timeout(policy.timeoutMs) });
+      response = await effects.fetch(url, { ...init, signal: controller.signal });
     } catch (error) {
+      clearTimeout(timer);
       const code = causeCode(error);
       if (code !== undefined && TLS_CODES.has(code)) {
         throw new FactoryError(
@@ -141,7 +147,20 @@ export async function readBody(response: Response, maxBytes: number, what: strin
   let total = 0;
   const reader = response.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      // The request's timer fired while the body was arriving, or the connection broke: worth another run.
+      throw new FactoryError(
+        'unavailable',
+        `${what}: the answer stopped arriving (${messageOf(error)}); safe to run again`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const { done, value } = chunk;
     if (done) break;
     total += value.length;
     if (total > maxBytes) {

@@ -10,7 +10,7 @@ import { compareCodeUnits } from '../util/compare.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { RateLimit, RegistryClient, RepositoryRef, RequestCounts } from './client.js';
 import { imageFacts } from './inspect.js';
-import { type Platform, parsePlatform } from './platform.js';
+import { formatPlatform, type Platform, parsePlatform } from './platform.js';
 import { chooseTag } from './tag-selection.js';
 
 export interface LiveBaseImage {
@@ -60,6 +60,16 @@ export interface LiveStatus {
 export interface LiveStatusOptions {
   readonly concurrency: number;
   readonly now: Date;
+  /**
+   * Release times already known, by `releaseKey` (a digest's content never changes, so neither does its creation
+   * time): a digest found here costs its HEAD only, no GETs.
+   */
+  readonly knownReleases?: ReadonlyMap<string, string | null>;
+}
+
+/** The key of a release time: the digest, and the platform chosen in it (an index has one time per platform). */
+export function releaseKey(digest: string, platform: Platform | undefined): string {
+  return platform === undefined ? digest : `${digest} ${formatPlatform(platform)}`;
 }
 
 interface Lookup {
@@ -84,7 +94,7 @@ export async function liveStatus(
   client: RegistryClient,
   state: StateSnapshot,
   options: LiveStatusOptions,
-): Promise<{ status: LiveStatus; exitCode: number }> {
+): Promise<{ status: LiveStatus; exitCode: number; releases: ReadonlyMap<string, string | null> }> {
   const heads = new Map<string, Promise<string>>();
   const facts = new Map<string, Promise<string | null>>();
   const head = (repo: RepositoryRef, tag: string) => {
@@ -97,10 +107,14 @@ export async function liveStatus(
     return known;
   };
   const released = (repo: RepositoryRef, digest: string, platform: Platform | undefined) => {
-    const key = `${repo.registry}/${repo.repository}@${digest} ${platform === undefined ? '' : JSON.stringify(platform)}`;
+    const key = releaseKey(digest, platform);
     let known = facts.get(key);
     if (known === undefined) {
-      known = imageFacts(client, repo, digest, platform).then((f) => f.created);
+      const cached = options.knownReleases?.get(key);
+      known =
+        cached !== undefined
+          ? Promise.resolve(cached)
+          : imageFacts(client, repo, digest, platform).then((f) => f.created);
       facts.set(key, known);
     }
     return known;
@@ -213,5 +227,10 @@ export async function liveStatus(
       return limit === null ? [] : [{ registry, ...limit }];
     }),
   };
-  return { status, exitCode: Math.max(0, ...errors.map((e) => exitCodeOf(e.code))) };
+  const releases = new Map<string, string | null>();
+  for (const [key, time] of facts) {
+    const value = await time.catch(() => undefined);
+    if (value !== undefined) releases.set(key, value);
+  }
+  return { status, exitCode: Math.max(0, ...errors.map((e) => exitCodeOf(e.code))), releases };
 }

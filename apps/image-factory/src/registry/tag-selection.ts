@@ -9,7 +9,8 @@ import type { ImageSubscriptionFields } from '../kargo/subscription.js';
 
 export type TagChoice = { readonly ok: true; readonly tag: string } | { readonly ok: false; readonly error: string };
 
-const STRICT = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+/** Strict: three numbers (Masterminds' StrictNewVersion after Kargo trims a leading `v`). */
+const STRICT = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
 const LOOSE = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
 
 /** A tag as a semantic version (`1.2` is 1.2.0 when loose), or undefined when it is none. */

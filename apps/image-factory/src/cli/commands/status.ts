@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadEnrolment } from '../../enrolment/load.js';
 import { FactoryError } from '../../errors.js';
 import { liveStatus } from '../../registry/live-status.js';
+import { readReleaseCache, writeReleaseCache } from '../../registry/release-cache.js';
 import { dependencyTree } from '../../state/graph.js';
 import { readState } from '../../state/store.js';
 import type { StateSnapshot } from '../../state/types.js';
@@ -48,6 +49,11 @@ const LIVE_OPTIONS = {
     value: 'N',
     help: `registry lookups in flight with --live (default ${DEFAULT_CONCURRENCY})`,
   },
+  'release-cache': {
+    type: 'string',
+    value: 'FILE',
+    help: 'read and update release times by digest in FILE (a digest never changes, so neither does its time):\na known digest costs one HEAD and no GETs (which Docker Hub counts as pulls)',
+  },
   ...REGISTRY_OPTIONS,
 } as const satisfies OptionSpecs;
 
@@ -56,7 +62,7 @@ const ALL_OPTIONS = { ...OPTIONS, ...LIVE_OPTIONS } as const;
 const HELP = renderHelp({
   usage: [
     'status [--root DIR] [--images FILE] [--image-factory-dir DIR] [--json]',
-    'status --live [--concurrency N] [--registry-config FILE] [--insecure-registry HOST:PORT] [--json]',
+    'status --live [--concurrency N] [--release-cache FILE] [--registry-config FILE] [--insecure-registry HOST:PORT]\n              [--json]',
   ],
   description: `Print a one-screen summary of a GitOps repository: images enrolled (managed / external), base
 images found, the Warehouses the chart would generate, and the dependency graph as a tree
@@ -139,7 +145,11 @@ export const statusCommand = defineCommand({
   },
 });
 
-type LiveValues = Parameters<typeof registryClientFrom>[1] & { concurrency?: string; json?: boolean };
+type LiveValues = Parameters<typeof registryClientFrom>[1] & {
+  concurrency?: string;
+  json?: boolean;
+  'release-cache'?: string;
+};
 
 async function runLive(values: LiveValues, state: StateSnapshot, io: CommandIO): Promise<number> {
   const concurrency = values.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(values.concurrency);
@@ -147,7 +157,14 @@ async function runLive(values: LiveValues, state: StateSnapshot, io: CommandIO):
     throw new FactoryError('usage', 'image-factory status: --concurrency must be a whole number from 1 to 64');
   }
   const client = await registryClientFrom('status', values, io);
-  const { status, exitCode } = await liveStatus(client, state, { concurrency, now: io.now?.() ?? new Date() });
+  const cacheFile = values['release-cache'] === undefined ? undefined : resolve(io.cwd, values['release-cache']);
+  const known = cacheFile === undefined ? new Map<string, string | null>() : await readReleaseCache(cacheFile);
+  const { status, exitCode, releases } = await liveStatus(client, state, {
+    concurrency,
+    now: io.now?.() ?? new Date(),
+    knownReleases: known,
+  });
+  if (cacheFile !== undefined) await writeReleaseCache(cacheFile, releases, known);
   if (values.json) {
     writeJson(io, status);
     return exitCode;
