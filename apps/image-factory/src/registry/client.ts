@@ -234,28 +234,18 @@ export class RegistryClient {
       ...auth,
     });
     const count = () => (method === 'HEAD' ? this.counts.head++ : this.counts.get++);
-    count();
-    let response = await send(
-      url,
-      { method, headers: headers(await this.#authorization(ref, false)), redirect },
-      what,
-      this.#policy,
-      this.#effects,
-    );
+    const first = headers(await this.#authorization(ref, false));
+    count(); // after auth: a request that never left (its registry unreachable) is not counted
+    let response = await send(url, { method, headers: first, redirect }, what, this.#policy, this.#effects);
     const challenge = response.status === 401 ? parseChallenge(response.headers.get('www-authenticate')) : undefined;
     const known = await this.#hostAuth(ref.registry);
     // Retry once when a token may have expired, or when the registry asks for auth its /v2/ did not.
     if (challenge !== undefined && (challenge.scheme === 'bearer' || known.kind === 'anonymous')) {
       await response.body?.cancel();
       this.#hosts.set(ref.registry, Promise.resolve(hostAuthOf(challenge)));
+      const renewed = headers(await this.#authorization(ref, true));
       count();
-      response = await send(
-        url,
-        { method, headers: headers(await this.#authorization(ref, true)), redirect },
-        what,
-        this.#policy,
-        this.#effects,
-      );
+      response = await send(url, { method, headers: renewed, redirect }, what, this.#policy, this.#effects);
     }
     this.#keepRateLimit(ref.registry, response.headers);
     if (response.status >= 400) await this.#refuse(response, ref, reference);
@@ -318,7 +308,7 @@ export class RegistryClient {
     const response = await send(
       url,
       { method: 'GET', headers: { 'user-agent': this.#userAgent } },
-      `GET ${registry}/v2/`,
+      `GET ${apiHost(registry)}/v2/`,
       this.#policy,
       this.#effects,
     );
