@@ -1,6 +1,5 @@
 /** Flags shared by the commands that change state in git (analyze, sync). */
 
-import { parseMilliseconds } from '../enrolment/duration.js';
 import { FactoryError } from '../errors.js';
 import { credentialsFromURL, resolveCredentials } from '../git/credentials.js';
 import { DEFAULT_BACKOFF_MS, DEFAULT_DEADLINE_MS } from '../git/publish.js';
@@ -8,7 +7,7 @@ import { forgeURLsFrom } from '../git/remote.js';
 import { DEFAULT_GIT_TIMEOUT_MS } from '../git/workspace.js';
 import type { StateJobOptions } from '../jobs/state-job.js';
 import { createLogger, defaultLogFormat, type LogFormat } from '../log/logger.js';
-import { type CommandIO, HELP_OPTION, type OptionSpecs } from './usage.js';
+import { type CommandIO, durationOption, HELP_OPTION, type OptionSpecs } from './usage.js';
 
 const REPOSITORY_OPTIONS = {
   'git-repo': {
@@ -147,15 +146,8 @@ export async function stateJobOptions(
     throw new FactoryError('usage', `image-factory ${command}: --git-repo is required (see --help)`);
   }
   // Absent (a caller that did not parse the flags), the library's own defaults apply: one source for each.
-  const duration = (flag: 'retry-deadline' | 'retry-backoff' | 'git-timeout', fallbackMs: number) => {
-    const given = values[flag];
-    if (given === undefined) return fallbackMs;
-    const ms = parseMilliseconds(given);
-    if (ms === null || ms <= 0) {
-      throw new FactoryError('usage', `image-factory ${command}: --${flag} must be a duration such as 500ms, 30s, 8m`);
-    }
-    return ms;
-  };
+  const duration = (flag: 'retry-deadline' | 'retry-backoff' | 'git-timeout', fallbackMs: number) =>
+    durationOption(command, flag, values[flag], fallbackMs);
   const maxAttempts = values['max-attempts'] === undefined ? undefined : Number(values['max-attempts']);
   if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10_000)) {
     throw new FactoryError('usage', `image-factory ${command}: --max-attempts must be a whole number from 1 to 10000`);

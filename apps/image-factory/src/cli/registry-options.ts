@@ -1,11 +1,10 @@
 /** The options every command that talks to registries takes, declared once, and the client they configure. */
 
-import { parseMilliseconds } from '../enrolment/duration.js';
 import { FactoryError } from '../errors.js';
 import { RegistryClient } from '../registry/client.js';
 import { loadCredentialStore } from '../registry/docker-config.js';
 import { DEFAULT_RETRY_POLICY } from '../registry/http.js';
-import type { CommandIO, OptionSpecs } from './usage.js';
+import { type CommandIO, durationOption, type OptionSpecs } from './usage.js';
 
 export const REGISTRY_OPTIONS = {
   'registry-config': {
@@ -46,15 +45,8 @@ export async function registryClientFrom(
   values: RegistryValues,
   io: CommandIO,
 ): Promise<RegistryClient> {
-  const duration = (flag: 'registry-timeout' | 'registry-backoff', fallback: number) => {
-    const given = values[flag];
-    if (given === undefined) return fallback;
-    const ms = parseMilliseconds(given);
-    if (ms === null || ms <= 0) {
-      throw new FactoryError('usage', `image-factory ${command}: --${flag} must be a duration such as 500ms, 30s, 2m`);
-    }
-    return ms;
-  };
+  const duration = (flag: 'registry-timeout' | 'registry-backoff', fallbackMs: number) =>
+    durationOption(command, flag, values[flag], fallbackMs);
   for (const host of values['insecure-registry'] ?? []) {
     if (!HOST_PORT.test(host)) {
       throw new FactoryError(

@@ -1,5 +1,6 @@
 /** Shared CLI plumbing: argument parsing with clear usage errors, and the exit codes every command uses. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseMilliseconds } from '../enrolment/duration.js';
 import { EXIT, FactoryError } from '../errors.js';
 
 /** Exit codes (the whole table is EXIT in errors.ts): 0 success, 1 the input has errors, 2 usage or unreadable input. */
@@ -146,6 +147,16 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
     const reason = error instanceof Error ? error.message : String(error);
     throw new FactoryError('usage', `image-factory ${command}: ${reason} (see image-factory ${command} --help)`);
   }
+}
+
+/** A duration option's value in milliseconds (`500ms`, `30s`, `8m`); `fallbackMs` when the option is absent. */
+export function durationOption(command: string, flag: string, given: string | undefined, fallbackMs: number): number {
+  if (given === undefined) return fallbackMs;
+  const ms = parseMilliseconds(given);
+  if (ms === null || ms <= 0) {
+    throw new FactoryError('usage', `image-factory ${command}: --${flag} must be a duration such as 500ms, 30s, 8m`);
+  }
+  return ms;
 }
 
 /** Parse repeated `NAME=VALUE` flags (e.g. --build-arg) into a record. */

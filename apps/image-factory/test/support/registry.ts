@@ -52,29 +52,31 @@ interface TokenServer {
   sign(scopes: string[], account: string): string;
 }
 
+/** A throwaway RSA key and self-signed certificate made by openssl (`extra`: more `req` arguments). */
+function selfSigned(key: string, cert: string, subject: string, ...extra: string[]): void {
+  const args = [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    subject,
+  ];
+  execFileSync('openssl', [...args, ...extra], { stdio: 'ignore' });
+}
+
 /** The token server of the Docker token spec: GET with Basic auth, POST with a refresh token. */
 async function startTokenServer(dir: string, service: string, issuer: string): Promise<TokenServer> {
   const key = join(dir, 'token.key');
   const cert = join(dir, 'token.crt');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=image-factory-test-token',
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSigned(key, cert, '/CN=image-factory-test-token');
   const privateKey = readFileSync(key, 'utf8');
   const der = new X509Certificate(readFileSync(cert)).raw.toString('base64');
   const requests: TokenServer['requests'] = [];
@@ -167,27 +169,7 @@ export async function startRegistry(
   let caFile: string | undefined;
   if (options.tls) {
     caFile = join(dir, 'registry.crt');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(dir, 'registry.key'),
-        '-out',
-        caFile,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSigned(join(dir, 'registry.key'), caFile, '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1');
     tlsConfig = `  tls:\n    certificate: ${caFile}\n    key: ${join(dir, 'registry.key')}\n`;
   }
   writeFileSync(
