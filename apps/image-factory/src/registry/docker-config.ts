@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { FactoryError } from '../errors.js';
+import { FactoryError, messageOf } from '../errors.js';
 
 const AuthEntrySchema = Type.Object({
   auth: Type.Optional(Type.String()),
@@ -128,13 +128,13 @@ export async function loadCredentialStore(
   } catch (error) {
     if (error instanceof FactoryError) throw error;
     if (!explicit && (error as NodeJS.ErrnoException).code === 'ENOENT') return NO_CREDENTIALS;
-    throw new FactoryError('io', `cannot read registry config ${path}: ${(error as Error).message}`, { cause: error });
+    throw new FactoryError('io', `cannot read registry config ${path}: ${messageOf(error)}`, { cause: error });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new FactoryError('invalid-config', `${path} is not JSON: ${(error as Error).message}`);
+    throw new FactoryError('invalid-config', `${path} is not JSON: ${messageOf(error)}`);
   }
   return credentialStoreFrom(data, path);
 }

@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { FactoryError } from '../errors.js';
+import { FactoryError, messageOf } from '../errors.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { readIfExists, writeFileAtomic } from '../util/files.js';
 
@@ -23,17 +23,14 @@ export async function readReleaseCache(path: string): Promise<Map<string, string
   try {
     text = await readIfExists(path);
   } catch (error) {
-    throw new FactoryError('io', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    throw new FactoryError('io', `cannot read ${path}: ${messageOf(error)}`, { cause: error });
   }
   if (text === null) return new Map();
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new FactoryError(
-      'invalid-config',
-      `${path} is not JSON: ${(error as Error).message} (delete it to start afresh)`,
-    );
+    throw new FactoryError('invalid-config', `${path} is not JSON: ${messageOf(error)} (delete it to start afresh)`);
   }
   if (!Value.Check(CacheSchema, data)) {
     throw new FactoryError(

@@ -5,6 +5,7 @@
  * tag in `constraint`. NewestBuild needs every tag's creation time and is not decided here.
  */
 import semver from 'semver';
+import { messageOf } from '../errors.js';
 import type { ImageSubscriptionFields } from '../kargo/subscription.js';
 
 export type TagChoice = { readonly ok: true; readonly tag: string } | { readonly ok: false; readonly error: string };
@@ -40,7 +41,7 @@ export function chooseTag(tags: readonly string[], subscription: ImageSubscripti
   try {
     allow = subscription.allowTags === undefined ? undefined : new RegExp(subscription.allowTags);
   } catch (error) {
-    return { ok: false, error: `allowTags is not a regular expression: ${(error as Error).message}` };
+    return { ok: false, error: `allowTags is not a regular expression: ${messageOf(error)}` };
   }
   const allowed = allow === undefined ? tags : tags.filter((t) => allow.test(t));
   if (strategy === 'Lexical') {
