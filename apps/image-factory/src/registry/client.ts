@@ -10,7 +10,15 @@ import { Value } from '@sinclair/typebox/value';
 import { FactoryError } from '../errors.js';
 import { type Challenge, parseChallenge } from './challenge.js';
 import { type CredentialStore, NO_CREDENTIALS, type RegistryCredential } from './docker-config.js';
-import { DEFAULT_RETRY_POLICY, type HttpEffects, NODE_EFFECTS, type RetryPolicy, readBody, send } from './http.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  type HttpEffects,
+  NODE_EFFECTS,
+  type RetryPolicy,
+  readBody,
+  readJson,
+  send,
+} from './http.js';
 import { MANIFEST_ACCEPT, type ParsedManifest, parseManifest } from './manifest.js';
 
 export interface RegistryClientOptions {
@@ -192,13 +200,7 @@ export class RegistryClient {
     for (let page = 0; page < MAX_TAG_PAGES; page++) {
       const response = await this.#request('GET', ref, path, 'tags');
       const what = `tags of ${ref.registry}/${ref.repository}`;
-      let body: unknown;
-      try {
-        body = JSON.parse(new TextDecoder().decode(await readBody(response, MAX_MANIFEST_BYTES, what)));
-      } catch (error) {
-        if (error instanceof FactoryError) throw error;
-        throw new FactoryError('registry', `${what}: the answer is not JSON`);
-      }
+      const body = await readJson(response, MAX_MANIFEST_BYTES, what);
       if (!Value.Check(TagListSchema, body))
         throw new FactoryError('registry', `${what}: the answer has no "tags" list`);
       tags.push(...(body.tags ?? []));
@@ -258,25 +260,26 @@ export class RegistryClient {
     if (Number.isFinite(limit) && Number.isFinite(remaining)) this.#rateLimits.set(registry, { limit, remaining });
   }
 
+  /** A refused pull, with what to check in the credentials (never the credentials themselves). */
+  #unauthorized(status: number, ref: RepositoryRef): FactoryError {
+    const hint = this.#credentials.hint(ref.registry);
+    return new FactoryError('unauthorized', `${status} from ${ref.registry} for ${ref.repository} (pull): ${hint}`);
+  }
+
   /** Turn an error status into an error a person can act on. */
   async #refuse(response: Response, ref: RepositoryRef, reference: string): Promise<never> {
     const what = `${ref.registry}/${ref.repository}`;
     let detail: { code?: string; message?: string } | undefined;
     if (response.body !== null) {
       try {
-        const body: unknown = JSON.parse(new TextDecoder().decode(await readBody(response, 64 * 1024, what)));
+        const body = await readJson(response, 64 * 1024, what);
         if (Value.Check(ErrorBodySchema, body)) detail = body.errors[0];
       } catch {
         // A body that is not the distribution error JSON: the status alone says enough.
       }
     }
     const status = response.status;
-    if (status === 401 || status === 403) {
-      throw new FactoryError(
-        'unauthorized',
-        `${status} from ${ref.registry} for ${ref.repository} (pull): ${this.#credentials.hint(ref.registry)}`,
-      );
-    }
+    if (status === 401 || status === 403) throw this.#unauthorized(status, ref);
     if (status === 404) {
       const target = reference.includes(':') ? `digest ${reference}` : `tag ${reference}`;
       if (detail?.code === 'NAME_UNKNOWN' || reference === 'tags')
@@ -393,26 +396,18 @@ export class RegistryClient {
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
-      throw new FactoryError(
-        'unauthorized',
-        `${response.status} from ${ref.registry} for ${ref.repository} (pull): ${this.#credentials.hint(ref.registry)}`,
-      );
+      throw this.#unauthorized(response.status, ref);
     }
     if (response.status !== 200) {
       await response.body?.cancel();
       throw new FactoryError('registry', `${what}: HTTP ${response.status}`);
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(new TextDecoder().decode(await readBody(response, MAX_TOKEN_BYTES, what)));
-    } catch (error) {
-      if (error instanceof FactoryError) throw error;
-      throw new FactoryError('registry', `${what}: the answer is not JSON`);
-    }
-    const token = Value.Check(TokenResponseSchema, body) ? (body.token ?? body.access_token) : undefined;
+    const body = await readJson(response, MAX_TOKEN_BYTES, what);
+    if (!Value.Check(TokenResponseSchema, body))
+      throw new FactoryError('registry', `${what}: the answer is not a token`);
+    const token = body.token ?? body.access_token;
     if (token === undefined || token === '') throw new FactoryError('registry', `${what}: the answer has no token`);
-    const seconds =
-      Value.Check(TokenResponseSchema, body) && body.expires_in !== undefined ? body.expires_in : DEFAULT_TOKEN_SECONDS;
+    const seconds = body.expires_in ?? DEFAULT_TOKEN_SECONDS;
     return { token, expiresAt: this.#effects.now() + Math.max(seconds * 1000 - TOKEN_MARGIN_MS, 1000) };
   }
 }

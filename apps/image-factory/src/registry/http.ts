@@ -171,3 +171,13 @@ export async function readBody(response: Response, maxBytes: number, what: strin
   }
   return Buffer.concat(chunks);
 }
+
+/** Read a JSON body of at most `maxBytes`; a body that is not JSON is a 'registry' error naming `what`. */
+export async function readJson(response: Response, maxBytes: number, what: string): Promise<unknown> {
+  const bytes = await readBody(response, maxBytes, what);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new FactoryError('registry', `${what}: the answer is not JSON`);
+  }
+}
