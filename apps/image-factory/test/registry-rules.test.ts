@@ -208,3 +208,29 @@ describe('manifests', () => {
     expect(parseManifest(new TextEncoder().encode('{'), null).ok).toBe(false);
   });
 });
+
+test("status --live: a platform in state that is not one is that entry's error, never a silent default", async () => {
+  const { liveStatus } = await import('../src/registry/live-status.js');
+  const { RegistryClient } = await import('../src/registry/client.js');
+  const base = {
+    name: 'node',
+    reference: 'docker.io/library/node:22',
+    registry: 'docker.io',
+    repository: 'library/node',
+    tag: '22',
+    digest: null,
+    dependents: [],
+    platform: 'linux',
+  };
+  const client = new RegistryClient();
+  const { status, exitCode } = await liveStatus(
+    client,
+    { images: new Map(), baseImages: new Map([['node', base]]) },
+    { concurrency: 1, now: new Date('2026-11-23T00:00:00Z') },
+  );
+  expect(status.baseImages[0]?.error).toBe(
+    'platform in state: "linux" is not a platform: expected os/arch or os/arch/variant, e.g. linux/arm64',
+  );
+  expect(exitCode).toBe(1);
+  expect(client.counts).toEqual({ ping: 0, head: 0, get: 0, token: 0 });
+});

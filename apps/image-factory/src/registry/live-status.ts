@@ -80,6 +80,16 @@ interface Lookup {
 
 const DAY_MS = 86_400_000;
 
+/** The promise for `key`, made by `make` the first time: each lookup is asked once per run. */
+function once<T>(promises: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let known = promises.get(key);
+  if (known === undefined) {
+    known = make();
+    promises.set(key, known);
+  }
+  return known;
+}
+
 function asFactoryError(error: unknown): FactoryError {
   return error instanceof FactoryError ? error : new FactoryError('internal', messageOf(error), { cause: error });
 }
@@ -97,33 +107,23 @@ export async function liveStatus(
 ): Promise<{ status: LiveStatus; exitCode: number; releases: ReadonlyMap<string, string | null> }> {
   const heads = new Map<string, Promise<string>>();
   const facts = new Map<string, Promise<string | null>>();
-  const head = (repo: RepositoryRef, tag: string) => {
-    const key = `${repo.registry}/${repo.repository}:${tag}`;
-    let known = heads.get(key);
-    if (known === undefined) {
-      known = client.head(repo, tag).then((h) => h.digest);
-      heads.set(key, known);
-    }
-    return known;
-  };
+  const head = (repo: RepositoryRef, tag: string) =>
+    once(heads, `${repo.registry}/${repo.repository}:${tag}`, () => client.head(repo, tag).then((h) => h.digest));
   const released = (repo: RepositoryRef, digest: string, platform: Platform | undefined) => {
     const key = releaseKey(digest, platform);
-    let known = facts.get(key);
-    if (known === undefined) {
-      const cached = options.knownReleases?.get(key);
-      known =
-        cached !== undefined
-          ? Promise.resolve(cached)
-          : imageFacts(client, repo, digest, platform).then((f) => f.created);
-      facts.set(key, known);
-    }
-    return known;
+    const cached = options.knownReleases?.get(key);
+    return once(facts, key, () =>
+      cached !== undefined
+        ? Promise.resolve(cached)
+        : imageFacts(client, repo, digest, platform).then((f) => f.created),
+    );
   };
   const lookup = async (repo: RepositoryRef, tag: string, platformText: string | undefined): Promise<Lookup> => {
     try {
-      const digest = await head(repo, tag);
       const parsed = platformText === undefined ? undefined : parsePlatform(platformText);
-      return { digest, released: await released(repo, digest, parsed?.ok ? parsed.value : undefined), error: null };
+      if (parsed?.ok === false) throw new FactoryError('invalid-state', `platform in state: ${parsed.error}`);
+      const digest = await head(repo, tag);
+      return { digest, released: await released(repo, digest, parsed?.value), error: null };
     } catch (error) {
       return { digest: null, released: null, error: asFactoryError(error) };
     }
