@@ -49,7 +49,8 @@ const TLS_CODES = new Set([
 
 const RETRIED_STATUS = new Set([500, 502, 503, 504]);
 
-function causeCode(error: unknown): string | undefined {
+/** The system error code under a fetch failure (ECONNREFUSED, ENOTFOUND, a TLS code), if any. */
+export function causeCode(error: unknown): string | undefined {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
     if ('code' in current && typeof current.code === 'string') return current.code;
     current = current.cause;

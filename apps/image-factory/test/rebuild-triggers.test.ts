@@ -1,0 +1,190 @@
+/**
+ * Rebuild triggers against stubs of GitHub's and GitLab's APIs that check each request's documented shape:
+ * the exact request, the token only in its header, retries 1 s / 2 s / 4 s (recorded, not waited), Retry-After,
+ * and the forge's own message on a refusal.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { githubDispatch, gitlabPipeline, sendTrigger, type TriggerEffects } from '../src/rebuild/triggers.js';
+import { type ForgeStub, startGithubStub, startGitlabStub } from './support/forge-stubs.js';
+
+const TOKEN = 'ghp_test-token-never-printed';
+let github: ForgeStub;
+let gitlab: ForgeStub;
+
+beforeAll(async () => {
+  github = await startGithubStub(TOKEN);
+  gitlab = await startGitlabStub(TOKEN);
+});
+afterAll(async () => {
+  await github?.close();
+  await gitlab?.close();
+});
+
+function effects(sleeps: number[]): TriggerEffects {
+  return {
+    fetch: (input, init) => fetch(input, init),
+    sleep: async (ms) => void sleeps.push(ms),
+    now: () => Date.now(),
+  };
+}
+
+describe('GitHub workflow_dispatch', () => {
+  test('the request: path, headers, {"ref"} without inputs when none are declared; 204 is triggered', async () => {
+    const request = githubDispatch(github.url, {
+      provider: 'github',
+      repo: 'acme/api',
+      branch: 'main',
+      workflow: 'build.yaml',
+    });
+    expect(request).toEqual({
+      provider: 'github',
+      method: 'POST',
+      url: `${github.url}/repos/acme/api/actions/workflows/build.yaml/dispatches`,
+      headers: {
+        accept: 'application/vnd.github+json',
+        'content-type': 'application/json',
+        'x-github-api-version': '2022-11-28',
+        'user-agent': 'image-factory',
+      },
+      body: '{"ref":"main"}',
+    });
+    expect(JSON.stringify(request)).not.toContain(TOKEN);
+    const outcome = await sendTrigger(request, TOKEN, effects([]));
+    expect(outcome).toEqual({ status: 'triggered', httpStatus: 204, attempts: 1, detail: null });
+    expect(github.requests.at(-1)?.body).toEqual({ ref: 'main' });
+  });
+
+  test('declared inputs are sent as strings', async () => {
+    const request = githubDispatch(`${github.url}/`, {
+      provider: 'github',
+      repo: 'acme/api',
+      branch: 'release/1.x',
+      workflow: 'build.yaml',
+      inputs: { 'image-factory-key': 'k-123', reason: 'node:22 sha256:abc' },
+    });
+    expect(await sendTrigger(request, TOKEN, effects([]))).toMatchObject({ status: 'triggered' });
+    expect(github.requests.at(-1)?.body).toEqual({
+      ref: 'release/1.x',
+      inputs: { 'image-factory-key': 'k-123', reason: 'node:22 sha256:abc' },
+    });
+  });
+
+  test("422 is a permanent failure carrying GitHub's message, not retried", async () => {
+    github.answers.push({
+      status: 422,
+      body: { message: 'Unexpected inputs provided: ["reason"]', documentation_url: 'https://docs.github.com' },
+    });
+    const sleeps: number[] = [];
+    const outcome = await sendTrigger(
+      githubDispatch(github.url, { provider: 'github', repo: 'acme/api', branch: 'main', workflow: 'b.yaml' }),
+      TOKEN,
+      effects(sleeps),
+    );
+    expect(outcome).toEqual({
+      status: 'failed',
+      httpStatus: 422,
+      attempts: 1,
+      message: 'Unexpected inputs provided: ["reason"]',
+    });
+    expect(sleeps).toEqual([]);
+  });
+
+  test('502 is retried after 1 s, 2 s, 4 s; four failures leave it transient (due for the next sweep)', async () => {
+    const sleeps: number[] = [];
+    github.answers.push({ status: 502 }, { status: 502 }, { status: 502 }, { status: 502 });
+    const outcome = await sendTrigger(
+      githubDispatch(github.url, { provider: 'github', repo: 'acme/api', branch: 'main', workflow: 'b.yaml' }),
+      TOKEN,
+      effects(sleeps),
+    );
+    expect(outcome).toMatchObject({ status: 'transient', attempts: 4 });
+    expect(sleeps).toEqual([1000, 2000, 4000]);
+    github.answers.push({ status: 503 });
+    expect(
+      await sendTrigger(
+        githubDispatch(github.url, { provider: 'github', repo: 'acme/api', branch: 'main', workflow: 'b.yaml' }),
+        TOKEN,
+        effects([]),
+      ),
+    ).toMatchObject({ status: 'triggered', attempts: 2 });
+  });
+
+  test('429 waits for Retry-After; one longer than a minute is not waited for', async () => {
+    const sleeps: number[] = [];
+    github.answers.push({ status: 429, headers: { 'retry-after': '7' } });
+    expect(
+      await sendTrigger(
+        githubDispatch(github.url, { provider: 'github', repo: 'a/b', branch: 'main', workflow: 'b.yaml' }),
+        TOKEN,
+        effects(sleeps),
+      ),
+    ).toMatchObject({ status: 'triggered', attempts: 2 });
+    expect(sleeps).toEqual([7000]);
+    github.answers.push({ status: 429, headers: { 'retry-after': '3600' } });
+    const outcome = await sendTrigger(
+      githubDispatch(github.url, { provider: 'github', repo: 'a/b', branch: 'main', workflow: 'b.yaml' }),
+      TOKEN,
+      effects([]),
+    );
+    expect(outcome).toMatchObject({ status: 'transient', attempts: 1 });
+    expect(outcome.status === 'transient' && outcome.message).toContain('Retry-After 3600 s');
+  });
+
+  test('nothing listening: transient, with the system error', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const outcome = await sendTrigger(
+      githubDispatch(`http://127.0.0.1:${port}`, {
+        provider: 'github',
+        repo: 'a/b',
+        branch: 'main',
+        workflow: 'b.yaml',
+      }),
+      TOKEN,
+      effects([]),
+    );
+    expect(outcome).toMatchObject({ status: 'transient', attempts: 4 });
+    expect(outcome.status === 'transient' && outcome.message).toContain('ECONNREFUSED');
+  });
+});
+
+describe('GitLab pipeline', () => {
+  test('the request: URL-encoded project path, ?ref=, PRIVATE-TOKEN, no body without variables; 201 is triggered', async () => {
+    const request = gitlabPipeline(gitlab.url, { provider: 'gitlab', repo: 'acme/platform/docs', branch: 'main' });
+    expect(request.url).toBe(`${gitlab.url}/api/v4/projects/acme%2Fplatform%2Fdocs/pipeline?ref=main`);
+    expect(request.body).toBeNull();
+    const outcome = await sendTrigger(request, TOKEN, effects([]));
+    expect(outcome).toMatchObject({
+      status: 'triggered',
+      httpStatus: 201,
+      detail: expect.stringMatching(/^https:\/\/gitlab\.example\.com\/pipelines\/\d+$/),
+    });
+    expect(gitlab.requests.at(-1)).toMatchObject({
+      path: '/api/v4/projects/acme%2Fplatform%2Fdocs/pipeline',
+      query: { ref: 'main' },
+    });
+    expect(gitlab.requests.at(-1)?.headers.authorization).toBeUndefined();
+  });
+
+  test('declared variables as [{key, value}]; a 400 with a field map keeps the map', async () => {
+    const request = gitlabPipeline(gitlab.url, {
+      provider: 'gitlab',
+      repo: 'acme/docs',
+      branch: 'main',
+      inputs: { IMAGE_FACTORY_KEY: 'k-1' },
+    });
+    expect(await sendTrigger(request, TOKEN, effects([]))).toMatchObject({ status: 'triggered' });
+    expect(gitlab.requests.at(-1)?.body).toEqual({ variables: [{ key: 'IMAGE_FACTORY_KEY', value: 'k-1' }] });
+    gitlab.answers.push({ status: 400, body: { message: { base: ['Reference not found'] } } });
+    expect(await sendTrigger(request, TOKEN, effects([]))).toEqual({
+      status: 'failed',
+      httpStatus: 400,
+      attempts: 1,
+      message: '{"base":["Reference not found"]}',
+    });
+  });
+});
