@@ -2,13 +2,16 @@
  * The registry client against a real registry (Debian's docker-registry, distribution 2.8) with htpasswd auth:
  * inspect's JSON for each manifest form, what a digest costs, and the errors a person sees.
  */
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { normaliseReference } from '../src/reference/normalise.js';
 import { RegistryClient } from '../src/registry/client.js';
 import { credentialStoreFrom } from '../src/registry/docker-config.js';
 import { cli } from './helpers.js';
+import { tempDir } from './support/git-repos.js';
 import {
   basicAuthEntry,
   dockerConfig,
@@ -277,6 +280,26 @@ describe('errors a person can act on', () => {
     ]);
     expect(result.status).toBe(3);
     expect(result.stderr).toContain('network error ECONNREFUSED after 4 attempt(s); safe to run again');
+  });
+
+  test('without --registry-config: $DOCKER_CONFIG/config.json, else ~/.docker/config.json, else anonymous', async () => {
+    const reference = `${registry.host}/acme/single:1.0`;
+    const viaDockerConfig = await cli(['inspect', reference, '--json', '--insecure-registry', registry.host], {
+      env: { DOCKER_CONFIG: dirname(config), HOME: '/nonexistent' },
+    });
+    expect(JSON.parse(viaDockerConfig.stdout).digest).toBe(pushed.single?.digest);
+    const home = tempDir('if-home-');
+    mkdirSync(join(home, '.docker'));
+    copyFileSync(config, join(home, '.docker', 'config.json'));
+    const viaHome = await cli(['inspect', reference, '--json', '--insecure-registry', registry.host], {
+      env: { DOCKER_CONFIG: undefined, HOME: home },
+    });
+    expect(JSON.parse(viaHome.stdout).digest).toBe(pushed.single?.digest);
+    const anonymous = await cli(['inspect', reference, '--insecure-registry', registry.host], {
+      env: { DOCKER_CONFIG: tempDir('if-empty-'), HOME: '/nonexistent' },
+    });
+    expect(anonymous.status).toBe(1);
+    expect(anonymous.stderr).toContain('no registry credentials are configured');
   });
 
   test('usage errors: exit 2', async () => {
