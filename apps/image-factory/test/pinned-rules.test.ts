@@ -61,7 +61,19 @@ describe('state', () => {
     if (node === undefined) throw new Error('node-22 not planned');
     const withRebuild: StateSnapshot = {
       images: first.images,
-      baseImages: new Map([['node-22', { ...node, rebuild: { currentDigest: `sha256:${'9'.repeat(64)}` } }]]),
+      baseImages: new Map([
+        [
+          'node-22',
+          {
+            ...node,
+            rebuild: {
+              current: { digest: `sha256:${'9'.repeat(64)}`, released: null, seen: '2026-11-01T00:00:00Z' },
+              pending: [],
+              history: [],
+            },
+          },
+        ],
+      ]),
     };
     const next = planStateUpdate(withRebuild, enrolment, [analysis('a', 'FROM node:24\n')]);
     expect([...next.baseImages.keys()]).toEqual(['node-24']);

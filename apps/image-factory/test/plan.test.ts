@@ -219,12 +219,18 @@ describe('planStateUpdate', () => {
     const enrolment = enrol(managed('a'));
     const first = planStateUpdate(EMPTY_STATE, enrolment, [analysis('a', 'FROM node:22\n')]);
     const base = first.baseImages.get('node-22');
+    if (base === undefined) throw new Error('node-22 not planned');
+    const rebuild = {
+      current: { digest: D1, released: '2026-11-01T00:00:00Z', seen: '2026-11-01T01:00:00Z' },
+      pending: [],
+      history: [{ image: 'a', digest: D1, result: 'fresh' as const, at: '2026-11-01T01:00:00Z' }],
+    };
     const withRebuild: StateSnapshot = {
       images: first.images,
-      baseImages: new Map([['node-22', { ...base, rebuild: { currentDigest: D1 } } as NonNullable<typeof base>]]),
+      baseImages: new Map([['node-22', { ...base, rebuild }]]),
     };
     const next = planStateUpdate(withRebuild, enrolment, [analysis('a', 'FROM node:22\n', '1.0.1')]);
-    expect(next.baseImages.get('node-22')?.rebuild).toEqual({ currentDigest: D1 });
+    expect(next.baseImages.get('node-22')?.rebuild).toEqual(rebuild);
   });
 
   it('refuses to analyse an image that is not enrolled or is external', () => {

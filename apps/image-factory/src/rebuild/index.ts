@@ -3,10 +3,22 @@
  * rebuilds from a base-image update (release-age delay that cannot starve, urgency, fresh already, one rebuild per
  * image per wave, waits for ancestors, cycles as errors) and Trivy report summaries for the urgency rule (no git,
  * no HTTP, no clock: times come in as ISO strings); and the CI triggers (GitHub workflow_dispatch, GitLab pipeline):
- * pure request builders plus one sender with the retry rules. The `rebuild` command and the decisions in state are
- * not built yet.
+ * pure request builders plus one sender with the retry rules; and the decisions in state (record an update, list
+ * what is due, claim it with an idempotency key, record the CI's answer) as pure transitions of a state snapshot.
+ * The `rebuild` command that joins them to git, the registry and the clock is not built yet.
  */
 
+export {
+  type BuildFacts,
+  claimRebuilds,
+  dueRebuilds,
+  pendingByImage,
+  recordBaseUpdate,
+  recordTriggerOutcome,
+  triggerKey,
+  type UpdateResult,
+  waveGraphOf,
+} from './record.js';
 export {
   DEFAULT_GITHUB_API_URL,
   DEFAULT_GITLAB_URL,

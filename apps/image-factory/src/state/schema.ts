@@ -78,6 +78,62 @@ export const ExternalImageStateSchema = Type.Object(
 /** images/<name>.yaml */
 export const IMAGE_STATE_SCHEMA = Type.Union([ManagedImageStateSchema, ExternalImageStateSchema]);
 
+/** A time in state: UTC, whole seconds (what the rebuild rules compare as text). */
+const Time = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' });
+const Digest = Type.String({ pattern: '^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$' });
+
+/** A digest of a base image the factory has seen, and when it was released (null: unknown, an epoch date). */
+export const SeenDigestSchema = Type.Object(
+  { digest: Digest, released: Type.Union([Time, Type.Null()]), seen: Time },
+  { additionalProperties: false },
+);
+
+/** A rebuild decided and not yet triggered (one per dependent image and base). */
+export const PendingRebuildSchema = Type.Object(
+  {
+    image: Name,
+    since: Time,
+    due: Time,
+    urgent: Type.Boolean(),
+    causes: Type.Array(Type.Object({ base: Name, digest: Digest }, { additionalProperties: false })),
+    waitFor: Type.Array(Name),
+    waitUntil: Type.Union([Time, Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+
+/** What became of a decision: the audit trail, newest last. */
+export const RebuildHistorySchema = Type.Object(
+  {
+    image: Name,
+    /** The base digest the entry is about. */
+    digest: Digest,
+    result: Type.Unsafe<'fresh' | 'record-only' | 'claimed' | 'triggered' | 'failed' | 'transient'>({
+      enum: ['fresh', 'record-only', 'claimed', 'triggered', 'failed', 'transient'],
+    }),
+    at: Time,
+    key: Type.Optional(Type.String()),
+    answer: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+/** History entries kept per base image (older ones are in `git log -p`). */
+export const MAX_REBUILD_HISTORY = 50;
+
+/** What the rebuild logic records in a base image's state file. */
+export const RebuildRecordSchema = Type.Object(
+  {
+    /** The digest the dependents are built on (the first one recorded, then each one rebuilt onto). */
+    current: Type.Optional(SeenDigestSchema),
+    /** The newest digest seen, while it differs from current. */
+    latest: Type.Optional(SeenDigestSchema),
+    pending: Type.Array(PendingRebuildSchema),
+    history: Type.Array(RebuildHistorySchema, { maxItems: MAX_REBUILD_HISTORY }),
+  },
+  { additionalProperties: false },
+);
+
 /** base-images/<name>.yaml */
 export const BASE_IMAGE_STATE_SCHEMA = Type.Object(
   {
@@ -90,8 +146,8 @@ export const BASE_IMAGE_STATE_SCHEMA = Type.Object(
     untracked: Type.Optional(Type.Literal('pinned-by-digest')),
     managedImage: Type.Optional(Name),
     dependents: Type.Array(Name),
-    /** Owned by the rebuild logic (current/pending digest, eligibility, history); carried over unchanged. */
-    rebuild: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    /** Owned by the rebuild logic (src/rebuild/record.ts); carried over unchanged by the analysis. */
+    rebuild: Type.Optional(RebuildRecordSchema),
     ...WAREHOUSE_FIELDS,
   },
   { additionalProperties: false },

@@ -9,6 +9,10 @@ import type {
   BaseImageUseSchema,
   ExternalImageStateSchema,
   ManagedImageStateSchema,
+  PendingRebuildSchema,
+  RebuildHistorySchema,
+  RebuildRecordSchema,
+  SeenDigestSchema,
 } from './schema.js';
 
 /** Read-only all the way down: state values are planned, never patched. */
@@ -29,6 +33,12 @@ export type ExternalImageState = Frozen<Static<typeof ExternalImageStateSchema>>
 export type ImageState = ManagedImageState | ExternalImageState;
 /** base-images/<name>.yaml: one per distinct normalised reference used by a managed image. */
 export type BaseImageState = Frozen<Static<typeof BASE_IMAGE_STATE_SCHEMA>>;
+
+/** What the rebuild logic records in a base image's file, and its parts. */
+export type RebuildRecord = Frozen<Static<typeof RebuildRecordSchema>>;
+export type SeenDigest = Frozen<Static<typeof SeenDigestSchema>>;
+export type PendingRebuildState = Frozen<Static<typeof PendingRebuildSchema>>;
+export type RebuildHistoryEntry = Frozen<Static<typeof RebuildHistorySchema>>;
 
 /** Every state file, keyed by name. */
 export interface StateSnapshot {
