@@ -90,7 +90,7 @@ function checkMode(mode: StateJobMode): void {
  * images.yaml, loaded again only when its text changed: a retry on a new head that did not touch images.yaml
  * (another job's state commit) reuses what it loaded, which for 5,000 entries is a good part of an attempt.
  */
-function enrolmentLoader(root: string, path: string): () => Promise<Enrolment> {
+export function enrolmentLoader(root: string, path: string): () => Promise<Enrolment> {
   let last: { readonly text: string; readonly enrolment: Enrolment } | null = null;
   return async () => {
     const text = await readConfinedFile(root, path, '--images', 'invalid-enrolment');
@@ -131,13 +131,27 @@ function commitMessage(mode: StateJobMode, analyses: readonly ImageAnalysis[], s
   return body.length > 0 ? `${subject}\n\n${body.join('\n')}\n` : `${subject}\n`;
 }
 
-/** Run one state job end to end. The remote is only ever changed by one complete commit. */
-export async function runStateJob(mode: StateJobMode, options: StateJobOptions): Promise<StateJobResult> {
-  checkMode(mode);
+/** A shallow clone of the GitOps repository in a private work folder, removed when the job ends. */
+export interface GitopsCheckout {
+  readonly gitops: GitWorkspace;
+  /** state/ in the clone, and as a repository-relative path. */
+  readonly stateDir: string;
+  readonly stateRel: string;
+  readonly imagesRel: string;
+  readonly env: ReturnType<typeof gitEnvironment>;
+  readonly workDir: string;
+}
+
+/**
+ * Clone the GitOps repository (shallow, one branch) into a fresh work folder, run `body` on it, and remove the
+ * folder whatever happens (registered for removal before it exists, so a SIGTERM at any moment leaves nothing).
+ */
+export async function withGitopsCheckout<T>(
+  options: StateJobOptions,
+  body: (checkout: GitopsCheckout) => Promise<T>,
+): Promise<T> {
   const imagesRel = checkRelativePath(options.images, '--images');
   const stateRel = posix.join(checkRelativePath(options.imageFactoryDir, '--image-factory-dir'), 'state');
-  const { log } = options;
-  // Registered for removal before it exists, so that a SIGTERM arriving at any moment leaves nothing behind.
   const workDir = join(options.workDir ?? tmpdir(), `image-factory-${randomBytes(6).toString('hex')}`);
   const forget = removeOnExit(workDir);
   await mkdir(workDir, { mode: 0o700 });
@@ -152,11 +166,22 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
       env,
       options.gitTimeoutMs,
     );
-    log.info('clone', `shallow clone of ${redact(url)} (${options.gitBranch})`, {
+    options.log.info('clone', `shallow clone of ${redact(url)} (${options.gitBranch})`, {
       durationMs: Date.now() - cloneStart,
     });
     const stateDir = await confinedPath(gitops.dir, stateRel, '--image-factory-dir');
+    return await body({ gitops, stateDir, stateRel, imagesRel, env, workDir });
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+    forget();
+  }
+}
 
+/** Run one state job end to end. The remote is only ever changed by one complete commit. */
+export async function runStateJob(mode: StateJobMode, options: StateJobOptions): Promise<StateJobResult> {
+  checkMode(mode);
+  const { log } = options;
+  return withGitopsCheckout(options, async ({ gitops, stateDir, stateRel, imagesRel, env, workDir }) => {
     // Dockerfiles are read once; only the GitOps side is recomputed on a retry, and of the state only the files
     // the new head changed are read again.
     let analyses: ImageAnalysis[] | null = null;
@@ -240,8 +265,5 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
       attempts: result.attempts,
       ...outcome(),
     };
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
-    forget();
-  }
+  });
 }
