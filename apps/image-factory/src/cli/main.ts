@@ -11,6 +11,7 @@ import { analyzeCommand } from './commands/analyze.js';
 import { enrollCommand, kustomizeCommand, unenrollCommand } from './commands/enroll.js';
 import { inspectCommand } from './commands/inspect.js';
 import { parseCommand } from './commands/parse.js';
+import { rebuildCommand } from './commands/rebuild.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { synthCommand } from './commands/synth.js';
@@ -28,6 +29,7 @@ const COMMANDS: readonly Command[] = [
   kustomizeCommand,
   statusCommand,
   inspectCommand,
+  rebuildCommand,
 ];
 
 /** Set by the bundler (scripts/bundle.mjs); undefined when running from the package. */

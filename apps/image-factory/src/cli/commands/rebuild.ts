@@ -1,0 +1,162 @@
+/** `image-factory rebuild`: decide and trigger rebuilds when a base image moves, or sweep what has come due. */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { FactoryError, messageOf } from '../../errors.js';
+import { type RebuildJobResult, type RebuildMode, runRebuildJob } from '../../jobs/rebuild-job.js';
+import { registerSecret } from '../../log/redact.js';
+import { DEFAULT_GITHUB_API_URL, DEFAULT_GITLAB_URL } from '../../rebuild/triggers.js';
+import { summariseTrivyReport, type VulnerabilitySummary } from '../../rebuild/vulnerabilities.js';
+import { NODE_EFFECTS } from '../../registry/http.js';
+import { GIT_OPTIONS, GIT_SECTIONS, stateJobOptions } from '../git-options.js';
+import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
+import { type CommandIO, defineCommand, EXIT_OK, type OptionSpecs, renderHelp, writeJson } from '../usage.js';
+
+const REBUILD_OPTIONS = {
+  base: { type: 'string', value: 'NAME', help: 'the base image (its state name under state/base-images/) that moved' },
+  digest: { type: 'string', value: 'DIGEST', help: 'the digest it points to now (sha256:…)' },
+  due: { type: 'boolean', default: false, help: 'instead: trigger every recorded rebuild whose time has come' },
+  now: {
+    type: 'string',
+    value: 'RFC3339',
+    help: 'the clock (what-if runs, tests); nothing in state then comes from the real one',
+  },
+  'vulnerability-report': {
+    type: 'string',
+    multiple: true,
+    value: 'FILE',
+    help: 'a Trivy JSON report (repeatable), matched to digests by Metadata.RepoDigests: a new digest that fixes a\nCRITICAL vulnerability of the current one makes the rebuilds due at once',
+  },
+  'github-api-url': {
+    type: 'string',
+    value: 'URL',
+    help: `GitHub API (default $GITHUB_API_URL or ${DEFAULT_GITHUB_API_URL})`,
+  },
+  'github-token-file': { type: 'string', value: 'FILE', help: 'GitHub token (default $GITHUB_TOKEN); never printed' },
+  'gitlab-token-file': { type: 'string', value: 'FILE', help: 'GitLab token (default $GITLAB_TOKEN); never printed' },
+} as const satisfies OptionSpecs;
+
+const HELP = renderHelp({
+  usage: ['rebuild --base NAME --digest DIGEST --git-repo URL [options]', 'rebuild --due --git-repo URL [options]'],
+  description: `A base image now points to DIGEST: ask its registry when DIGEST was released, decide for every image built
+on it (directly and further down) when to rebuild (rebuildDelay from the release, never restarted by later
+updates; at once when a vulnerability report shows a CRITICAL fixed; not at all when already built on it),
+commit the decisions and claim the rebuilds due now, then trigger them in GitHub Actions or GitLab CI, once each,
+and commit the answers. --due does the sweep only. --dry-run prints each decision and the request it would send.`,
+  sections: [['Rebuild', REBUILD_OPTIONS], ['Registry', REGISTRY_OPTIONS], ...GIT_SECTIONS],
+  exit: '0 decisions recorded (a trigger that failed is recorded with its reason), 1 invalid input or a cycle in\nthe graph, 2 usage error, 3 transient failure (registry, git) before anything was recorded: safe to run again.',
+  examples: [
+    'image-factory rebuild --base node-22-bookworm-slim --digest sha256:… --git-repo https://github.com/acme/gitops.git',
+    'image-factory rebuild --due --git-repo https://github.com/acme/gitops.git',
+    'image-factory rebuild --due --now 2026-12-01T00:00:00Z --dry-run --git-repo ./gitops',
+  ],
+});
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+async function token(io: CommandIO, file: string | undefined, env: string): Promise<string | null> {
+  let value: string | undefined;
+  if (file !== undefined) {
+    try {
+      value = (await readFile(resolve(io.cwd, file), 'utf8')).trim();
+    } catch (error) {
+      throw new FactoryError('usage', `cannot read token file ${file}: ${messageOf(error)}`);
+    }
+  } else {
+    value = io.env[env]?.trim();
+  }
+  if (value === undefined || value === '') return null;
+  registerSecret(value);
+  return value;
+}
+
+async function reports(io: CommandIO, files: readonly string[]): Promise<VulnerabilitySummary[]> {
+  const summaries: VulnerabilitySummary[] = [];
+  for (const file of files) {
+    let data: unknown;
+    try {
+      data = JSON.parse(await readFile(resolve(io.cwd, file), 'utf8'));
+    } catch (error) {
+      throw new FactoryError('usage', `--vulnerability-report ${file}: ${messageOf(error)}`);
+    }
+    const summary = summariseTrivyReport(data);
+    if (!summary.ok) throw new FactoryError('invalid-config', `--vulnerability-report ${file}: ${summary.error}`);
+    summaries.push(summary.value);
+  }
+  return summaries;
+}
+
+function formatResult(result: RebuildJobResult): string {
+  const lines = result.decisions.map(
+    (d) =>
+      `${d.image}: ${d.action}${d.action === 'rebuild' ? ` due ${d.due}${d.urgent ? ' (urgent)' : ''}${d.waitFor.length > 0 ? `, waits for ${d.waitFor.join(', ')} until ${d.waitUntil}` : ''}` : d.action === 'fresh' ? ` (${d.reason})` : ''}`,
+  );
+  for (const t of result.triggers) {
+    const outcome =
+      t.outcome === null
+        ? 'would send'
+        : t.outcome.status === 'triggered'
+          ? `triggered (HTTP ${t.outcome.httpStatus})`
+          : `${t.outcome.status}: ${t.outcome.message}`;
+    lines.push(
+      `${t.image}: ${t.request.method} ${t.request.url}${t.request.body === null ? '' : ` ${t.request.body}`} → ${outcome} [key ${t.key}]`,
+    );
+  }
+  for (const s of result.skipped) lines.push(`${s.image}: due, not triggered: ${s.reason}`);
+  lines.push(
+    result.status === 'dry-run'
+      ? 'dry run: nothing committed, nothing sent'
+      : `${result.status}${result.commits.length > 0 ? ` (${result.commits.map((c) => c.slice(0, 12)).join(', ')})` : ''}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+export const rebuildCommand = defineCommand({
+  name: 'rebuild',
+  summary: 'decide, record and trigger rebuilds when a base image moves (or --due: the sweep)',
+  help: HELP,
+  options: { ...REBUILD_OPTIONS, ...REGISTRY_OPTIONS, ...GIT_OPTIONS },
+  logs: true,
+  async run(values, _positionals, io) {
+    let mode: RebuildMode;
+    if (values.due) {
+      if (values.base !== undefined || values.digest !== undefined) {
+        throw new FactoryError('usage', 'image-factory rebuild: --due takes no --base or --digest (see --help)');
+      }
+      mode = { kind: 'due' };
+    } else {
+      if (values.base === undefined || values.digest === undefined) {
+        throw new FactoryError(
+          'usage',
+          'image-factory rebuild: give --base NAME and --digest DIGEST, or --due (see --help)',
+        );
+      }
+      if (!DIGEST.test(values.digest))
+        throw new FactoryError('usage', `image-factory rebuild: --digest "${values.digest}" is not sha256:<64 hex>`);
+      mode = { kind: 'update', base: values.base, digest: values.digest };
+    }
+    if (values.now !== undefined && (!RFC3339.test(values.now) || Number.isNaN(Date.parse(values.now)))) {
+      throw new FactoryError(
+        'usage',
+        `image-factory rebuild: --now "${values.now}" is not an RFC 3339 time (2026-12-01T00:00:00Z)`,
+      );
+    }
+    const clock = values.now === undefined ? (io.now?.() ?? new Date()) : new Date(values.now);
+    const result = await runRebuildJob(mode, {
+      job: await stateJobOptions('rebuild', values, io, mode.kind === 'update' ? mode.base : '*'),
+      registry: await registryClientFrom('rebuild', values, io),
+      now: `${clock.toISOString().slice(0, 19)}Z`,
+      reports: await reports(io, values['vulnerability-report'] ?? []),
+      forge: {
+        githubApiUrl: (values['github-api-url'] ?? io.env.GITHUB_API_URL ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, ''),
+        gitlabUrl: (values['gitlab-url'] ?? io.env.GITLAB_URL ?? DEFAULT_GITLAB_URL).replace(/\/+$/, ''),
+        githubToken: await token(io, values['github-token-file'], 'GITHUB_TOKEN'),
+        gitlabToken: await token(io, values['gitlab-token-file'], 'GITLAB_TOKEN'),
+        effects: NODE_EFFECTS,
+      },
+    });
+    if (values.json) writeJson(io, result);
+    else io.stdout(formatResult(result));
+    return EXIT_OK;
+  },
+});

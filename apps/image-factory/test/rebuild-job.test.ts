@@ -1,0 +1,236 @@
+/**
+ * `image-factory rebuild` end to end: a real GitOps remote, the real registry (release times the test controls),
+ * and stubs of GitHub and GitLab that check every request. Decisions are committed before any CI is called, each
+ * rebuild is triggered once (also when eight jobs race for the same update), and the answers are recorded.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { cli } from './helpers.js';
+import { type ForgeStub, startGithubStub, startGitlabStub } from './support/forge-stubs.js';
+import { createRemote, remoteFile, remoteFiles, remoteSubjects } from './support/git-repos.js';
+import { ENV } from './support/gitops-fixtures.js';
+import {
+  basicAuthEntry,
+  dockerConfig,
+  type Pushed,
+  pushImage,
+  startRegistry,
+  type TestRegistry,
+} from './support/registry.js';
+
+const TOKEN = 'forge-token-never-printed';
+let registry: TestRegistry;
+let github: ForgeStub;
+let gitlab: ForgeStub;
+let remote: string;
+let config: string;
+let baseName: string;
+const p: Record<string, Pushed> = {};
+
+const managed = (name: string, provider: 'github' | 'gitlab', extra: string) =>
+  `  - name: ${name}\n    registry: ${registry.host}\n    repository: acme/${name}\n    source:\n      provider: ${provider}\n      repo: acme/${name}\n      dockerfile: apps/${name}/Dockerfile\n${provider === 'github' ? '      workflow: build.yaml\n' : ''}${extra}`;
+
+beforeAll(async () => {
+  registry = await startRegistry('htpasswd');
+  github = await startGithubStub(TOKEN);
+  gitlab = await startGitlabStub(TOKEN);
+  config = dockerConfig({ [registry.host]: basicAuthEntry() });
+  p.nodeA = await pushImage(registry, 'base/node', '22', { created: '2026-11-01T00:00:00Z', layer: 'a' });
+  p.api = await pushImage(registry, 'acme/api', '1.0', { created: '2026-10-01T00:00:00Z' });
+  p.web = await pushImage(registry, 'acme/web', '1.0', { created: '2026-11-05T00:00:00Z' });
+  p.docs = await pushImage(registry, 'acme/docs', '1.0', { created: '2026-10-02T00:00:00Z' });
+  const from = `FROM ${registry.host}/base/node:22\n`;
+  remote = createRemote({
+    'images.yaml': `images:\n${managed('api', 'github', '    rebuildDelay: "0"\n')}${managed('web', 'github', '    rebuildDelay: "0"\n')}${managed('docs', 'gitlab', '    rebuildDelay: 7d\n')}`,
+    'apps/api/Dockerfile': from,
+    'apps/web/Dockerfile': from,
+    'apps/docs/Dockerfile': from,
+  });
+  for (const name of ['api', 'web', 'docs']) {
+    const result = await cli(
+      [
+        'analyze',
+        '--image',
+        name,
+        '--tag',
+        '1.0',
+        '--digest',
+        p[name]?.digest ?? '',
+        '--git-repo',
+        remote,
+        '--source-repo',
+        remote,
+      ],
+      { env: ENV },
+    );
+    expect(result.stderr).not.toContain('error');
+  }
+  const [file] = remoteFiles(remote, 'image-factory/state/base-images');
+  baseName =
+    file
+      ?.split('/')
+      .pop()
+      ?.replace(/\.yaml$/, '') ?? '';
+}, 60_000);
+
+afterAll(async () => {
+  await github?.close();
+  await gitlab?.close();
+  await registry?.stop();
+});
+
+const rebuild = (...args: string[]) =>
+  cli(
+    [
+      'rebuild',
+      ...args,
+      '--git-repo',
+      remote,
+      '--registry-config',
+      config,
+      '--insecure-registry',
+      registry.host,
+      '--github-api-url',
+      github.url,
+      '--gitlab-url',
+      gitlab.url,
+      '--json',
+      '--retry-backoff',
+      '50ms',
+    ],
+    { env: { ...ENV, GITHUB_TOKEN: TOKEN, GITLAB_TOKEN: TOKEN } },
+  );
+const baseRecord = () => parse(remoteFile(remote, `image-factory/state/base-images/${baseName}.yaml`) ?? '').rebuild;
+
+describe('a base image moves', () => {
+  test('decides per dependent, commits, triggers the one due now once, records the answer; nothing printed secret', async () => {
+    const result = await rebuild(
+      '--base',
+      baseName,
+      '--digest',
+      p.nodeA?.digest ?? '',
+      '--now',
+      '2026-11-02T00:00:00Z',
+    );
+    expect(result.stderr).not.toContain(TOKEN);
+    expect(result.stdout).not.toContain(TOKEN);
+    expect(result.status).toBe(0);
+    const json = JSON.parse(result.stdout);
+    expect(json.decisions.map((d: { image: string; action: string }) => `${d.image} ${d.action}`)).toEqual([
+      'api rebuild',
+      'docs rebuild',
+      'web fresh',
+    ]);
+    expect(json.triggers).toHaveLength(1);
+    expect(json.triggers[0]).toMatchObject({
+      image: 'api',
+      request: {
+        method: 'POST',
+        url: `${github.url}/repos/acme/api/actions/workflows/build.yaml/dispatches`,
+        body: '{"ref":"main"}',
+      },
+      outcome: { status: 'triggered', httpStatus: 204 },
+    });
+    expect(github.requests).toHaveLength(1);
+    // The claim was committed before the call, the answer after it.
+    expect(remoteSubjects(remote).slice(0, 2)).toEqual([
+      'image-factory: record 1 trigger answer(s)',
+      `image-factory: ${baseName} is now ${p.nodeA?.digest.slice(0, 19)}`,
+    ]);
+    const record = baseRecord();
+    expect(record.current).toEqual({
+      digest: p.nodeA?.digest,
+      released: '2026-11-01T00:00:00Z',
+      seen: '2026-11-02T00:00:00Z',
+    });
+    expect(record.pending.map((x: { image: string; due: string }) => [x.image, x.due])).toEqual([
+      ['docs', '2026-11-08T00:00:00Z'],
+    ]);
+    expect(record.history.map((h: { image: string; result: string }) => `${h.image} ${h.result}`)).toEqual([
+      'web fresh',
+      'api triggered',
+    ]);
+    expect(record.history[1].key).toBe(json.triggers[0].key);
+  });
+
+  test('the same update again records and triggers nothing', async () => {
+    const before = remoteSubjects(remote).length;
+    const result = await rebuild(
+      '--base',
+      baseName,
+      '--digest',
+      p.nodeA?.digest ?? '',
+      '--now',
+      '2026-11-02T00:10:00Z',
+    );
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'unchanged', triggers: [] });
+    expect(remoteSubjects(remote).length).toBe(before);
+    expect(github.requests).toHaveLength(1);
+  });
+});
+
+describe('rebuild --due', () => {
+  test('nothing before its time; at its time once (GitLab); a second sweep at the same --now commits nothing', async () => {
+    expect(JSON.parse((await rebuild('--due', '--now', '2026-11-07T23:59:59Z')).stdout)).toMatchObject({
+      status: 'unchanged',
+      triggers: [],
+    });
+    const due = JSON.parse((await rebuild('--due', '--now', '2026-11-08T00:00:00Z')).stdout);
+    expect(due.triggers).toMatchObject([
+      {
+        image: 'docs',
+        request: { url: `${gitlab.url}/api/v4/projects/acme%2Fdocs/pipeline?ref=main` },
+        outcome: { status: 'triggered', httpStatus: 201 },
+      },
+    ]);
+    expect(gitlab.requests).toHaveLength(1);
+    const before = remoteSubjects(remote).length;
+    expect(JSON.parse((await rebuild('--due', '--now', '2026-11-08T00:00:00Z')).stdout)).toMatchObject({
+      status: 'unchanged',
+      triggers: [],
+    });
+    expect(remoteSubjects(remote).length).toBe(before);
+    expect(gitlab.requests).toHaveLength(1);
+  });
+
+  test('--dry-run prints the exact request and commits nothing', async () => {
+    const next = await pushImage(registry, 'base/node', '22', { created: '2026-11-09T00:00:00Z', layer: 'dry' });
+    const before = remoteSubjects(remote).length;
+    const result = JSON.parse(
+      (await rebuild('--base', baseName, '--digest', next.digest, '--now', '2026-11-09T01:00:00Z', '--dry-run')).stdout,
+    );
+    expect(result.status).toBe('dry-run');
+    // web was built before this digest's release: not fresh this time.
+    expect(
+      result.triggers.map((t: { image: string; request: { url: string }; outcome: null }) => [
+        t.image,
+        t.request.url,
+        t.outcome,
+      ]),
+    ).toEqual([
+      ['api', `${github.url}/repos/acme/api/actions/workflows/build.yaml/dispatches`, null],
+      ['web', `${github.url}/repos/acme/web/actions/workflows/build.yaml/dispatches`, null],
+    ]);
+    expect(remoteSubjects(remote).length).toBe(before);
+    expect(github.requests).toHaveLength(1);
+  });
+});
+
+test('eight jobs for the same update: each dependent triggered once', async () => {
+  const next = await pushImage(registry, 'base/node', '22', { created: '2026-11-10T00:00:00Z', layer: 'race' });
+  const githubBefore = github.requests.length;
+  const results = await Promise.all(
+    Array.from({ length: 8 }, () =>
+      rebuild('--base', baseName, '--digest', next.digest, '--now', '2026-11-11T00:00:00Z'),
+    ),
+  );
+  for (const r of results) expect(r.status, r.stderr).toBe(0);
+  const triggered = results.flatMap((r) => JSON.parse(r.stdout).triggers.map((t: { image: string }) => t.image));
+  expect(triggered.sort()).toEqual(['api', 'web']);
+  expect(github.requests.length - githubBefore).toBe(2);
+  const record = baseRecord();
+  expect(record.latest ?? record.current).toMatchObject({ digest: next.digest });
+  expect(record.pending.map((x: { image: string; since: string }) => [x.image, x.since])).toEqual([
+    ['docs', '2026-11-10T00:00:00Z'],
+  ]);
+}, 120_000);
