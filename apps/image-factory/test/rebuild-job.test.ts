@@ -153,6 +153,36 @@ describe('a base image moves', () => {
     expect(record.history[1].key).toBe(json.triggers[0].key);
   });
 
+  test('by reference (what a Kargo Stage passes): the same base; a tag nobody builds on is nothing to do', async () => {
+    const before = remoteSubjects(remote).length;
+    const same = await rebuild(
+      '--reference',
+      `${registry.host}/base/node:22`,
+      '--digest',
+      p.nodeA?.digest ?? '',
+      '--now',
+      '2026-11-02T00:05:00Z',
+    );
+    expect(JSON.parse(same.stdout)).toMatchObject({ status: 'unchanged', triggers: [] });
+    const other = await rebuild(
+      '--reference',
+      `${registry.host}/base/node:24`,
+      '--digest',
+      p.nodeA?.digest ?? '',
+      '--now',
+      '2026-11-02T00:05:00Z',
+    );
+    expect(JSON.parse(other.stdout)).toEqual({
+      status: 'unchanged',
+      decisions: [],
+      triggers: [],
+      skipped: [],
+      commits: [],
+    });
+    expect(remoteSubjects(remote).length).toBe(before);
+    expect((await rebuild('--reference', 'a', '--base', 'b', '--digest', p.nodeA?.digest ?? '')).status).toBe(2);
+  });
+
   test('the same update again records and triggers nothing', async () => {
     const before = remoteSubjects(remote).length;
     const result = await rebuild(

@@ -28,6 +28,7 @@ import {
 } from '../rebuild/triggers.js';
 import { criticalFixed, type VulnerabilitySummary } from '../rebuild/vulnerabilities.js';
 import type { BaseUpdate, PendingRebuild, WaveDecision } from '../rebuild/wave.js';
+import { normaliseReference } from '../reference/normalise.js';
 import type { RegistryClient } from '../registry/client.js';
 import { imageFacts } from '../registry/inspect.js';
 import { parsePlatform } from '../registry/platform.js';
@@ -36,7 +37,8 @@ import type { StateSnapshot } from '../state/types.js';
 import { enrolmentLoader, type StateJobOptions, withGitopsCheckout } from './state-job.js';
 
 export type RebuildMode =
-  | { readonly kind: 'update'; readonly base: string; readonly digest: string }
+  /** `base` is a state name, or a reference (`repo:tag`, as a Kargo Stage knows it) resolved to one. */
+  | { readonly kind: 'update'; readonly base: string; readonly digest: string; readonly byReference?: boolean }
   | { readonly kind: 'due' };
 
 export interface ForgeSettings {
@@ -92,9 +94,20 @@ function triggerRequest(image: ManagedImage, forge: ForgeSettings, dryRun: boole
   return gitlabPipeline(forge.gitlabUrl, { provider: 'gitlab', repo: source.repo, branch: source.branch });
 }
 
+/** The state name of the base image a reference (`registry/repo:tag`) names, or undefined when nothing builds on it. */
+export function baseNamed(state: StateSnapshot, reference: string): string | undefined {
+  const parsed = normaliseReference(reference);
+  if (!parsed.ok) throw new FactoryError('usage', `--reference: ${parsed.error}`);
+  const wanted = parsed.value;
+  return [...state.baseImages.values()].find(
+    (b) =>
+      b.tag !== null && b.registry === wanted.registry && b.repository === wanted.repository && b.tag === wanted.tag,
+  )?.name;
+}
+
 /** What the registry says about the update and the dependents' builds (read once per job). */
 async function updateFacts(
-  mode: Extract<RebuildMode, { kind: 'update' }>,
+  mode: { readonly base: string; readonly digest: string },
   state: StateSnapshot,
   options: RebuildJobOptions,
 ): Promise<{ update: BaseUpdate; builds: Map<string, BuildFacts> }> {
@@ -162,7 +175,17 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
       await folder.refresh(changed.map((path) => posix.relative(stateRel, path)));
       folderHead = head;
     };
-    const facts = mode.kind === 'update' ? await updateFacts(mode, folder.snapshot(), options) : null;
+    let target = mode;
+    if (mode.kind === 'update' && mode.byReference === true) {
+      const name = baseNamed(folder.snapshot(), mode.base);
+      if (name === undefined) {
+        // A tag no image is built on (a managed image's other tags): nothing to decide.
+        log.info('plan', `no image is built on ${mode.base}: nothing to decide`);
+        return { status: 'unchanged', decisions: [], triggers: [], skipped: [], commits: [] };
+      }
+      target = { ...mode, base: name };
+    }
+    const facts = target.kind === 'update' ? await updateFacts(target, folder.snapshot(), options) : null;
     const runId = randomBytes(8).toString('hex');
 
     let last: {
@@ -204,8 +227,8 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
       last = { decisions, claimed, skipped, enrolment };
       const { changes } = folder.changesTo(state);
       const subject =
-        mode.kind === 'update'
-          ? `image-factory: ${mode.base} is now ${mode.digest.slice(0, 19)}`
+        target.kind === 'update'
+          ? `image-factory: ${target.base} is now ${target.digest.slice(0, 19)}`
           : 'image-factory: rebuilds due';
       const body = [
         ...decisions.map((d) => `${d.image}: ${d.action}${d.action === 'rebuild' ? ` due ${d.due}` : ''}`),

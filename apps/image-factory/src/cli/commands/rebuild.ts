@@ -13,6 +13,11 @@ import { type CommandIO, defineCommand, EXIT_OK, type OptionSpecs, renderHelp, w
 
 const REBUILD_OPTIONS = {
   base: { type: 'string', value: 'NAME', help: 'the base image (its state name under state/base-images/) that moved' },
+  reference: {
+    type: 'string',
+    value: 'REPO:TAG',
+    help: 'instead of --base: the reference that moved, as a Kargo Stage knows it (a tag no image\nis built on is nothing to do)',
+  },
   digest: { type: 'string', value: 'DIGEST', help: 'the digest it points to now (sha256:…)' },
   due: { type: 'boolean', default: false, help: 'instead: trigger every recorded rebuild whose time has come' },
   now: {
@@ -36,7 +41,11 @@ const REBUILD_OPTIONS = {
 } as const satisfies OptionSpecs;
 
 const HELP = renderHelp({
-  usage: ['rebuild --base NAME --digest DIGEST --git-repo URL [options]', 'rebuild --due --git-repo URL [options]'],
+  usage: [
+    'rebuild --base NAME --digest DIGEST --git-repo URL [options]',
+    'rebuild --reference REPO:TAG --digest DIGEST --git-repo URL [options]',
+    'rebuild --due --git-repo URL [options]',
+  ],
   description: `A base image now points to DIGEST: ask its registry when DIGEST was released, decide for every image built
 on it (directly and further down) when to rebuild (rebuildDelay from the release, never restarted by later
 updates; at once when a vulnerability report shows a CRITICAL fixed; not at all when already built on it),
@@ -119,21 +128,29 @@ export const rebuildCommand = defineCommand({
   logs: true,
   async run(values, _positionals, io) {
     let mode: RebuildMode;
+    const targets = [values.base, values.reference].filter((v) => v !== undefined).length;
     if (values.due) {
-      if (values.base !== undefined || values.digest !== undefined) {
-        throw new FactoryError('usage', 'image-factory rebuild: --due takes no --base or --digest (see --help)');
+      if (targets > 0 || values.digest !== undefined) {
+        throw new FactoryError(
+          'usage',
+          'image-factory rebuild: --due takes no --base, --reference or --digest (see --help)',
+        );
       }
       mode = { kind: 'due' };
     } else {
-      if (values.base === undefined || values.digest === undefined) {
+      if (targets !== 1 || values.digest === undefined) {
         throw new FactoryError(
           'usage',
-          'image-factory rebuild: give --base NAME and --digest DIGEST, or --due (see --help)',
+          'image-factory rebuild: give --base NAME or --reference REPO:TAG, with --digest DIGEST; or --due (see --help)',
         );
       }
-      if (!DIGEST.test(values.digest))
+      if (!DIGEST.test(values.digest)) {
         throw new FactoryError('usage', `image-factory rebuild: --digest "${values.digest}" is not sha256:<64 hex>`);
-      mode = { kind: 'update', base: values.base, digest: values.digest };
+      }
+      mode =
+        values.reference !== undefined
+          ? { kind: 'update', base: values.reference, digest: values.digest, byReference: true }
+          : { kind: 'update', base: values.base ?? '', digest: values.digest };
     }
     if (values.now !== undefined && (!RFC3339.test(values.now) || Number.isNaN(Date.parse(values.now)))) {
       throw new FactoryError(
