@@ -60,7 +60,7 @@ async function main(): Promise<number> {
     for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
     const base = result.warehouses.filter((w) => w.kind === 'base').length;
     process.stdout.write(
-      `wrote ${result.file}: ${result.warehouses.length} Warehouse(s) (${base} base, ${result.warehouses.length - base} external)\n`,
+      `wrote ${result.file}: ${result.warehouses.length} Warehouse(s) (${base} base, ${result.warehouses.length - base} external) and ${base} rebuild Stage(s)\n`,
     );
     return 0;
   } catch (error) {

@@ -1,7 +1,11 @@
-/** The chart: a thin composition of one ImageWarehouse per planned Warehouse. */
+/**
+ * The chart: a thin composition of one ImageWarehouse per planned Warehouse, and for each base image's Warehouse
+ * (it has dependents by definition) its RebuildStage.
+ */
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { KARGO_PROJECT, type WarehousePlan } from 'image-factory/internal';
+import { RebuildStage } from './rebuild-stage.js';
 import { ImageWarehouse } from './warehouse.js';
 
 /** Props of {@link WarehouseChart}. */
@@ -23,7 +27,7 @@ export interface WarehouseChartProps {
 /** Default Kargo Project namespace (the tool's Project: one definition). */
 export const DEFAULT_NAMESPACE = KARGO_PROJECT;
 
-/** Kargo Warehouses for the base and external images. */
+/** Kargo Warehouses for the base and external images, and the rebuild Stages of the base images. */
 export class WarehouseChart extends Chart {
   constructor(scope: Construct, id: string, props: WarehouseChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
@@ -33,6 +37,12 @@ export class WarehouseChart extends Chart {
         namespace: props.namespace ?? DEFAULT_NAMESPACE,
         legacyAllowTags: props.legacyAllowTags ?? false,
       });
+      if (plan.kind === 'base' && plan.dependents.length > 0) {
+        new RebuildStage(this, `${plan.name}-rebuild`, {
+          warehouse: { name: plan.name, repoURL: plan.subscription.repoURL },
+          namespace: props.namespace ?? DEFAULT_NAMESPACE,
+        });
+      }
     }
   }
 }

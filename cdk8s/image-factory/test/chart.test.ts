@@ -32,7 +32,7 @@ const plan: WarehousePlan = {
 };
 
 describe('WarehouseChart', () => {
-  it('renders one Kargo v1.11 Warehouse per plan', () => {
+  it('renders one Kargo v1.11 Warehouse per plan, and a base image its rebuild Stage', () => {
     const chart = new WarehouseChart(Testing.app(), 'test', { warehouses: [plan] });
     expect(Testing.synth(chart)).toEqual([
       {
@@ -61,6 +61,50 @@ describe('WarehouseChart', () => {
               },
             },
           ],
+        },
+      },
+      {
+        apiVersion: 'kargo.akuity.io/v1alpha1',
+        kind: 'Stage',
+        metadata: {
+          name: 'node-22-bookworm-slim-rebuild',
+          namespace: 'image-factory-kargo',
+          labels: { 'app.kubernetes.io/managed-by': 'image-factory', 'image-factory.io/kind': 'rebuild' },
+          annotations: { 'image-factory.io/reference': 'docker.io/library/node' },
+        },
+        spec: {
+          requestedFreight: [
+            { origin: { kind: 'Warehouse', name: 'node-22-bookworm-slim' }, sources: { direct: true } },
+          ],
+          promotionTemplate: {
+            spec: {
+              steps: [
+                {
+                  uses: 'compose-output',
+                  as: 'seen',
+                  config: {
+                    tag: '${{ quote(imageFrom("docker.io/library/node", warehouse("node-22-bookworm-slim")).Tag) }}',
+                    digest:
+                      '${{ quote(imageFrom("docker.io/library/node", warehouse("node-22-bookworm-slim")).Digest) }}',
+                  },
+                },
+              ],
+            },
+          },
+          verification: {
+            analysisTemplates: [{ name: 'image-factory-rebuild' }],
+            args: [
+              { name: 'repo', value: 'docker.io/library/node' },
+              {
+                name: 'tag',
+                value: '${{ quote(imageFrom("docker.io/library/node", warehouse("node-22-bookworm-slim")).Tag) }}',
+              },
+              {
+                name: 'digest',
+                value: '${{ quote(imageFrom("docker.io/library/node", warehouse("node-22-bookworm-slim")).Digest) }}',
+              },
+            ],
+          },
         },
       },
     ]);

@@ -7,5 +7,6 @@
 export * from './managed-pipeline.js';
 export * from './manifests.js';
 export * from './project.js';
+export * from './rebuild-stage.js';
 export * from './runtime-rules.js';
 export * from './subscription.js';

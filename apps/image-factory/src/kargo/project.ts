@@ -12,6 +12,9 @@ export const PROJECT_NAMESPACE_LABEL = { 'kargo.akuity.io/project': 'true' } as 
 /** The AnalysisTemplate whose Job runs `image-factory analyze`. */
 export const ANALYSIS_TEMPLATE = 'image-factory-analyze';
 
+/** The AnalysisTemplate of every `<warehouse>-rebuild` Stage (kustomize/image-factory/rebuild-analysis-template.yaml). */
+export const REBUILD_TEMPLATE = 'image-factory-rebuild';
+
 /** Labels every generated object carries (the ProjectConfig auto-promotes Stages that have it). */
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'image-factory' } as const;
 
