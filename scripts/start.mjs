@@ -92,7 +92,25 @@ if (kustomize.status === 0) {
   console.log('kubectl is not installed: skipped (see README prerequisites)');
 }
 
-step('8. summary');
+step('8. a base image moves: the rebuild decisions and the requests they would send (dry run, no network)');
+// node:22-bookworm-slim was rebuilt upstream, released three days ago. Kargo would run this from the base image's
+// <warehouse>-rebuild Stage (with the release time read from the registry; --released stands in for it here).
+factory(
+  'rebuild',
+  '--base',
+  'node-22-bookworm-slim',
+  '--digest',
+  `sha256:${'5'.repeat(64)}`,
+  '--released',
+  '2026-11-20T00:00:00Z',
+  '--now',
+  '2026-11-23T00:00:00Z',
+  '--dry-run',
+  '--git-repo',
+  remote,
+);
+
+step('9. summary');
 factory('status', '--root', checkout);
 console.log(`
 Manifests:

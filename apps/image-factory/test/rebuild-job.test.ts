@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { cli } from './helpers.js';
 import { type ForgeStub, startGithubStub, startGitlabStub } from './support/forge-stubs.js';
-import { createRemote, remoteFile, remoteFiles, remoteSubjects } from './support/git-repos.js';
+import { createRemote, git, remoteFile, remoteFiles, remoteSubjects, tempDir } from './support/git-repos.js';
 import { ENV } from './support/gitops-fixtures.js';
 import {
   basicAuthEntry,
@@ -264,3 +264,28 @@ test('eight jobs for the same update: each dependent triggered once', async () =
     ['docs', '2026-11-10T00:00:00Z'],
   ]);
 }, 120_000);
+
+test('a refused trigger is recorded with the forge message (exit 0) and shown by status with the pending rebuilds', async () => {
+  const next = await pushImage(registry, 'base/node', '22', { created: '2026-11-12T00:00:00Z', layer: 'refused' });
+  github.answers.push({ status: 422, body: { message: 'Workflow does not have workflow_dispatch trigger' } });
+  const result = await rebuild('--base', baseName, '--digest', next.digest, '--now', '2026-11-12T06:00:00Z');
+  expect(result.status).toBe(0);
+  const triggers = JSON.parse(result.stdout).triggers;
+  expect(triggers.map((t: { image: string; outcome: { status: string } }) => [t.image, t.outcome.status])).toEqual([
+    ['api', 'failed'],
+    ['web', 'triggered'],
+  ]);
+  const checkout = tempDir('if-checkout-');
+  git(checkout, 'clone', '--quiet', remote, '.');
+  const status = await cli(['status', '--root', checkout, '--json']);
+  const { rebuilds } = JSON.parse(status.stdout);
+  expect(rebuilds.failed).toEqual([
+    { image: 'api', at: '2026-11-12T06:00:00Z', answer: 'Workflow does not have workflow_dispatch trigger' },
+  ]);
+  expect(rebuilds.pending).toMatchObject([{ image: 'docs', due: '2026-11-17T00:00:00Z', urgent: false, waitFor: [] }]);
+  const text = await cli(['status', '--root', checkout]);
+  expect(text.stdout).toContain('  docs: due 2026-11-17T00:00:00Z');
+  expect(text.stdout).toContain(
+    '  api: trigger failed 2026-11-12T06:00:00Z: Workflow does not have workflow_dispatch trigger',
+  );
+});

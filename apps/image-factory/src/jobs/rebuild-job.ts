@@ -56,6 +56,8 @@ export interface RebuildJobOptions {
   readonly now: string;
   readonly reports: readonly VulnerabilitySummary[];
   readonly forge: ForgeSettings;
+  /** The digest's release time when the caller knows it (`--released`): the registry is not asked for it. */
+  readonly released?: string;
 }
 
 export interface TriggerReport {
@@ -121,12 +123,16 @@ async function updateFacts(
   const platform = base.platform === undefined ? undefined : parsePlatform(base.platform);
   if (platform?.ok === false)
     throw new FactoryError('invalid-state', `base-images/${mode.base}.yaml: platform ${platform.error}`);
-  const facts = await imageFacts(
-    options.registry,
-    { registry: base.registry, repository: base.repository },
-    mode.digest,
-    platform?.value,
-  );
+  const released =
+    options.released ??
+    (
+      await imageFacts(
+        options.registry,
+        { registry: base.registry, repository: base.repository },
+        mode.digest,
+        platform?.value,
+      )
+    ).created;
   const builds = new Map<string, BuildFacts>();
   for (const image of state.images.values()) {
     if (image.kind !== 'managed' || image.build === undefined || !base.dependents.includes(image.name)) continue;
@@ -154,7 +160,7 @@ async function updateFacts(
     update: {
       base: mode.base,
       digest: mode.digest,
-      released: facts.created,
+      released,
       seen: options.now,
       urgent: fixed.length > 0,
     },

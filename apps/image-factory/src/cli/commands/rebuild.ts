@@ -19,6 +19,11 @@ const REBUILD_OPTIONS = {
     help: 'instead of --base: the reference that moved, as a Kargo Stage knows it (a tag no image\nis built on is nothing to do)',
   },
   digest: { type: 'string', value: 'DIGEST', help: 'the digest it points to now (sha256:…)' },
+  released: {
+    type: 'string',
+    value: 'RFC3339',
+    help: "DIGEST's release time when you know it (an offline what-if run): the registry is not asked",
+  },
   due: { type: 'boolean', default: false, help: 'instead: trigger every recorded rebuild whose time has come' },
   now: {
     type: 'string',
@@ -158,12 +163,23 @@ export const rebuildCommand = defineCommand({
         `image-factory rebuild: --now "${values.now}" is not an RFC 3339 time (2026-12-01T00:00:00Z)`,
       );
     }
+    const released = values.released;
+    if (
+      released !== undefined &&
+      (!RFC3339.test(released) || Number.isNaN(Date.parse(released)) || mode.kind === 'due')
+    ) {
+      throw new FactoryError(
+        'usage',
+        `image-factory rebuild: --released takes an RFC 3339 time, with --base or --reference`,
+      );
+    }
     const clock = values.now === undefined ? (io.now?.() ?? new Date()) : new Date(values.now);
     const result = await runRebuildJob(mode, {
       job: await stateJobOptions('rebuild', values, io, mode.kind === 'update' ? mode.base : '*'),
       registry: await registryClientFrom('rebuild', values, io),
       now: `${clock.toISOString().slice(0, 19)}Z`,
       reports: await reports(io, values['vulnerability-report'] ?? []),
+      ...(released === undefined ? {} : { released: `${new Date(released).toISOString().slice(0, 19)}Z` }),
       forge: {
         githubApiUrl: (values['github-api-url'] ?? io.env.GITHUB_API_URL ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, ''),
         gitlabUrl: (values['gitlab-url'] ?? io.env.GITLAB_URL ?? DEFAULT_GITLAB_URL).replace(/\/+$/, ''),

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadEnrolment } from '../../enrolment/load.js';
 import { FactoryError } from '../../errors.js';
+import { pendingByImage } from '../../rebuild/record.js';
 import { liveStatus } from '../../registry/live-status.js';
 import { readReleaseCache, writeReleaseCache } from '../../registry/release-cache.js';
 import { dependencyTree } from '../../state/graph.js';
@@ -128,6 +129,7 @@ export const statusCommand = defineCommand({
           }))
           .sort((a, b) => compareCodeUnits(a.reference, b.reference)),
         warnings,
+        rebuilds: rebuildsOf(state),
       });
       return EXIT_OK;
     }
@@ -138,6 +140,7 @@ export const statusCommand = defineCommand({
       '',
       'dependency graph:',
       ...dependencyTree(state, enrolment).map((line) => `  ${line}`),
+      ...rebuildLines(rebuildsOf(state)),
       ...warnings.map((w) => `warning: ${w}`),
     ];
     io.stdout(`${lines.join('\n')}\n`);
@@ -210,4 +213,41 @@ async function runLive(values: LiveValues, state: StateSnapshot, io: CommandIO):
   ];
   io.stdout(`${lines.join('\n')}\n`);
   return exitCode;
+}
+
+/** Pending rebuilds (merged per image, as they will be triggered) and the last failed trigger of each image. */
+function rebuildsOf(state: StateSnapshot) {
+  const pending = [...pendingByImage(state).values()]
+    .sort((a, b) => compareCodeUnits(a.image, b.image))
+    .map((p) => ({
+      image: p.image,
+      due: p.due,
+      urgent: p.urgent,
+      waitFor: p.waitFor,
+      waitUntil: p.waitUntil,
+      causes: p.causes,
+    }));
+  const failed = new Map<string, { image: string; at: string; answer: string }>();
+  for (const base of state.baseImages.values()) {
+    for (const h of base.rebuild?.history ?? []) {
+      if (h.result !== 'failed') continue;
+      const known = failed.get(h.image);
+      if (known === undefined || known.at < h.at)
+        failed.set(h.image, { image: h.image, at: h.at, answer: h.answer ?? '' });
+    }
+  }
+  return { pending, failed: [...failed.values()].sort((a, b) => compareCodeUnits(a.image, b.image)) };
+}
+
+function rebuildLines(rebuilds: ReturnType<typeof rebuildsOf>): string[] {
+  if (rebuilds.pending.length === 0 && rebuilds.failed.length === 0) return [];
+  return [
+    '',
+    'rebuilds:',
+    ...rebuilds.pending.map(
+      (p) =>
+        `  ${p.image}: due ${p.due}${p.urgent ? ' (urgent)' : ''}${p.waitFor.length > 0 ? `, waits for ${p.waitFor.join(', ')} until ${p.waitUntil}` : ''} (${p.causes.map((c) => `${c.base} ${c.digest.slice(0, 19)}`).join(', ')})`,
+    ),
+    ...rebuilds.failed.map((f) => `  ${f.image}: trigger failed ${f.at}: ${f.answer}`),
+  ];
 }
