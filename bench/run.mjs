@@ -15,6 +15,7 @@ const BENCHMARKS = [
   { name: 'synth', script: 'synth.mjs', args: [] },
   { name: 'concurrent-analyses', script: 'concurrent-analyses.mjs', args: [] },
   { name: 'status-live', script: 'status-live.mjs', args: [] },
+  { name: 'rebuild-due', script: 'rebuild-due.mjs', args: [] },
 ];
 
 const results = [];

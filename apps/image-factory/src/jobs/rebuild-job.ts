@@ -34,6 +34,7 @@ import { imageFacts } from '../registry/inspect.js';
 import { parsePlatform } from '../registry/platform.js';
 import { StateFolder } from '../state/store.js';
 import type { StateSnapshot } from '../state/types.js';
+import { mapLimit } from '../util/map-limit.js';
 import { enrolmentLoader, type StateJobOptions, withGitopsCheckout } from './state-job.js';
 
 export type RebuildMode =
@@ -78,6 +79,8 @@ export interface RebuildJobResult {
 }
 
 const BASE_DIGEST_ANNOTATION = 'org.opencontainers.image.base.digest';
+/** CI calls in flight at once (GitHub's secondary rate limits frown on bursts; each call may retry for 7 s). */
+const TRIGGER_CONCURRENCY = 4;
 
 /** The request a rebuild of `image` sends, or why it cannot be sent from here. */
 function triggerRequest(image: ManagedImage, forge: ForgeSettings, dryRun: boolean): TriggerRequest | string {
@@ -290,18 +293,23 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
     }
     // The claims are in git: now, and only now, call the CIs, each once.
     const outcomes = new Map<string, TriggerOutcome | null>();
-    for (const rebuild of claimed) {
+    // A few at a time (each is its own decision and key); the answers keep the claims' order.
+    const sent = await mapLimit(claimed, TRIGGER_CONCURRENCY, async (rebuild) => {
       const image = enrolment.images.find((i) => i.name === rebuild.image);
       const request = image?.kind === 'managed' ? triggerRequest(image, options.forge, false) : undefined;
-      if (request === undefined || typeof request === 'string') continue;
+      if (request === undefined || typeof request === 'string') return undefined;
       const token = request.provider === 'github' ? options.forge.githubToken : options.forge.gitlabToken;
       const outcome = await sendTrigger(request, token ?? '', options.forge.effects);
       log.info(
         'trigger',
         `${rebuild.image}: ${outcome.status}${outcome.status === 'triggered' ? '' : ` (${outcome.message})`}`,
       );
-      outcomes.set(rebuild.image, outcome);
-    }
+      return outcome;
+    });
+    claimed.forEach((rebuild, i) => {
+      const outcome = sent[i];
+      if (outcome !== undefined) outcomes.set(rebuild.image, outcome);
+    });
     // Record the answers on whatever the branch holds now (the work tree is behind our own commit).
     await refresh(await gitops.resetToRemote());
     const record = async (fetched: string | null) => {
