@@ -41,7 +41,7 @@ beforeAll(async () => {
   p.docs = await pushImage(registry, 'acme/docs', '1.0', { created: '2026-10-02T00:00:00Z' });
   const from = `FROM ${registry.host}/base/node:22\n`;
   remote = createRemote({
-    'images.yaml': `images:\n${managed('api', 'github', '    rebuildDelay: "0"\n')}${managed('web', 'github', '    rebuildDelay: "0"\n')}${managed('docs', 'gitlab', '    rebuildDelay: 7d\n')}`,
+    'images.yaml': `images:\n${managed('api', 'github', '      triggerInputs:\n        reason: base image update\n      triggerKeyInput: factory-key\n    rebuildDelay: "0"\n')}${managed('web', 'github', '    rebuildDelay: "0"\n')}${managed('docs', 'gitlab', '    rebuildDelay: 7d\n')}`,
     'apps/api/Dockerfile': from,
     'apps/web/Dockerfile': from,
     'apps/docs/Dockerfile': from,
@@ -122,15 +122,20 @@ describe('a base image moves', () => {
       'web fresh',
     ]);
     expect(json.triggers).toHaveLength(1);
+    const key = json.triggers[0].key;
+    expect(key).toMatch(/^api-[0-9a-f]{16}$/);
+    // Declared inputs only, and the idempotency key in the input images.yaml names for it.
+    const inputs = { reason: 'base image update', 'factory-key': key };
     expect(json.triggers[0]).toMatchObject({
       image: 'api',
       request: {
         method: 'POST',
         url: `${github.url}/repos/acme/api/actions/workflows/build.yaml/dispatches`,
-        body: '{"ref":"main"}',
+        body: JSON.stringify({ ref: 'main', inputs }),
       },
       outcome: { status: 'triggered', httpStatus: 204 },
     });
+    expect(github.requests[0]?.body).toEqual({ ref: 'main', inputs });
     expect(github.requests).toHaveLength(1);
     // The claim was committed before the call, the answer after it.
     expect(remoteSubjects(remote).slice(0, 2)).toEqual([

@@ -284,6 +284,8 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
           dockerfile: image.source.dockerfile,
           ...(image.source.workflow === undefined ? {} : { workflow: image.source.workflow }),
           buildArgs: image.source.buildArgs ?? {},
+          triggerInputs: image.source.triggerInputs ?? {},
+          ...(image.source.triggerKeyInput === undefined ? {} : { triggerKeyInput: image.source.triggerKeyInput }),
         },
         subscription: pickDefined(image, ['allowTags', ...OPTIONAL_SUBSCRIPTION_FIELDS]),
       };

@@ -34,6 +34,19 @@ export const SourceSchema = Type.Object(
       Type.String({ minLength: 1, pattern: NOT_AN_OPTION, description: 'GitHub workflow file; GitLab trigger ref.' }),
     ),
     buildArgs: Type.Optional(Type.Record(Type.String(), Type.String())),
+    triggerInputs: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' }), Type.String(), {
+        maxProperties: 24,
+        description:
+          'Inputs a rebuild trigger sends (GitHub workflow_dispatch inputs, GitLab pipeline variables): only ones the workflow declares.',
+      }),
+    ),
+    triggerKeyInput: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z_][A-Za-z0-9_-]*$',
+        description: "The input that carries the trigger's idempotency key (declare it in the workflow).",
+      }),
+    ),
   },
   { additionalProperties: false, description: 'Present for managed images (built from a Dockerfile).' },
 );

@@ -21,6 +21,10 @@ export interface ImageSource {
   /** GitHub workflow file to dispatch; GitLab: the trigger ref. */
   readonly workflow?: string;
   readonly buildArgs: Readonly<Record<string, string>>;
+  /** Inputs (GitHub) / variables (GitLab) every rebuild trigger sends; empty when none are declared. */
+  readonly triggerInputs: Readonly<Record<string, string>>;
+  /** The input carrying the trigger's idempotency key, when the workflow declares one. */
+  readonly triggerKeyInput?: string;
 }
 
 /** Fields shared by every enrolled image. */

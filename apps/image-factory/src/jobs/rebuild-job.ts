@@ -83,8 +83,18 @@ const BASE_DIGEST_ANNOTATION = 'org.opencontainers.image.base.digest';
 const TRIGGER_CONCURRENCY = 4;
 
 /** The request a rebuild of `image` sends, or why it cannot be sent from here. */
-function triggerRequest(image: ManagedImage, forge: ForgeSettings, dryRun: boolean): TriggerRequest | string {
+function triggerRequest(
+  image: ManagedImage,
+  forge: ForgeSettings,
+  dryRun: boolean,
+  key: string,
+): TriggerRequest | string {
   const { source } = image;
+  // Only the inputs images.yaml declares (GitHub rejects others), plus the key when an input is named for it.
+  const inputs = {
+    ...source.triggerInputs,
+    ...(source.triggerKeyInput === undefined ? {} : { [source.triggerKeyInput]: key }),
+  };
   if (source.provider === 'github') {
     if (source.workflow === undefined) return `images.yaml names no source.workflow for ${image.name}`;
     if (forge.githubToken === null && !dryRun) return 'no GitHub token: set GITHUB_TOKEN or --github-token-file';
@@ -93,10 +103,11 @@ function triggerRequest(image: ManagedImage, forge: ForgeSettings, dryRun: boole
       repo: source.repo,
       branch: source.branch,
       workflow: source.workflow,
+      inputs,
     });
   }
   if (forge.gitlabToken === null && !dryRun) return 'no GitLab token: set GITLAB_TOKEN or --gitlab-token-file';
-  return gitlabPipeline(forge.gitlabUrl, { provider: 'gitlab', repo: source.repo, branch: source.branch });
+  return gitlabPipeline(forge.gitlabUrl, { provider: 'gitlab', repo: source.repo, branch: source.branch, inputs });
 }
 
 /** The state name of the base image a reference (`registry/repo:tag`) names, or undefined when nothing builds on it. */
@@ -227,7 +238,7 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
         const image = enrolment.images.find((i) => i.name === rebuild.image);
         const request =
           image?.kind === 'managed'
-            ? triggerRequest(image, options.forge, job.dryRun)
+            ? triggerRequest(image, options.forge, job.dryRun, triggerKey(rebuild))
             : `${rebuild.image} is not a managed image in images.yaml`;
         if (typeof request === 'string') skipped.push({ image: rebuild.image, reason: request });
         else claimed.push(rebuild);
@@ -262,7 +273,8 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
     const reportsFor = (outcomes: Map<string, TriggerOutcome | null>) =>
       planned().claimed.flatMap((rebuild): TriggerReport[] => {
         const image = planned().enrolment.images.find((i) => i.name === rebuild.image);
-        const request = image?.kind === 'managed' ? triggerRequest(image, options.forge, true) : undefined;
+        const request =
+          image?.kind === 'managed' ? triggerRequest(image, options.forge, true, triggerKey(rebuild)) : undefined;
         if (request === undefined || typeof request === 'string') return [];
         return [
           {
@@ -296,7 +308,8 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
     // A few at a time (each is its own decision and key); the answers keep the claims' order.
     const sent = await mapLimit(claimed, TRIGGER_CONCURRENCY, async (rebuild) => {
       const image = enrolment.images.find((i) => i.name === rebuild.image);
-      const request = image?.kind === 'managed' ? triggerRequest(image, options.forge, false) : undefined;
+      const request =
+        image?.kind === 'managed' ? triggerRequest(image, options.forge, false, triggerKey(rebuild)) : undefined;
       if (request === undefined || typeof request === 'string') return undefined;
       const token = request.provider === 'github' ? options.forge.githubToken : options.forge.gitlabToken;
       const outcome = await sendTrigger(request, token ?? '', options.forge.effects);
