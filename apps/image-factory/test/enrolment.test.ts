@@ -39,6 +39,7 @@ describe('loadEnrolment', () => {
           branch: 'main',
           dockerfile: 'Dockerfile',
           buildArgs: { NODE_MAJOR: '22' },
+          triggerInputs: {},
         },
         subscription: {},
       },
