@@ -24,9 +24,9 @@ export default defineConfig({
     pool: 'forks',
     env: scratch(),
     setupFiles: ['test/setup.ts'],
-    // Vitest defaults to one worker on a 2-core machine (cores − 1); most suites here wait on git and child
-    // processes, so two files at a time finish sooner.
-    maxWorkers: 2,
+    // Vitest defaults to one worker on a 2-core machine (cores − 1); most suites here wait on git, registries and
+    // child processes, so three files at a time finish sooner (measured: 30 s against 36 s with two).
+    maxWorkers: 3,
     // Test files share a worker's module graph: every file imports most of src, and re-evaluating it per file cost
     // about as much as the tests themselves. No test relies on a fresh module state.
     isolate: false,
