@@ -294,3 +294,28 @@ test('a refused trigger is recorded with the forge message (exit 0) and shown by
     '  api: trigger failed 2026-11-12T06:00:00Z: Workflow does not have workflow_dispatch trigger',
   );
 });
+
+test('status --live reads the release times the rebuild recorded: the base costs its HEAD and no GET', async () => {
+  const checkout = tempDir('if-checkout-');
+  git(checkout, 'clone', '--quiet', remote, '.');
+  const before = registry.requests().length;
+  const live = await cli([
+    'status',
+    '--live',
+    '--json',
+    '--root',
+    checkout,
+    '--registry-config',
+    config,
+    '--insecure-registry',
+    registry.host,
+  ]);
+  await new Promise((r) => setTimeout(r, 200));
+  const json = JSON.parse(live.stdout);
+  expect(json.baseImages).toMatchObject([{ name: baseName, released: '2026-11-12T00:00:00Z', error: null }]);
+  const onBase = registry
+    .requests()
+    .slice(before)
+    .filter((r) => r.uri.startsWith('/v2/base/node/'));
+  expect(onBase.map((r) => r.method)).toEqual(['HEAD']);
+});

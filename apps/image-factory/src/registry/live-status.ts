@@ -67,6 +67,22 @@ export interface LiveStatusOptions {
   readonly knownReleases?: ReadonlyMap<string, string | null>;
 }
 
+/**
+ * Release times the state already records: the rebuild logic keeps `released` for a base image's current and latest
+ * digests (read with the base's platform), so a run over unchanged bases costs one HEAD each and no GET.
+ */
+export function releasesInState(state: StateSnapshot): Map<string, string | null> {
+  const known = new Map<string, string | null>();
+  for (const base of state.baseImages.values()) {
+    const parsed = base.platform === undefined ? undefined : parsePlatform(base.platform);
+    if (parsed?.ok === false) continue;
+    for (const seen of [base.rebuild?.current, base.rebuild?.latest]) {
+      if (seen !== undefined) known.set(releaseKey(seen.digest, parsed?.value), seen.released);
+    }
+  }
+  return known;
+}
+
 /** The key of a release time: the digest, and the platform chosen in it (an index has one time per platform). */
 export function releaseKey(digest: string, platform: Platform | undefined): string {
   return platform === undefined ? digest : `${digest} ${formatPlatform(platform)}`;

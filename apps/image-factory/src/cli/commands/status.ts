@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadEnrolment } from '../../enrolment/load.js';
 import { FactoryError } from '../../errors.js';
 import { pendingByImage } from '../../rebuild/record.js';
-import { liveStatus } from '../../registry/live-status.js';
+import { liveStatus, releasesInState } from '../../registry/live-status.js';
 import { readReleaseCache, writeReleaseCache } from '../../registry/release-cache.js';
 import { dependencyTree } from '../../state/graph.js';
 import { readState } from '../../state/store.js';
@@ -165,7 +165,7 @@ async function runLive(values: LiveValues, state: StateSnapshot, io: CommandIO):
   const { status, exitCode, releases } = await liveStatus(client, state, {
     concurrency,
     now: io.now?.() ?? new Date(),
-    knownReleases: known,
+    knownReleases: new Map([...releasesInState(state), ...known]),
   });
   if (cacheFile !== undefined) await writeReleaseCache(cacheFile, releases, known);
   if (values.json) {
