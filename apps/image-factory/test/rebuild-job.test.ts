@@ -3,6 +3,8 @@
  * and stubs of GitHub and GitLab that check every request. Decisions are committed before any CI is called, each
  * rebuild is triggered once (also when eight jobs race for the same update), and the answers are recorded.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { cli } from './helpers.js';
@@ -318,4 +320,58 @@ test('status --live reads the release times the rebuild recorded: the base costs
     .slice(before)
     .filter((r) => r.uri.startsWith('/v2/base/node/'));
   expect(onBase.map((r) => r.method)).toEqual(['HEAD']);
+});
+
+test('a Trivy report showing the new digest fixes a CRITICAL vulnerability of the current one: due at once', async () => {
+  const next = await pushImage(registry, 'base/node', '22', { created: '2026-11-13T00:00:00Z', layer: 'urgent' });
+  const current = baseRecord().current.digest;
+  const dir = tempDir('if-trivy-');
+  const report = (digest: string, critical: string[]) => {
+    const file = join(dir, `${digest.slice(7, 19)}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        SchemaVersion: 2,
+        ArtifactName: `${registry.host}/base/node:22`,
+        ArtifactType: 'container_image',
+        Metadata: { RepoDigests: [`${registry.host}/base/node@${digest}`] },
+        Results: [
+          {
+            Target: 'base/node (debian 12.8)',
+            Class: 'os-pkgs',
+            Type: 'debian',
+            Vulnerabilities: critical.map((id) => ({
+              VulnerabilityID: id,
+              PkgName: 'libssl3',
+              InstalledVersion: '3.0.15-1',
+              Severity: 'CRITICAL',
+            })),
+          },
+        ],
+      }),
+    );
+    return file;
+  };
+  const gitlabBefore = gitlab.requests.length;
+  const result = await rebuild(
+    '--base',
+    baseName,
+    '--digest',
+    next.digest,
+    '--now',
+    '2026-11-13T01:00:00Z',
+    '--vulnerability-report',
+    report(next.digest, []),
+    '--vulnerability-report',
+    report(current, ['CVE-2026-0001']),
+  );
+  const json = JSON.parse(result.stdout);
+  // docs has a 7-day delay; the fix makes it (and api, web) due now.
+  expect(json.decisions.find((d: { image: string }) => d.image === 'docs')).toMatchObject({
+    urgent: true,
+    due: '2026-11-13T01:00:00Z',
+  });
+  expect(json.triggers.map((t: { image: string }) => t.image)).toContain('docs');
+  expect(gitlab.requests.length - gitlabBefore).toBe(1);
+  expect(result.stderr).toContain('fixes CRITICAL CVE-2026-0001');
 });
