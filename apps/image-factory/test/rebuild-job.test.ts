@@ -9,7 +9,15 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { cli } from './helpers.js';
 import { type ForgeStub, startGithubStub, startGitlabStub } from './support/forge-stubs.js';
-import { createRemote, git, remoteFile, remoteFiles, remoteSubjects, tempDir } from './support/git-repos.js';
+import {
+  commitFiles,
+  createRemote,
+  git,
+  remoteFile,
+  remoteFiles,
+  remoteSubjects,
+  tempDir,
+} from './support/git-repos.js';
 import { ENV } from './support/gitops-fixtures.js';
 import {
   basicAuthEntry,
@@ -295,6 +303,38 @@ test('a refused trigger is recorded with the forge message (exit 0) and shown by
   expect(text.stdout).toContain(
     '  api: trigger failed 2026-11-12T06:00:00Z: Workflow does not have workflow_dispatch trigger',
   );
+});
+
+test('a refused trigger is not retried by later sweeps, until images.yaml changes what it sends (then once)', async () => {
+  const before = github.requests.length;
+  expect(JSON.parse((await rebuild('--due', '--now', '2026-11-12T07:00:00Z')).stdout).triggers).toEqual([]);
+  const yaml = remoteFile(remote, 'images.yaml') ?? '';
+  commitFiles(
+    remote,
+    {
+      'images.yaml': yaml.replace(
+        'workflow: build.yaml\n      triggerInputs',
+        'workflow: rebuild.yaml\n      triggerInputs',
+      ),
+    },
+    'fix the workflow name',
+  );
+  const retried = JSON.parse((await rebuild('--due', '--now', '2026-11-12T08:00:00Z')).stdout);
+  expect(retried.triggers).toMatchObject([
+    {
+      image: 'api',
+      request: { url: `${github.url}/repos/acme/api/actions/workflows/rebuild.yaml/dispatches` },
+      outcome: { status: 'triggered' },
+    },
+  ]);
+  expect(JSON.parse((await rebuild('--due', '--now', '2026-11-12T09:00:00Z')).stdout).triggers).toEqual([]);
+  expect(github.requests.length - before).toBe(1);
+  expect(
+    baseRecord()
+      .history.filter((h: { image: string }) => h.image === 'api')
+      .map((h: { result: string }) => h.result)
+      .slice(-2),
+  ).toEqual(['requeued', 'triggered']);
 });
 
 test('status --live reads the release times the rebuild recorded: the base costs its HEAD and no GET', async () => {

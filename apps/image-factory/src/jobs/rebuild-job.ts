@@ -16,6 +16,8 @@ import {
   dueRebuilds,
   recordBaseUpdate,
   recordTriggerOutcome,
+  requeueRefused,
+  triggerConfig,
   triggerKey,
 } from '../rebuild/record.js';
 import {
@@ -232,6 +234,7 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
           decisions = recorded.decisions;
         }
       }
+      state = requeueRefused(state, enrolment, now);
       const claimed: PendingRebuild[] = [];
       const skipped: { image: string; reason: string }[] = [];
       for (const rebuild of dueRebuilds(state, now)) {
@@ -335,7 +338,15 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
           outcome.status === 'triggered'
             ? `HTTP ${outcome.httpStatus}${outcome.detail === null ? '' : ` ${outcome.detail}`}`
             : outcome.message;
-        state = recordTriggerOutcome(state, triggerKey(rebuild), { status: outcome.status, answer }, rebuild, now);
+        const image = enrolment.images.find((i) => i.name === rebuild.image);
+        const config = image?.kind === 'managed' ? triggerConfig(image) : undefined;
+        state = recordTriggerOutcome(
+          state,
+          triggerKey(rebuild),
+          { status: outcome.status, answer, ...(config === undefined ? {} : { config }) },
+          rebuild,
+          now,
+        );
       }
       const { changes } = folder.changesTo(state);
       const lines = [...outcomes].map(([image, o]) => `${image}: ${o?.status ?? 'not sent'}`);

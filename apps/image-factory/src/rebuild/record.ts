@@ -6,7 +6,7 @@
  * clock, a registry or git.
  */
 import { createHash } from 'node:crypto';
-import type { Enrolment } from '../enrolment/types.js';
+import type { Enrolment, ManagedImage } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
 import { MAX_REBUILD_HISTORY } from '../state/schema.js';
 import type {
@@ -206,7 +206,12 @@ export function claimRebuilds(state: StateSnapshot, rebuilds: readonly PendingRe
 export function recordTriggerOutcome(
   state: StateSnapshot,
   key: string,
-  outcome: { readonly status: 'triggered' | 'failed' | 'transient'; readonly answer: string },
+  outcome: {
+    readonly status: 'triggered' | 'failed' | 'transient';
+    readonly answer: string;
+    /** The trigger settings' fingerprint (triggerConfig), kept with a refusal. */
+    readonly config?: string;
+  },
   retry: PendingRebuild,
   now: string,
 ): StateSnapshot {
@@ -215,7 +220,15 @@ export function recordTriggerOutcome(
     const record = base.rebuild;
     if (record === undefined || !record.history.some((h) => h.key === key && h.result === 'claimed')) continue;
     const history = record.history.map((h) =>
-      h.key === key && h.result === 'claimed' ? { ...h, result: outcome.status, at: now, answer: outcome.answer } : h,
+      h.key === key && h.result === 'claimed'
+        ? {
+            ...h,
+            result: outcome.status,
+            at: now,
+            answer: outcome.answer,
+            ...(outcome.status === 'failed' && outcome.config !== undefined ? { config: outcome.config } : {}),
+          }
+        : h,
     );
     // A transient failure leaves the rebuild due for the next sweep, under the same decision (same key).
     const pending =
@@ -225,6 +238,61 @@ export function recordTriggerOutcome(
           )
         : record.pending;
     next = withRecord(next, base, { ...record, pending, history });
+  }
+  return next;
+}
+
+/** A fingerprint of what images.yaml says about triggering an image (provider, repo, branch, workflow, inputs). */
+export function triggerConfig(image: ManagedImage): string {
+  const { provider, repo, branch, workflow, triggerInputs, triggerKeyInput } = image.source;
+  const inputs = Object.entries(triggerInputs).sort(([a], [b]) => compareCodeUnits(a, b));
+  const text = JSON.stringify([provider, repo, branch, workflow ?? null, inputs, triggerKeyInput ?? null]);
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/**
+ * A refused trigger (4xx) is not retried by later sweeps, unless images.yaml changed what the trigger sends (a fixed
+ * workflow name, a declared input): then the rebuild is pending again, due at `now`, and the refusal is marked
+ * `requeued` so that it is retried once per change.
+ */
+export function requeueRefused(state: StateSnapshot, enrolment: Enrolment, now: string): StateSnapshot {
+  const configs = new Map(
+    enrolment.images.flatMap((i) => (i.kind === 'managed' ? [[i.name, triggerConfig(i)] as const] : [])),
+  );
+  const pending = pendingByImage(state);
+  let next = state;
+  for (const base of state.baseImages.values()) {
+    const record = base.rebuild;
+    if (record === undefined) continue;
+    const requeue = record.history.filter((h) => {
+      const config = configs.get(h.image);
+      return (
+        h.result === 'failed' &&
+        h.config !== undefined &&
+        config !== undefined &&
+        config !== h.config &&
+        !pending.has(h.image)
+      );
+    });
+    if (requeue.length === 0) continue;
+    const images = new Set(requeue.map((h) => h.image));
+    const added: PendingRebuildState[] = requeue.map((h) => ({
+      image: h.image,
+      since: h.at,
+      due: now,
+      urgent: false,
+      causes: [{ base: base.name, digest: h.digest }],
+      waitFor: [],
+      waitUntil: null,
+    }));
+    next = withRecord(next, base, {
+      ...record,
+      pending: [...record.pending.filter((p) => !images.has(p.image)), ...added].sort((a, b) =>
+        compareCodeUnits(a.image, b.image),
+      ),
+      history: record.history.map((h) => (requeue.includes(h) ? { ...h, result: 'requeued' as const } : h)),
+    });
+    for (const entry of added) pending.set(entry.image, entry);
   }
   return next;
 }

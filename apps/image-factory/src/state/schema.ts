@@ -108,12 +108,14 @@ export const RebuildHistorySchema = Type.Object(
     image: Name,
     /** The base digest the entry is about. */
     digest: Digest,
-    result: Type.Unsafe<'fresh' | 'record-only' | 'claimed' | 'triggered' | 'failed' | 'transient'>({
-      enum: ['fresh', 'record-only', 'claimed', 'triggered', 'failed', 'transient'],
+    result: Type.Unsafe<'fresh' | 'record-only' | 'claimed' | 'triggered' | 'failed' | 'transient' | 'requeued'>({
+      enum: ['fresh', 'record-only', 'claimed', 'triggered', 'failed', 'transient', 'requeued'],
     }),
     at: Time,
     key: Type.Optional(Type.String()),
     answer: Type.Optional(Type.String()),
+    /** A fingerprint of the trigger's settings in images.yaml when it was refused: a change to them retries it. */
+    config: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );
