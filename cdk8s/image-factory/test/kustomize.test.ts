@@ -3,8 +3,9 @@
  * validates against the vendored CRDs, the Job mounts the generated ConfigMap, and the pod is locked down.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkKargoRuntimeRules, formatManifestProblem, loadEnrolment, parseAllYamlFast } from 'image-factory/internal';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -184,5 +185,30 @@ describe('the bundled tool', () => {
       encoding: 'utf8',
     });
     expect(JSON.parse(out).images[0].reference).toBe('docker.io/library/node:22');
+  });
+});
+
+describe('the optional compliance component', () => {
+  it('adds only a ServiceAccount that may get and list pods cluster-wide', () => {
+    const overlay = mkdtempSync(join(tmpdir(), 'if-overlay-'));
+    try {
+      writeFileSync(
+        join(overlay, 'kustomization.yaml'),
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${relative(overlay, DIR)}\ncomponents:\n  - ${relative(overlay, join(DIR, 'components/compliance'))}\n`,
+      );
+      const built = parseAllYamlFast(
+        execFileSync('kubectl', ['kustomize', overlay], { encoding: 'utf8', maxBuffer: 1 << 26 }),
+      ) as K8s[];
+      const added = built.filter((o) => !objects.some((b) => b.kind === o.kind && b.metadata.name === o.metadata.name));
+      expect(added.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+        'ClusterRole/image-factory-compliance-pod-reader',
+        'ClusterRoleBinding/image-factory-compliance-pod-reader',
+        'ServiceAccount/image-factory-compliance',
+      ]);
+      const role: Any = added.find((o) => o.kind === 'ClusterRole');
+      expect(role.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }]);
+    } finally {
+      rmSync(overlay, { recursive: true, force: true });
+    }
   });
 });

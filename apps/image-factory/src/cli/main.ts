@@ -8,6 +8,7 @@ import { exitCodeOf, FactoryError, messageOf } from '../errors.js';
 import { defaultLogFormat } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { analyzeCommand } from './commands/analyze.js';
+import { complianceCommand } from './commands/compliance.js';
 import { enrollCommand, kustomizeCommand, unenrollCommand } from './commands/enroll.js';
 import { inspectCommand } from './commands/inspect.js';
 import { parseCommand } from './commands/parse.js';
@@ -30,6 +31,7 @@ const COMMANDS: readonly Command[] = [
   statusCommand,
   inspectCommand,
   rebuildCommand,
+  complianceCommand,
 ];
 
 /** Set by the bundler (scripts/bundle.mjs); undefined when running from the package. */

@@ -1,0 +1,179 @@
+/**
+ * Compliance: each running container against what the factory knows. A managed image should run its last analysed
+ * build (else `behind`), and that build should have no rebuild pending (else `stale`); an external or base image
+ * should run the newest digest of its tag (from the registry with --live, else the digest state records), and what
+ * the factory does not know is listed apart. Pure: the newest digests come in as a map.
+ */
+
+import { pendingByImage } from '../rebuild/record.js';
+import { normaliseReference } from '../reference/normalise.js';
+import type { StateSnapshot } from '../state/types.js';
+import { compareCodeUnits } from '../util/compare.js';
+import type { RunningContainer } from './pods.js';
+
+export type Verdict = 'current' | 'behind' | 'stale' | 'unverified' | 'not-running' | 'untracked';
+
+export interface ContainerVerdict {
+  readonly container: string;
+  readonly init: boolean;
+  readonly pod: string;
+  readonly image: string;
+  readonly running: string | null;
+  /** What the factory calls it: `managed api`, `external postgres`, `base node-22-bookworm-slim`; null when unknown. */
+  readonly known: string | null;
+  readonly expected: string | null;
+  readonly verdict: Verdict;
+  readonly reason: string;
+}
+
+export interface WorkloadReport {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly containers: readonly ContainerVerdict[];
+}
+
+export interface ComplianceReport {
+  readonly workloads: readonly WorkloadReport[];
+  /** Containers whose image the factory does not know, by image. */
+  readonly untracked: readonly { readonly image: string; readonly containers: readonly string[] }[];
+  readonly counts: Readonly<Record<Verdict, number>>;
+}
+
+/** `registry/repository:tag` of an image as the spec writes it (the key of `newest`). */
+export function tagKey(image: string): string | null {
+  const parsed = normaliseReference(image);
+  if (!parsed.ok || parsed.value.tag === null) return null;
+  return `${parsed.value.registry}/${parsed.value.repository}:${parsed.value.tag}`;
+}
+
+function judge(
+  c: RunningContainer,
+  state: StateSnapshot,
+  newest: ReadonlyMap<string, string>,
+  pending: ReturnType<typeof pendingByImage>,
+) {
+  const parsed = normaliseReference(c.image);
+  if (!parsed.ok)
+    return {
+      known: null,
+      expected: null,
+      verdict: 'untracked' as const,
+      reason: `not an image reference: ${parsed.error}`,
+    };
+  const ref = parsed.value;
+  const same = (x: { registry: string; repository: string }) =>
+    x.registry === ref.registry && x.repository === ref.repository;
+  const notRunning = (known: string, expected: string | null) => ({
+    known,
+    expected,
+    verdict: c.pulling ? ('not-running' as const) : ('unverified' as const),
+    reason: c.note ?? 'not running',
+  });
+  const managed = [...state.images.values()].find((i) => i.kind === 'managed' && same(i));
+  if (managed !== undefined && managed.kind === 'managed') {
+    const known = `managed ${managed.name}`;
+    const expected = managed.build?.digest ?? null;
+    if (c.digest === null) return notRunning(known, expected);
+    if (expected === null)
+      return { known, expected, verdict: 'unverified' as const, reason: 'no build of it analysed yet' };
+    if (c.digest !== expected)
+      return {
+        known,
+        expected,
+        verdict: 'behind' as const,
+        reason: `runs ${c.digest.slice(0, 19)}, the last analysed build is ${expected.slice(0, 19)} (${managed.build?.tag})`,
+      };
+    const due = pending.get(managed.name);
+    if (due !== undefined) {
+      return {
+        known,
+        expected,
+        verdict: 'stale' as const,
+        reason: `a rebuild is pending (${due.causes.map((x) => x.base).join(', ')}; due ${due.due})`,
+      };
+    }
+    return { known, expected, verdict: 'current' as const, reason: 'the last analysed build' };
+  }
+  const key = tagKey(c.image);
+  const base = [...state.baseImages.values()].find((b) => same(b) && b.tag !== null && b.tag === ref.tag);
+  const external = [...state.images.values()].find((i) => i.kind === 'external' && same(i));
+  if (base === undefined && external === undefined) {
+    return { known: null, expected: null, verdict: 'untracked' as const, reason: 'not in images.yaml or the state' };
+  }
+  const known = base !== undefined ? `base ${base.name}` : `external ${external?.name}`;
+  const recorded = base?.rebuild?.latest?.digest ?? base?.rebuild?.current?.digest;
+  const expected = (key === null ? undefined : newest.get(key)) ?? recorded ?? null;
+  if (c.digest === null) return notRunning(known, expected);
+  if (ref.digest !== null)
+    return {
+      known,
+      expected: ref.digest,
+      verdict: c.digest === ref.digest ? ('current' as const) : ('behind' as const),
+      reason: 'pinned by digest in the spec',
+    };
+  if (expected === null)
+    return {
+      known,
+      expected,
+      verdict: 'unverified' as const,
+      reason: 'the newest digest of its tag is not known: run with --live',
+    };
+  return c.digest === expected
+    ? { known, expected, verdict: 'current' as const, reason: `the newest digest of ${ref.tag}` }
+    : {
+        known,
+        expected,
+        verdict: 'behind' as const,
+        reason: `runs ${c.digest.slice(0, 19)}, ${ref.tag} is now ${expected.slice(0, 19)}`,
+      };
+}
+
+/** Judge every container; group them by namespace and workload (sorted), the untracked ones by image. */
+export function checkCompliance(
+  containers: readonly RunningContainer[],
+  state: StateSnapshot,
+  newest: ReadonlyMap<string, string>,
+): ComplianceReport {
+  const pending = pendingByImage(state);
+  const groups = new Map<string, { namespace: string; workload: string; containers: ContainerVerdict[] }>();
+  const untracked = new Map<string, string[]>();
+  const counts: Record<Verdict, number> = {
+    current: 0,
+    behind: 0,
+    stale: 0,
+    unverified: 0,
+    'not-running': 0,
+    untracked: 0,
+  };
+  for (const c of containers) {
+    const j = judge(c, state, newest, pending);
+    counts[j.verdict] += 1;
+    const where = `${c.namespace}/${c.workload}`;
+    if (j.verdict === 'untracked') {
+      untracked.set(c.image, [...(untracked.get(c.image) ?? []), `${c.namespace}/${c.pod}/${c.container}`]);
+      continue;
+    }
+    const group = groups.get(where) ?? { namespace: c.namespace, workload: c.workload, containers: [] };
+    group.containers.push({
+      container: c.container,
+      init: c.init,
+      pod: c.pod,
+      image: c.image,
+      running: c.digest,
+      ...j,
+    });
+    groups.set(where, group);
+  }
+  return {
+    workloads: [...groups.values()]
+      .map((g) => ({
+        ...g,
+        containers: g.containers.sort((a, b) => compareCodeUnits(`${a.pod}/${a.container}`, `${b.pod}/${b.container}`)),
+      }))
+      .sort((a, b) => compareCodeUnits(`${a.namespace}/${a.workload}`, `${b.namespace}/${b.workload}`)),
+    untracked: [...untracked]
+      .sort(([a], [b]) => compareCodeUnits(a, b))
+      .map(([image, where]) => ({ image, containers: where.sort(compareCodeUnits) })),
+    counts,
+  };
+}
