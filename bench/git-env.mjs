@@ -1,5 +1,5 @@
 /** The environment and git runner the benchmarks share: a fixed identity, output captured. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,4 +27,24 @@ export function pushMonorepo(root, work, remote, entries) {
   git(work, 'add', '--all');
   git(work, 'commit', '--quiet', '-m', 'generated monorepo');
   git(work, 'push', '--quiet', remote, 'HEAD:refs/heads/main');
+}
+
+/**
+ * Run `node args…` without blocking this process's event loop (a benchmark's test servers answer from it, which
+ * spawnSync would freeze); resolves with the exit status and the captured output.
+ */
+export function runNode(args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

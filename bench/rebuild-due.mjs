@@ -5,14 +5,13 @@
  * and records the 250 answers in a second commit. Wall time without the clone; registry requests: none can be
  * made (no registry is running: a lookup would fail the run).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { analyseDockerfile, EMPTY_STATE, loadEnrolment, planStateUpdate } from 'image-factory';
 import { renderState } from 'image-factory/internal';
-import { env, git } from './git-env.mjs';
+import { env, git, runNode } from './git-env.mjs';
 
 const IMAGES = 2500;
 const BASES = 1000;
@@ -90,37 +89,24 @@ const github = await startGithubStub(TOKEN);
 try {
   const start = process.hrtime.bigint();
   // Not spawnSync: the stub answers from this process's event loop.
-  const run = await new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : []),
-        cli,
-        'rebuild',
-        '--due',
-        '--now',
-        iso(9),
-        '--git-repo',
-        remote,
-        '--github-api-url',
-        github.url,
-        '--json',
-        '--log-format',
-        'json',
-      ],
-      { env: { ...env, KUBERNETES_SERVICE_HOST: '', GITHUB_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  const run = await runNode(
+    [
+      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : []),
+      cli,
+      'rebuild',
+      '--due',
+      '--now',
+      iso(9),
+      '--git-repo',
+      remote,
+      '--github-api-url',
+      github.url,
+      '--json',
+      '--log-format',
+      'json',
+    ],
+    { env: { ...env, KUBERNETES_SERVICE_HOST: '', GITHUB_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   if (run.status !== 0) throw new Error(`rebuild --due exited ${run.status}: ${run.stderr.slice(-2000)}`);
   const cloneMs =

@@ -4,11 +4,11 @@
  * apps/image-factory/test/support/registry.ts so there is one of each). Wall time of the whole CLI process and the
  * requests it made, as the registry and the token server logged them.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { runNode } from './git-env.mjs';
 
 const REPOSITORIES = 100;
 const TAGS = 10;
@@ -67,37 +67,24 @@ try {
     const tokensBefore = registry.tokenRequests.length;
     const started = performance.now();
     // Not spawnSync: the token server answers from this process's event loop.
-    const run = await new Promise((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        [
-          cli,
-          'status',
-          '--live',
-          '--json',
-          '--root',
-          gitops,
-          '--registry-config',
-          config,
-          '--insecure-registry',
-          host,
-          '--release-cache',
-          cache,
-          ...(process.env.BENCH_CONCURRENCY ? ['--concurrency', process.env.BENCH_CONCURRENCY] : []),
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
+    const run = await runNode(
+      [
+        cli,
+        'status',
+        '--live',
+        '--json',
+        '--root',
+        gitops,
+        '--registry-config',
+        config,
+        '--insecure-registry',
+        host,
+        '--release-cache',
+        cache,
+        ...(process.env.BENCH_CONCURRENCY ? ['--concurrency', process.env.BENCH_CONCURRENCY] : []),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const wallMs = Math.round(performance.now() - started);
     if (run.status !== 0) throw new Error(`status --live exited ${run.status}: ${run.stderr}`);
     await new Promise((r) => setTimeout(r, 500)); // the registry logs after answering
