@@ -13,6 +13,7 @@ import { enrollCommand, kustomizeCommand, unenrollCommand } from './commands/enr
 import { inspectCommand } from './commands/inspect.js';
 import { parseCommand } from './commands/parse.js';
 import { rebuildCommand } from './commands/rebuild.js';
+import { reportCommand } from './commands/report.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { synthCommand } from './commands/synth.js';
@@ -32,6 +33,7 @@ const COMMANDS: readonly Command[] = [
   inspectCommand,
   rebuildCommand,
   complianceCommand,
+  reportCommand,
 ];
 
 /** Set by the bundler (scripts/bundle.mjs); undefined when running from the package. */
