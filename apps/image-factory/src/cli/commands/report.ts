@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadEnrolment } from '../../enrolment/load.js';
 import { FactoryError, messageOf } from '../../errors.js';
 import { liveStatus, releasesInState } from '../../registry/live-status.js';
+import { renderReportPage } from '../../report/html.js';
 import { buildReport } from '../../report/model.js';
 import { renderOpenMetrics } from '../../report/openmetrics.js';
 import { readState } from '../../state/store.js';
@@ -22,9 +23,9 @@ const OPTIONS = {
   ...STATE_DIR_OPTION,
   format: {
     type: 'string',
-    default: 'json',
-    value: 'json|openmetrics',
-    help: 'json (shape in the README) or openmetrics (gauges for Prometheus)',
+    default: 'html',
+    value: 'html|json|openmetrics',
+    help: 'html (one self-contained page), json (shape in the README) or openmetrics (gauges for Prometheus)',
   },
   json: { type: 'boolean', default: false, help: 'the same as --format json' },
   out: { type: 'string', value: 'FILE', help: 'write to FILE (atomically) instead of stdout' },
@@ -34,12 +35,12 @@ const OPTIONS = {
 } as const satisfies OptionSpecs;
 
 const HELP = renderHelp({
-  usage: ['report [--root DIR] [--format json|openmetrics] [--out FILE] [--live]'],
-  description: `Everything the factory knows about a GitOps repository, for other tools: every image with its last
+  usage: ['report [--root DIR] [--out FILE] [--live] [--json | --format html|json|openmetrics]'],
+  description: `One self-contained HTML page (no server, no CDN, nothing fetched when opened) of everything the factory
+knows about a GitOps repository: the dependency graph (SVG laid out by Graphviz), and every image with its last
 analysed build, age, bases and their freshness, pending rebuild (due, and why: delay, urgent, waiting for an
-ancestor) and last trigger; the base images; the dependency graph as nodes and edges; a summary. --format
-openmetrics writes the summary as gauges for a Prometheus textfile collector or Pushgateway. (The HTML page of
-DESIGN §13 is not built yet.)`,
+ancestor) and last trigger. --json writes the same data as JSON; --format openmetrics the summary as gauges for a
+Prometheus textfile collector or Pushgateway.`,
   sections: [['Options', OPTIONS]],
   exit: '0 written, 1 invalid images.yaml or state, 2 usage error or unreadable file, 3 (--live) a registry kept failing.',
   examples: [
@@ -48,15 +49,31 @@ DESIGN §13 is not built yet.)`,
   ],
 });
 
+/** The HTML page; Graphviz (wasm) is loaded only for it, and the in-cluster bundle leaves it out. */
+async function htmlPage(report: ReturnType<typeof buildReport>): Promise<string> {
+  try {
+    return await renderReportPage(report);
+  } catch (error) {
+    if (messageOf(error).includes('@hpcc-js/wasm-graphviz')) {
+      throw new FactoryError(
+        'usage',
+        'the HTML report needs @hpcc-js/wasm-graphviz, which the in-cluster bundle leaves out: run it from the repository (npx image-factory report), or use --format json',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
 export const reportCommand = defineCommand({
   name: 'report',
-  summary: 'the graph, ages, freshness and pending rebuilds as JSON or OpenMetrics',
+  summary: 'one HTML page (or JSON, OpenMetrics): the graph, ages, freshness and pending rebuilds',
   help: HELP,
   options: OPTIONS,
   async run(values, _positionals, io) {
-    const format = values.json ? 'json' : (values.format ?? 'json');
-    if (format !== 'json' && format !== 'openmetrics') {
-      throw new FactoryError('usage', 'image-factory report: --format takes json or openmetrics');
+    const format = values.json ? 'json' : (values.format ?? 'html');
+    if (format !== 'html' && format !== 'json' && format !== 'openmetrics') {
+      throw new FactoryError('usage', 'image-factory report: --format takes html, json or openmetrics');
     }
     const root = resolve(io.cwd, values.root ?? '.');
     const imagesFile = join(root, values.images ?? 'images.yaml');
@@ -75,7 +92,12 @@ export const reportCommand = defineCommand({
       live = await liveStatus(client, state, { concurrency: 8, now, knownReleases: releasesInState(state) });
     }
     const report = buildReport(state, enrolment, now, live?.status);
-    const output = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderOpenMetrics(report);
+    const output =
+      format === 'json'
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : format === 'openmetrics'
+          ? renderOpenMetrics(report)
+          : await htmlPage(report);
     if (values.out === undefined) io.stdout(output);
     else await writeFileAtomic(resolve(io.cwd, values.out), output);
     return live?.exitCode ?? EXIT_OK;

@@ -1,0 +1,156 @@
+/**
+ * The report as one self-contained HTML page: no server, no CDN, nothing fetched when opened. The dependency graph is
+ * an inline SVG laid out by Graphviz (compiled to WebAssembly: @hpcc-js/wasm-graphviz, Apache-2.0, bundles the
+ * wasm inside its JavaScript, so it runs offline and in Node without a native dot); the table of images is plain
+ * HTML, readable without JavaScript, with a small inline script for sorting and filtering.
+ */
+import type { Report, ReportImage } from './model.js';
+
+/** Graphs up to this many nodes are drawn whole (dot lays out ~750 nodes in about half a second here). */
+export const MAX_DRAWN_NODES = 800;
+
+const escape = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+const quoteDot = (text: string) => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/** The graph to draw: the whole graph, or for a large one its skeleton (bases that feed images others build on). */
+export function drawnGraph(report: Report): {
+  nodes: Report['graph']['nodes'];
+  edges: Report['graph']['edges'];
+  whole: boolean;
+} {
+  const { nodes, edges } = report.graph;
+  if (nodes.length <= MAX_DRAWN_NODES) return { nodes, edges, whole: true };
+  const parents = new Set(edges.map((e) => e.from));
+  const orgBases = new Set(nodes.filter((n) => n.kind !== 'base' && parents.has(n.id)).map((n) => n.id));
+  const kept = edges.filter((e) => orgBases.has(e.to) || (orgBases.has(e.from) && orgBases.has(e.to)));
+  const ids = new Set(kept.flatMap((e) => [e.from, e.to]));
+  return { nodes: nodes.filter((n) => ids.has(n.id)), edges: kept, whole: false };
+}
+
+/** The dot source of the drawn graph (node ids `node-<name>`, edge ids `edge-<from>-<to>`, for tests and links). */
+export function graphDot(graph: ReturnType<typeof drawnGraph>): string {
+  const style = {
+    base: 'shape=box, style="rounded,filled", fillcolor="#e8eef9"',
+    managed: 'shape=box, style=filled, fillcolor="#e6f4ea"',
+    external: 'shape=box, style="filled,dashed", fillcolor="#f5f5f5"',
+  };
+  const lines = [
+    'digraph images {',
+    '  rankdir=LR; ranksep=0.6; nodesep=0.15;',
+    '  node [fontname="Helvetica", fontsize=11, height=0.3];',
+    '  edge [color="#7a869a", arrowsize=0.6];',
+  ];
+  for (const n of graph.nodes) lines.push(`  ${quoteDot(n.id)} [id=${quoteDot(`node-${n.id}`)}, ${style[n.kind]}];`);
+  for (const e of graph.edges)
+    lines.push(`  ${quoteDot(e.from)} -> ${quoteDot(e.to)} [id=${quoteDot(`edge-${e.from}-${e.to}`)}];`);
+  lines.push('}');
+  return lines.join('\n');
+}
+
+function bases(image: ReportImage): string {
+  return image.bases
+    .map((b) => {
+      const mark = b.stale === true ? 'stale' : b.stale === false ? 'fresh' : 'unknown';
+      return `<span class="base ${mark}" title="${escape(`${b.reference}${b.released === null ? '' : `, released ${b.released}`}`)}">${escape(b.name)}</span>`;
+    })
+    .join(' ');
+}
+
+function row(image: ReportImage): string {
+  const pending =
+    image.pending === null
+      ? ''
+      : `${escape(image.pending.due)} (${image.pending.reason}${image.pending.waitFor.length > 0 ? `: ${escape(image.pending.waitFor.join(', '))}` : ''})`;
+  const trigger =
+    image.lastTrigger === null
+      ? ''
+      : `${escape(image.lastTrigger.result)} ${escape(image.lastTrigger.at)}${image.lastTrigger.answer === undefined ? '' : ` — ${escape(image.lastTrigger.answer)}`}`;
+  const cells = [
+    `<td><a id="image-${escape(image.name)}"></a>${escape(image.name)}</td>`,
+    `<td>${image.kind}</td>`,
+    `<td>${image.build === null ? '' : `${escape(image.build.tag)} <code>${escape(image.build.digest.slice(7, 19))}</code>`}</td>`,
+    `<td data-sort="${image.ageDays ?? -1}">${image.ageDays === null ? '' : `${image.ageDays} d`}</td>`,
+    `<td>${bases(image)}</td>`,
+    `<td class="${image.stale === true ? 'stale' : ''}">${image.stale === null ? '' : image.stale ? 'yes' : 'no'}</td>`,
+    `<td>${pending}</td>`,
+    `<td class="${image.lastTrigger?.result === 'failed' ? 'stale' : ''}">${trigger}</td>`,
+  ];
+  return `<tr data-name="${escape(image.name)}">${cells.join('')}</tr>`;
+}
+
+const SCRIPT = `
+for (const th of document.querySelectorAll('th[data-col]')) {
+  th.addEventListener('click', () => {
+    const col = Number(th.dataset.col), body = document.querySelector('#images tbody');
+    const key = (tr) => { const td = tr.children[col]; return td.dataset.sort !== undefined ? Number(td.dataset.sort) : td.textContent; };
+    const dir = th.dataset.dir === 'asc' ? -1 : 1; th.dataset.dir = dir === 1 ? 'asc' : 'desc';
+    [...body.rows].sort((a, b) => (key(a) > key(b) ? dir : key(a) < key(b) ? -dir : 0)).forEach((tr) => body.appendChild(tr));
+  });
+}
+document.querySelector('#filter').addEventListener('input', (e) => {
+  const q = e.target.value.toLowerCase();
+  for (const tr of document.querySelectorAll('#images tbody tr')) tr.hidden = q !== '' && !tr.textContent.toLowerCase().includes(q);
+});`;
+
+/** The page. `svg` is the drawn graph laid out by Graphviz (renderReportPage does that). */
+export function reportPage(report: Report, svg: string, whole: boolean): string {
+  const s = report.summary;
+  const cards = [
+    ['images', `${s.images} (${s.managed} managed, ${s.external} external)`],
+    ['base images', String(s.baseImages)],
+    ['stale', String(s.stale)],
+    ['pending rebuilds', String(s.pendingRebuilds)],
+    ['failed triggers', String(s.failedTriggers)],
+    ['oldest build', s.oldestBuildAgeDays === null ? 'unknown (run with --live)' : `${s.oldestBuildAgeDays} days`],
+  ];
+  const headers = [
+    'image',
+    'kind',
+    'build',
+    'age',
+    'bases (fresh / stale / unknown)',
+    'stale',
+    'pending rebuild',
+    'last trigger',
+  ];
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>image-factory report</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font:14px/1.4 Helvetica,Arial,sans-serif;margin:24px;color:#1f2328}
+h1{font-size:20px} .cards{display:flex;gap:12px;flex-wrap:wrap} .card{border:1px solid #d0d7de;border-radius:6px;padding:8px 12px}
+.card b{display:block;font-size:12px;color:#57606a} .graph{overflow:auto;border:1px solid #d0d7de;border-radius:6px;margin:16px 0;max-height:70vh}
+table{border-collapse:collapse;width:100%} th,td{border-bottom:1px solid #eaeef2;padding:4px 8px;text-align:left;vertical-align:top}
+th{cursor:pointer;background:#f6f8fa} .base{display:inline-block;border-radius:4px;padding:0 4px;margin:1px;background:#eef1f4}
+.base.stale,td.stale{background:#ffebe9} .base.fresh{background:#e6f4ea} code{font-size:12px}
+</style></head>
+<body>
+<h1>image-factory report</h1>
+<p>Generated ${escape(report.generatedAt)}.</p>
+<div class="cards">${cards.map(([k, v]) => `<div class="card"><b>${escape(k ?? '')}</b>${escape(v ?? '')}</div>`).join('')}</div>
+<h2>Dependency graph</h2>
+${whole ? '' : `<p>The whole graph has ${report.graph.nodes.length} nodes: drawn here are the images built here that others build on, with their bases; every image's bases are in the table.</p>`}
+<div class="graph" id="graph">${svg}</div>
+<h2>Images</h2>
+<p><label>Filter <input id="filter" type="search" placeholder="name, base, reason…"></label></p>
+<table id="images"><thead><tr>${headers.map((h, i) => `<th data-col="${i}">${escape(h)}</th>`).join('')}</tr></thead>
+<tbody>
+${report.images.map(row).join('\n')}
+</tbody></table>
+<script>${SCRIPT}</script>
+</body></html>
+`;
+}
+
+/** Lay out the graph with Graphviz and render the page (the wasm module is loaded only here). */
+export async function renderReportPage(report: Report): Promise<string> {
+  const graph = drawnGraph(report);
+  const { Graphviz } = await import('@hpcc-js/wasm-graphviz');
+  const graphviz = await Graphviz.load();
+  const svg =
+    graph.nodes.length === 0
+      ? '<p>No images yet.</p>'
+      : graphviz.dot(graphDot(graph)).replace(/^<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?/, '');
+  return reportPage(report, svg, graph.whole);
+}
