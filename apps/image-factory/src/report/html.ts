@@ -9,7 +9,7 @@ import type { Report, ReportImage } from './model.js';
 /** Graphs up to this many nodes are drawn whole (dot lays out ~750 nodes in about half a second here). */
 export const MAX_DRAWN_NODES = 800;
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 const quoteDot = (text: string) => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
@@ -52,7 +52,7 @@ function bases(image: ReportImage): string {
   return image.bases
     .map((b) => {
       const mark = b.stale === true ? 'stale' : b.stale === false ? 'fresh' : 'unknown';
-      return `<span class="base ${mark}" title="${escape(`${b.reference}${b.released === null ? '' : `, released ${b.released}`}`)}">${escape(b.name)}</span>`;
+      return `<span class="base ${mark}" title="${escapeHtml(`${b.reference}${b.released === null ? '' : `, released ${b.released}`}`)}">${escapeHtml(b.name)}</span>`;
     })
     .join(' ');
 }
@@ -61,22 +61,22 @@ function row(image: ReportImage): string {
   const pending =
     image.pending === null
       ? ''
-      : `${escape(image.pending.due)} (${image.pending.reason}${image.pending.waitFor.length > 0 ? `: ${escape(image.pending.waitFor.join(', '))}` : ''})`;
+      : `${escapeHtml(image.pending.due)} (${image.pending.reason}${image.pending.waitFor.length > 0 ? `: ${escapeHtml(image.pending.waitFor.join(', '))}` : ''})`;
   const trigger =
     image.lastTrigger === null
       ? ''
-      : `${escape(image.lastTrigger.result)} ${escape(image.lastTrigger.at)}${image.lastTrigger.answer === undefined ? '' : ` — ${escape(image.lastTrigger.answer)}`}`;
+      : `${escapeHtml(image.lastTrigger.result)} ${escapeHtml(image.lastTrigger.at)}${image.lastTrigger.answer === undefined ? '' : ` — ${escapeHtml(image.lastTrigger.answer)}`}`;
   const cells = [
-    `<td><a id="image-${escape(image.name)}"></a>${escape(image.name)}</td>`,
+    `<td><a id="image-${escapeHtml(image.name)}"></a>${escapeHtml(image.name)}</td>`,
     `<td>${image.kind}</td>`,
-    `<td>${image.build === null ? '' : `${escape(image.build.tag)} <code>${escape(image.build.digest.slice(7, 19))}</code>`}</td>`,
+    `<td>${image.build === null ? '' : `${escapeHtml(image.build.tag)} <code>${escapeHtml(image.build.digest.slice(7, 19))}</code>`}</td>`,
     `<td data-sort="${image.ageDays ?? -1}">${image.ageDays === null ? '' : `${image.ageDays} d`}</td>`,
     `<td>${bases(image)}</td>`,
     `<td class="${image.stale === true ? 'stale' : ''}">${image.stale === null ? '' : image.stale ? 'yes' : 'no'}</td>`,
     `<td>${pending}</td>`,
     `<td class="${image.lastTrigger?.result === 'failed' ? 'stale' : ''}">${trigger}</td>`,
   ];
-  return `<tr data-name="${escape(image.name)}">${cells.join('')}</tr>`;
+  return `<tr data-name="${escapeHtml(image.name)}">${cells.join('')}</tr>`;
 }
 
 const SCRIPT = `
@@ -127,14 +127,14 @@ th{cursor:pointer;background:#f6f8fa} .base{display:inline-block;border-radius:4
 </style></head>
 <body>
 <h1>image-factory report</h1>
-<p>Generated ${escape(report.generatedAt)}.</p>
-<div class="cards">${cards.map(([k, v]) => `<div class="card"><b>${escape(k ?? '')}</b>${escape(v ?? '')}</div>`).join('')}</div>
+<p>Generated ${escapeHtml(report.generatedAt)}.</p>
+<div class="cards">${cards.map(([k, v]) => `<div class="card"><b>${escapeHtml(k ?? '')}</b>${escapeHtml(v ?? '')}</div>`).join('')}</div>
 <h2>Dependency graph</h2>
 ${whole ? '' : `<p>The whole graph has ${report.graph.nodes.length} nodes: drawn here are the images built here that others build on, with their bases; every image's bases are in the table.</p>`}
 <div class="graph" id="graph">${svg}</div>
 <h2>Images</h2>
 <p><label>Filter <input id="filter" type="search" placeholder="name, base, reason…"></label></p>
-<table id="images"><thead><tr>${headers.map((h, i) => `<th data-col="${i}">${escape(h)}</th>`).join('')}</tr></thead>
+<table id="images"><thead><tr>${headers.map((h, i) => `<th data-col="${i}">${escapeHtml(h)}</th>`).join('')}</tr></thead>
 <tbody>
 ${report.images.map(row).join('\n')}
 </tbody></table>
