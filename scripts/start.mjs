@@ -112,6 +112,7 @@ factory(
 
 step('9. summary');
 factory('status', '--root', checkout);
+
 console.log(`
 Manifests:
   ${join(manifests, 'image-factory.k8s.yaml')}   Warehouses for base and external images (cdk8s)
@@ -124,3 +125,7 @@ acme images are fictional, so they report "not found" or 401 in their rows):
   npx image-factory status --live --root ${checkout}
   npx image-factory inspect node:22-bookworm-slim
 See README, "Registries".`);
+step('10. the report: one self-contained page (open it in a browser)');
+const reportPage = join(demo, 'report.html');
+factory('report', '--root', checkout, '--out', reportPage);
+console.log(`wrote ${reportPage}`);

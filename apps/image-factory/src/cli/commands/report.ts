@@ -29,6 +29,7 @@ const OPTIONS = {
   },
   json: { type: 'boolean', default: false, help: 'the same as --format json' },
   out: { type: 'string', value: 'FILE', help: 'write to FILE (atomically) instead of stdout' },
+  now: { type: 'string', value: 'RFC3339', help: 'the time the report is as of (ages, "generated"); default now' },
   live: { type: 'boolean', default: false, help: 'ask the registries first: build ages, release times and staleness' },
   ...REGISTRY_OPTIONS,
   ...HELP_OPTION,
@@ -85,7 +86,10 @@ export const reportCommand = defineCommand({
     }
     const enrolment = loadEnrolment(text, values.images ?? 'images.yaml');
     const state = await readState(join(root, values['image-factory-dir'] ?? 'image-factory', 'state'));
-    const now = io.now?.() ?? new Date();
+    if (values.now !== undefined && Number.isNaN(Date.parse(values.now))) {
+      throw new FactoryError('usage', `image-factory report: --now "${values.now}" is not an RFC 3339 time`);
+    }
+    const now = values.now === undefined ? (io.now?.() ?? new Date()) : new Date(values.now);
     let live: Awaited<ReturnType<typeof liveStatus>> | undefined;
     if (values.live) {
       const client = await registryClientFrom('report', values, io);
