@@ -16,6 +16,7 @@ const BENCHMARKS = [
   { name: 'concurrent-analyses', script: 'concurrent-analyses.mjs', args: [] },
   { name: 'status-live', script: 'status-live.mjs', args: [] },
   { name: 'rebuild-due', script: 'rebuild-due.mjs', args: [] },
+  { name: 'report', script: 'report.mjs', args: [] },
 ];
 
 const results = [];
@@ -42,7 +43,16 @@ for (const r of results) {
   const goal = r.goal ?? {};
   const keys = Object.keys(goal);
   const met = keys.every((key) => typeof r[key] === 'number' && r[key] <= goal[key]);
-  const shown = ['wallMs', 'coldWallMs', 'wallMsWithoutClone', 'cloneMs', 'plainFullCloneMs', 'peakRssMb']
+  const shown = [
+    'wallMs',
+    'coldWallMs',
+    'wallMsWithoutClone',
+    'cloneMs',
+    'plainFullCloneMs',
+    'peakRssMb',
+    'pageMb',
+    'openMs',
+  ]
     .filter((key) => typeof r[key] === 'number')
     .map((key) => `${key}=${r[key]}`)
     .join(' ');

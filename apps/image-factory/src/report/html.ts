@@ -150,7 +150,9 @@ export async function renderReportPage(report: Report): Promise<string> {
   const graphviz = await Graphviz.load();
   const svg =
     graph.nodes.length === 0
-      ? '<p>No images yet.</p>'
+      ? graph.whole
+        ? '<p>No images yet.</p>'
+        : '<p>No image built here is a base of another: each image is one step from its bases, listed in the table.</p>'
       : graphviz.dot(graphDot(graph)).replace(/^<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?/, '');
   return reportPage(report, svg, graph.whole);
 }
