@@ -152,3 +152,84 @@ test('--fail-on makes it a gate: behind fails; stale fails on stale too; the tab
   expect((await cli(['compliance', '--workloads', pods, '--root', root, '--fail-on', 'nope'])).status).toBe(2);
   expect((await cli(['compliance', '--workloads', join(root, 'missing.json'), '--root', root])).status).toBe(2);
 });
+
+test('--live: the newest digest of a base image tag comes from the registry (one HEAD), not the state', async () => {
+  const { startRegistry, pushImage, dockerConfig, basicAuthEntry } = await import('./support/registry.js');
+  const registry = await startRegistry('htpasswd');
+  try {
+    const old = await pushImage(registry, 'base/alpine', '3.20', { created: '2026-10-01T00:00:00Z', layer: 'old' });
+    const current = await pushImage(registry, 'base/alpine', '3.20', { created: '2026-11-01T00:00:00Z', layer: 'new' });
+    const dir = tempDir('if-compliance-live-');
+    const image = `${registry.host}/base/alpine:3.20`;
+    const images = `images:\n  - name: tool\n    registry: ghcr.io\n    repository: acme/tool\n    source:\n      provider: github\n      repo: acme/tool\n      dockerfile: Dockerfile\n`;
+    const enrolment = loadEnrolment(images, 'images.yaml');
+    const state = planStateUpdate(EMPTY_STATE, enrolment, [
+      { image: 'tool', dockerfile: 'Dockerfile', uses: analyseDockerfile(`FROM ${image}\n`, 'Dockerfile', {}) },
+    ]);
+    writeFileSync(join(dir, 'images.yaml'), images);
+    for (const [path, content] of renderState(state)) {
+      mkdirSync(join(dir, 'image-factory', 'state', path, '..'), { recursive: true });
+      writeFileSync(join(dir, 'image-factory', 'state', path), content);
+    }
+    const pod = (name: string, digest: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: 'ops',
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'u', controller: true }],
+      },
+      spec: { containers: [{ name: 'agent', image }] },
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          { name: 'agent', image, imageID: `${registry.host}/base/alpine@${digest}`, ready: true, restartCount: 0 },
+        ],
+      },
+    });
+    const file = join(dir, 'pods.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        metadata: { resourceVersion: '' },
+        items: [pod('agent-a', old.digest), pod('agent-b', current.digest)],
+      }),
+    );
+    const config = dockerConfig({ [registry.host]: basicAuthEntry() });
+    const offline = JSON.parse((await cli(['compliance', '--workloads', file, '--root', dir, '--json'])).stdout);
+    expect(offline.counts).toMatchObject({ unverified: 2 });
+    const before = registry.requests().length;
+    const live = await cli([
+      'compliance',
+      '--workloads',
+      file,
+      '--root',
+      dir,
+      '--json',
+      '--live',
+      '--registry-config',
+      config,
+      '--insecure-registry',
+      registry.host,
+      '--fail-on',
+      'behind',
+    ]);
+    expect(live.status).toBe(1);
+    const verdicts = JSON.parse(live.stdout).workloads[0].containers.map(
+      (c: { pod: string; verdict: string }) => `${c.pod} ${c.verdict}`,
+    );
+    expect(verdicts).toEqual(['agent-a behind', 'agent-b current']);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(
+      registry
+        .requests()
+        .slice(before)
+        .filter((r) => r.method === 'HEAD')
+        .map((r) => r.uri),
+    ).toEqual(['/v2/base/alpine/manifests/3.20']);
+  } finally {
+    await registry.stop();
+  }
+});
