@@ -150,6 +150,6 @@ describe('pending rebuilds and triggers', () => {
     const out = join(root, 'metrics.prom');
     expect((await cli(['report', '--root', root, '--format', 'openmetrics', '--out', out])).status).toBe(0);
     expect(existsSync(out)).toBe(true);
-    expect((await cli(['report', '--root', root, '--format', 'html'])).status).toBe(2);
+    expect((await cli(['report', '--root', root, '--format', 'pdf'])).status).toBe(2);
   });
 });
