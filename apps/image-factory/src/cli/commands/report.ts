@@ -1,26 +1,17 @@
-/** `image-factory report`: the dependency graph, ages, freshness and pending rebuilds, as data for other tools. */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { loadEnrolment } from '../../enrolment/load.js';
+/** `image-factory report`: one self-contained HTML page (or JSON, OpenMetrics) of the graph, ages, freshness and rebuilds. */
+import { resolve } from 'node:path';
 import { FactoryError, messageOf } from '../../errors.js';
 import { liveStatus, releasesInState } from '../../registry/live-status.js';
 import { renderReportPage } from '../../report/html.js';
 import { buildReport } from '../../report/model.js';
 import { renderOpenMetrics } from '../../report/openmetrics.js';
-import { readState } from '../../state/store.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
-import { defineCommand, EXIT_OK, HELP_OPTION, type OptionSpecs, renderHelp, STATE_DIR_OPTION } from '../usage.js';
+import { CHECKOUT_OPTIONS, readCheckout } from '../repository-options.js';
+import { defineCommand, EXIT_OK, HELP_OPTION, type OptionSpecs, renderHelp } from '../usage.js';
 
 const OPTIONS = {
-  root: { type: 'string', default: '.', value: 'DIR', help: 'the GitOps repository root (default .)' },
-  images: {
-    type: 'string',
-    default: 'images.yaml',
-    value: 'FILE',
-    help: 'images.yaml, relative to --root (default images.yaml)',
-  },
-  ...STATE_DIR_OPTION,
+  ...CHECKOUT_OPTIONS,
   format: {
     type: 'string',
     default: 'html',
@@ -76,16 +67,7 @@ export const reportCommand = defineCommand({
     if (format !== 'html' && format !== 'json' && format !== 'openmetrics') {
       throw new FactoryError('usage', 'image-factory report: --format takes html, json or openmetrics');
     }
-    const root = resolve(io.cwd, values.root ?? '.');
-    const imagesFile = join(root, values.images ?? 'images.yaml');
-    let text: string;
-    try {
-      text = await readFile(imagesFile, 'utf8');
-    } catch (error) {
-      throw new FactoryError('io', `cannot read ${imagesFile}: ${messageOf(error)}`);
-    }
-    const enrolment = loadEnrolment(text, values.images ?? 'images.yaml');
-    const state = await readState(join(root, values['image-factory-dir'] ?? 'image-factory', 'state'));
+    const { enrolment, state } = await readCheckout(values, io);
     if (values.now !== undefined && Number.isNaN(Date.parse(values.now))) {
       throw new FactoryError('usage', `image-factory report: --now "${values.now}" is not an RFC 3339 time`);
     }

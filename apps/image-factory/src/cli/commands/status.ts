@@ -1,18 +1,16 @@
 /** `image-factory status`: one screen on what the factory knows about a GitOps repository. */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { loadEnrolment } from '../../enrolment/load.js';
+import { resolve } from 'node:path';
 import { FactoryError } from '../../errors.js';
 import { pendingByImage } from '../../rebuild/record.js';
 import { liveStatus, releasesInState } from '../../registry/live-status.js';
 import { readReleaseCache, writeReleaseCache } from '../../registry/release-cache.js';
 import { dependencyTree } from '../../state/graph.js';
-import { readState } from '../../state/store.js';
 import type { StateSnapshot } from '../../state/types.js';
 import { compareCodeUnits } from '../../util/compare.js';
 import { planWarehouses } from '../../warehouses/plan.js';
 import { formatTable } from '../format-table.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
+import { CHECKOUT_OPTIONS, readCheckout } from '../repository-options.js';
 import {
   type CommandIO,
   defineCommand,
@@ -20,21 +18,13 @@ import {
   HELP_OPTION,
   type OptionSpecs,
   renderHelp,
-  STATE_DIR_OPTION,
   writeJson,
 } from '../usage.js';
 
 const DEFAULT_CONCURRENCY = 8;
 
 const OPTIONS = {
-  root: { type: 'string', default: '.', value: 'DIR', help: 'the GitOps repository root (default .)' },
-  images: {
-    type: 'string',
-    default: 'images.yaml',
-    value: 'FILE',
-    help: 'images.yaml, relative to --root (default images.yaml)',
-  },
-  ...STATE_DIR_OPTION,
+  ...CHECKOUT_OPTIONS,
   json: { type: 'boolean', default: false, help: 'print the same facts as JSON (shape in the README)' },
   ...HELP_OPTION,
 } as const satisfies OptionSpecs;
@@ -91,16 +81,7 @@ export const statusCommand = defineCommand({
   help: HELP,
   options: ALL_OPTIONS,
   async run(values, _positionals, io) {
-    const root = resolve(io.cwd, values.root ?? '.');
-    const imagesFile = join(root, values.images ?? 'images.yaml');
-    let text: string;
-    try {
-      text = await readFile(imagesFile, 'utf8');
-    } catch (error) {
-      throw new FactoryError('io', `cannot read ${imagesFile}: ${(error as Error).message}`);
-    }
-    const enrolment = loadEnrolment(text, values.images ?? 'images.yaml');
-    const state = await readState(join(root, values['image-factory-dir'] ?? 'image-factory', 'state'));
+    const { enrolment, state } = await readCheckout(values, io);
     if (values.live) return runLive(values, state, io);
     const { warehouses, warnings } = planWarehouses(enrolment, state);
     const managed = enrolment.images.filter((i) => i.kind === 'managed').length;
