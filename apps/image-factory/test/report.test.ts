@@ -153,3 +153,31 @@ describe('pending rebuilds and triggers', () => {
     expect((await cli(['report', '--root', root, '--format', 'pdf'])).status).toBe(2);
   });
 });
+
+test('a graph too large to draw whole is drawn as its largest connected groups, up to 800 nodes', async () => {
+  const { drawnGraph, MAX_DRAWN_NODES } = await import('../src/report/html.js');
+  // 300 bases with 3 images each (1,200 nodes) and one organisation chain of 10 images: 1,211 nodes in all.
+  const nodes: { id: string; kind: 'base' | 'managed' | 'external' }[] = [];
+  const edges: { from: string; to: string }[] = [];
+  for (let b = 0; b < 300; b++) {
+    nodes.push({ id: `base-${b}`, kind: 'base' });
+    for (let i = 0; i < 3; i++) {
+      nodes.push({ id: `svc-${b}-${i}`, kind: 'managed' });
+      edges.push({ from: `base-${b}`, to: `svc-${b}-${i}` });
+    }
+  }
+  nodes.push({ id: 'os', kind: 'base' });
+  for (let i = 0; i < 10; i++) {
+    nodes.push({ id: `chain-${i}`, kind: 'managed' });
+    edges.push({ from: i === 0 ? 'os' : `chain-${i - 1}`, to: `chain-${i}` });
+  }
+  const graph = drawnGraph({ graph: { nodes, edges } });
+  expect(graph.whole).toBe(false);
+  expect(graph.nodes.length).toBeLessThanOrEqual(MAX_DRAWN_NODES);
+  // The chain (11 nodes) is the largest group and comes first; then as many 4-node groups as fit.
+  expect(graph.nodes.filter((n) => n.id.startsWith('chain-') || n.id === 'os')).toHaveLength(11);
+  expect(graph.groups).toEqual({ total: 301, drawn: 1 + Math.floor((MAX_DRAWN_NODES - 11) / 4) });
+  expect(
+    graph.edges.every((e) => graph.nodes.some((n) => n.id === e.from) && graph.nodes.some((n) => n.id === e.to)),
+  ).toBe(true);
+});

@@ -4,28 +4,55 @@
  * wasm inside its JavaScript, so it runs offline and in Node without a native dot); the table of images is plain
  * HTML, readable without JavaScript, with a small inline script for sorting and filtering.
  */
+import { compareCodeUnits } from '../util/compare.js';
 import type { Report, ReportImage } from './model.js';
 
-/** Graphs up to this many nodes are drawn whole (dot lays out ~750 nodes in about half a second here). */
+/** Graphs up to this many nodes are drawn whole, larger ones in groups up to it (dot: ~750 nodes in ~0.5 s here). */
 export const MAX_DRAWN_NODES = 800;
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 const quoteDot = (text: string) => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
-/** The graph to draw: the whole graph, or for a large one its skeleton (bases that feed images others build on). */
-export function drawnGraph(report: Report): {
+/**
+ * The graph to draw: the whole graph when it is small enough; else its largest connected groups (a base image with
+ * the images built on it, and further down) up to MAX_DRAWN_NODES nodes in all, largest first. `groups` counts them.
+ */
+export function drawnGraph(report: Pick<Report, 'graph'>): {
   nodes: Report['graph']['nodes'];
   edges: Report['graph']['edges'];
   whole: boolean;
+  groups: { total: number; drawn: number };
 } {
   const { nodes, edges } = report.graph;
-  if (nodes.length <= MAX_DRAWN_NODES) return { nodes, edges, whole: true };
-  const parents = new Set(edges.map((e) => e.from));
-  const orgBases = new Set(nodes.filter((n) => n.kind !== 'base' && parents.has(n.id)).map((n) => n.id));
-  const kept = edges.filter((e) => orgBases.has(e.to) || (orgBases.has(e.from) && orgBases.has(e.to)));
-  const ids = new Set(kept.flatMap((e) => [e.from, e.to]));
-  return { nodes: nodes.filter((n) => ids.has(n.id)), edges: kept, whole: false };
+  // Connected groups (undirected), by union-find over the edges.
+  const parent = new Map(nodes.map((n) => [n.id, n.id]));
+  const find = (id: string): string => {
+    let root = id;
+    while (parent.get(root) !== root) root = parent.get(root) ?? root;
+    parent.set(id, root);
+    return root;
+  };
+  for (const e of edges) parent.set(find(e.from), find(e.to));
+  const groups = new Map<string, string[]>();
+  for (const n of nodes) groups.set(find(n.id), [...(groups.get(find(n.id)) ?? []), n.id]);
+  if (nodes.length <= MAX_DRAWN_NODES) {
+    return { nodes, edges, whole: true, groups: { total: groups.size, drawn: groups.size } };
+  }
+  const ordered = [...groups.values()].sort((a, b) => b.length - a.length || compareCodeUnits(a[0] ?? '', b[0] ?? ''));
+  const kept = new Set<string>();
+  let drawn = 0;
+  for (const group of ordered) {
+    if (kept.size + group.length > MAX_DRAWN_NODES || group.length < 2) continue;
+    for (const id of group) kept.add(id);
+    drawn += 1;
+  }
+  return {
+    nodes: nodes.filter((n) => kept.has(n.id)),
+    edges: edges.filter((e) => kept.has(e.from) && kept.has(e.to)),
+    whole: false,
+    groups: { total: groups.size, drawn },
+  };
 }
 
 /** The dot source of the drawn graph (node ids `node-<name>`, edge ids `edge-<from>-<to>`, for tests and links). */
@@ -94,7 +121,7 @@ document.querySelector('#filter').addEventListener('input', (e) => {
 });`;
 
 /** The page. `svg` is the drawn graph laid out by Graphviz (renderReportPage does that). */
-export function reportPage(report: Report, svg: string, whole: boolean): string {
+export function reportPage(report: Report, svg: string, graph: ReturnType<typeof drawnGraph>): string {
   const s = report.summary;
   const cards = [
     ['images', `${s.images} (${s.managed} managed, ${s.external} external)`],
@@ -130,7 +157,7 @@ th{cursor:pointer;background:#f6f8fa} .base{display:inline-block;border-radius:4
 <p>Generated ${escapeHtml(report.generatedAt)}.</p>
 <div class="cards">${cards.map(([k, v]) => `<div class="card"><b>${escapeHtml(k ?? '')}</b>${escapeHtml(v ?? '')}</div>`).join('')}</div>
 <h2>Dependency graph</h2>
-${whole ? '' : `<p>The whole graph has ${report.graph.nodes.length} nodes: drawn here are the images built here that others build on, with their bases; every image's bases are in the table.</p>`}
+${graph.whole ? '' : `<p>The whole graph has ${report.graph.nodes.length} nodes in ${graph.groups.total} connected groups: drawn here are the ${graph.groups.drawn} largest (${graph.nodes.length} nodes); every image's bases are in the table.</p>`}
 <div class="graph" id="graph">${svg}</div>
 <h2>Images</h2>
 <p><label>Filter <input id="filter" type="search" placeholder="name, base, reason…"></label></p>
@@ -150,9 +177,7 @@ export async function renderReportPage(report: Report): Promise<string> {
   const graphviz = await Graphviz.load();
   const svg =
     graph.nodes.length === 0
-      ? graph.whole
-        ? '<p>No images yet.</p>'
-        : '<p>No image built here is a base of another: each image is one step from its bases, listed in the table.</p>'
+      ? '<p>No images yet.</p>'
       : graphviz.dot(graphDot(graph)).replace(/^<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?/, '');
-  return reportPage(report, svg, graph.whole);
+  return reportPage(report, svg, graph);
 }
