@@ -7,7 +7,7 @@
 
 import { pendingByImage } from '../rebuild/record.js';
 import { normaliseReference } from '../reference/normalise.js';
-import type { StateSnapshot } from '../state/types.js';
+import type { BaseImageState, ImageState, StateSnapshot } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
 import type { RunningContainer } from './pods.js';
 
@@ -46,9 +46,32 @@ export function tagKey(image: string): string | null {
   return `${parsed.value.registry}/${parsed.value.repository}:${parsed.value.tag}`;
 }
 
+/** The state indexed by repository (`registry/repository`), so that each container costs a lookup, not a scan. */
+interface StateIndex {
+  readonly managed: ReadonlyMap<string, Extract<ImageState, { kind: 'managed' }>>;
+  readonly external: ReadonlyMap<string, Extract<ImageState, { kind: 'external' }>>;
+  /** By `registry/repository:tag`. */
+  readonly bases: ReadonlyMap<string, BaseImageState>;
+}
+
+function indexState(state: StateSnapshot): StateIndex {
+  const managed = new Map<string, Extract<ImageState, { kind: 'managed' }>>();
+  const external = new Map<string, Extract<ImageState, { kind: 'external' }>>();
+  for (const image of state.images.values()) {
+    const key = `${image.registry}/${image.repository}`;
+    if (image.kind === 'managed') managed.set(key, image);
+    else external.set(key, image);
+  }
+  const bases = new Map<string, BaseImageState>();
+  for (const base of state.baseImages.values()) {
+    if (base.tag !== null) bases.set(`${base.registry}/${base.repository}:${base.tag}`, base);
+  }
+  return { managed, external, bases };
+}
+
 function judge(
   c: RunningContainer,
-  state: StateSnapshot,
+  index: StateIndex,
   newest: ReadonlyMap<string, string>,
   pending: ReturnType<typeof pendingByImage>,
 ) {
@@ -61,16 +84,15 @@ function judge(
       reason: `not an image reference: ${parsed.error}`,
     };
   const ref = parsed.value;
-  const same = (x: { registry: string; repository: string }) =>
-    x.registry === ref.registry && x.repository === ref.repository;
   const notRunning = (known: string, expected: string | null) => ({
     known,
     expected,
     verdict: c.pulling ? ('not-running' as const) : ('unverified' as const),
     reason: c.note ?? 'not running',
   });
-  const managed = [...state.images.values()].find((i) => i.kind === 'managed' && same(i));
-  if (managed !== undefined && managed.kind === 'managed') {
+  const repository = `${ref.registry}/${ref.repository}`;
+  const managed = index.managed.get(repository);
+  if (managed !== undefined) {
     const known = `managed ${managed.name}`;
     const expected = managed.build?.digest ?? null;
     if (c.digest === null) return notRunning(known, expected);
@@ -95,8 +117,8 @@ function judge(
     return { known, expected, verdict: 'current' as const, reason: 'the last analysed build' };
   }
   const key = tagKey(c.image);
-  const base = [...state.baseImages.values()].find((b) => same(b) && b.tag !== null && b.tag === ref.tag);
-  const external = [...state.images.values()].find((i) => i.kind === 'external' && same(i));
+  const base = ref.tag === null ? undefined : index.bases.get(`${repository}:${ref.tag}`);
+  const external = index.external.get(repository);
   if (base === undefined && external === undefined) {
     return { known: null, expected: null, verdict: 'untracked' as const, reason: 'not in images.yaml or the state' };
   }
@@ -135,6 +157,7 @@ export function checkCompliance(
   newest: ReadonlyMap<string, string>,
 ): ComplianceReport {
   const pending = pendingByImage(state);
+  const index = indexState(state);
   const groups = new Map<string, { namespace: string; workload: string; containers: ContainerVerdict[] }>();
   const untracked = new Map<string, string[]>();
   const counts: Record<Verdict, number> = {
@@ -146,7 +169,7 @@ export function checkCompliance(
     untracked: 0,
   };
   for (const c of containers) {
-    const j = judge(c, state, newest, pending);
+    const j = judge(c, index, newest, pending);
     counts[j.verdict] += 1;
     const where = `${c.namespace}/${c.workload}`;
     if (j.verdict === 'untracked') {

@@ -112,6 +112,17 @@ function triggerRequest(
   return gitlabPipeline(forge.gitlabUrl, { provider: 'gitlab', repo: source.repo, branch: source.branch, inputs });
 }
 
+/** Managed images of images.yaml by name (looked up once per claimed rebuild, several times per run). */
+const managedByName = new WeakMap<Enrolment, ReadonlyMap<string, ManagedImage>>();
+function managedImage(enrolment: Enrolment, name: string): ManagedImage | undefined {
+  let byName = managedByName.get(enrolment);
+  if (byName === undefined) {
+    byName = new Map(enrolment.images.flatMap((i) => (i.kind === 'managed' ? [[i.name, i] as const] : [])));
+    managedByName.set(enrolment, byName);
+  }
+  return byName.get(name);
+}
+
 /** The state name of the base image a reference (`registry/repo:tag`) names, or undefined when nothing builds on it. */
 export function baseNamed(state: StateSnapshot, reference: string): string | undefined {
   const parsed = normaliseReference(reference);
@@ -238,9 +249,9 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
       const claimed: PendingRebuild[] = [];
       const skipped: { image: string; reason: string }[] = [];
       for (const rebuild of dueRebuilds(state, now)) {
-        const image = enrolment.images.find((i) => i.name === rebuild.image);
+        const image = managedImage(enrolment, rebuild.image);
         const request =
-          image?.kind === 'managed'
+          image !== undefined
             ? triggerRequest(image, options.forge, job.dryRun, triggerKey(rebuild))
             : `${rebuild.image} is not a managed image in images.yaml`;
         if (typeof request === 'string') skipped.push({ image: rebuild.image, reason: request });
@@ -275,9 +286,9 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
     };
     const reportsFor = (outcomes: Map<string, TriggerOutcome | null>) =>
       planned().claimed.flatMap((rebuild): TriggerReport[] => {
-        const image = planned().enrolment.images.find((i) => i.name === rebuild.image);
+        const image = managedImage(planned().enrolment, rebuild.image);
         const request =
-          image?.kind === 'managed' ? triggerRequest(image, options.forge, true, triggerKey(rebuild)) : undefined;
+          image !== undefined ? triggerRequest(image, options.forge, true, triggerKey(rebuild)) : undefined;
         if (request === undefined || typeof request === 'string') return [];
         return [
           {
@@ -310,9 +321,9 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
     const outcomes = new Map<string, TriggerOutcome | null>();
     // A few at a time (each is its own decision and key); the answers keep the claims' order.
     const sent = await mapLimit(claimed, TRIGGER_CONCURRENCY, async (rebuild) => {
-      const image = enrolment.images.find((i) => i.name === rebuild.image);
+      const image = managedImage(enrolment, rebuild.image);
       const request =
-        image?.kind === 'managed' ? triggerRequest(image, options.forge, false, triggerKey(rebuild)) : undefined;
+        image !== undefined ? triggerRequest(image, options.forge, false, triggerKey(rebuild)) : undefined;
       if (request === undefined || typeof request === 'string') return undefined;
       const token = request.provider === 'github' ? options.forge.githubToken : options.forge.gitlabToken;
       const outcome = await sendTrigger(request, token ?? '', options.forge.effects);
@@ -338,8 +349,8 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
           outcome.status === 'triggered'
             ? `HTTP ${outcome.httpStatus}${outcome.detail === null ? '' : ` ${outcome.detail}`}`
             : outcome.message;
-        const image = enrolment.images.find((i) => i.name === rebuild.image);
-        const config = image?.kind === 'managed' ? triggerConfig(image) : undefined;
+        const image = managedImage(enrolment, rebuild.image);
+        const config = image === undefined ? undefined : triggerConfig(image);
         state = recordTriggerOutcome(
           state,
           triggerKey(rebuild),
