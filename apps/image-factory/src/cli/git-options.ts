@@ -95,7 +95,7 @@ const OUTPUT_OPTIONS = {
   json: {
     type: 'boolean',
     default: false,
-    help: 'print {"status","commit","attempts","added","modified","deleted","summary"}\non stdout instead of text (logs stay on stderr)',
+    help: 'print the result as JSON on stdout instead of text (shapes in the README, "JSON output";\nlogs stay on stderr)',
   },
   ...HELP_OPTION,
 } as const satisfies OptionSpecs;
