@@ -62,7 +62,7 @@ export interface LiveStatusOptions {
   readonly now: Date;
   /**
    * Release times already known, by `releaseKey` (a digest's content never changes, so neither does its creation
-   * time): a digest found here costs its HEAD only, no GETs.
+   * time): a digest found here, or recorded in the state (releasesInState), costs its HEAD only, no GETs.
    */
   readonly knownReleases?: ReadonlyMap<string, string | null>;
 }
@@ -121,13 +121,14 @@ export async function liveStatus(
   state: StateSnapshot,
   options: LiveStatusOptions,
 ): Promise<{ status: LiveStatus; exitCode: number; releases: ReadonlyMap<string, string | null> }> {
+  const known = new Map([...releasesInState(state), ...(options.knownReleases ?? [])]);
   const heads = new Map<string, Promise<string>>();
   const facts = new Map<string, Promise<string | null>>();
   const head = (repo: RepositoryRef, tag: string) =>
     once(heads, `${repo.registry}/${repo.repository}:${tag}`, () => client.head(repo, tag).then((h) => h.digest));
   const released = (repo: RepositoryRef, digest: string, platform: Platform | undefined) => {
     const key = releaseKey(digest, platform);
-    const cached = options.knownReleases?.get(key);
+    const cached = known.get(key);
     return once(facts, key, () =>
       cached !== undefined
         ? Promise.resolve(cached)

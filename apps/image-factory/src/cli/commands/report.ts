@@ -1,7 +1,7 @@
 /** `image-factory report`: one self-contained HTML page (or JSON, OpenMetrics) of the graph, ages, freshness and rebuilds. */
 import { resolve } from 'node:path';
 import { FactoryError, messageOf } from '../../errors.js';
-import { liveStatus, releasesInState } from '../../registry/live-status.js';
+import { liveStatus } from '../../registry/live-status.js';
 import { renderReportPage } from '../../report/html.js';
 import { buildReport } from '../../report/model.js';
 import { renderOpenMetrics } from '../../report/openmetrics.js';
@@ -75,7 +75,7 @@ export const reportCommand = defineCommand({
     let live: Awaited<ReturnType<typeof liveStatus>> | undefined;
     if (values.live) {
       const client = await registryClientFrom('report', values, io);
-      live = await liveStatus(client, state, { concurrency: 8, now, knownReleases: releasesInState(state) });
+      live = await liveStatus(client, state, { concurrency: 8, now });
     }
     const report = buildReport(state, enrolment, now, live?.status);
     const output =

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { FactoryError } from '../../errors.js';
 import { pendingByImage } from '../../rebuild/record.js';
-import { liveStatus, releasesInState } from '../../registry/live-status.js';
+import { liveStatus } from '../../registry/live-status.js';
 import { readReleaseCache, writeReleaseCache } from '../../registry/release-cache.js';
 import { dependencyTree } from '../../state/graph.js';
 import type { StateSnapshot } from '../../state/types.js';
@@ -146,7 +146,7 @@ async function runLive(values: LiveValues, state: StateSnapshot, io: CommandIO):
   const { status, exitCode, releases } = await liveStatus(client, state, {
     concurrency,
     now: io.now?.() ?? new Date(),
-    knownReleases: new Map([...releasesInState(state), ...known]),
+    knownReleases: known,
   });
   if (cacheFile !== undefined) await writeReleaseCache(cacheFile, releases, known);
   if (values.json) {
