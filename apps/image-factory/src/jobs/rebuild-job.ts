@@ -83,6 +83,8 @@ export interface RebuildJobResult {
 const BASE_DIGEST_ANNOTATION = 'org.opencontainers.image.base.digest';
 /** CI calls in flight at once (GitHub's secondary rate limits frown on bursts; each call may retry for 7 s). */
 const TRIGGER_CONCURRENCY = 4;
+/** Registry lookups of dependents' builds in flight at once. */
+const BUILD_LOOKUPS = 8;
 
 /** The request a rebuild of `image` sends, or why it cannot be sent from here. */
 function triggerRequest(
@@ -161,13 +163,18 @@ async function updateFacts(
       )
     ).created;
   const builds = new Map<string, BuildFacts>();
-  for (const image of state.images.values()) {
-    if (image.kind !== 'managed' || image.build === undefined || !base.dependents.includes(image.name)) continue;
+  // The dependents' builds, a few at a time (each is a manifest and a config GET): a base may have hundreds.
+  const dependents = [...state.images.values()].flatMap((image) =>
+    image.kind === 'managed' && image.build !== undefined && base.dependents.includes(image.name)
+      ? [{ image, digest: image.build.digest }]
+      : [],
+  );
+  await mapLimit(dependents, BUILD_LOOKUPS, async ({ image, digest }) => {
     try {
       const build = await imageFacts(
         options.registry,
         { registry: image.registry, repository: image.repository },
-        image.build.digest,
+        digest,
       );
       const baseDigest = build.annotations[BASE_DIGEST_ANNOTATION];
       builds.set(image.name, { created: build.created, baseDigests: baseDigest === undefined ? [] : [baseDigest] });
@@ -177,7 +184,8 @@ async function updateFacts(
         `build of ${image.name} not readable (${messageOf(error)}): not known to be fresh`,
       );
     }
-  }
+  });
+
   const current = base.rebuild?.current?.digest;
   const report = (digest: string | undefined) =>
     options.reports.find((r) => digest !== undefined && r.digests.includes(digest));
