@@ -1,11 +1,12 @@
 /** `image-factory compliance`: are the workloads running the images the factory thinks they are? */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { checkCompliance, tagKey } from '../../compliance/check.js';
+import { checkCompliance } from '../../compliance/check.js';
 import { readPods } from '../../compliance/pods.js';
 import { FactoryError, messageOf } from '../../errors.js';
 import { normaliseReference } from '../../reference/normalise.js';
 import { readState } from '../../state/store.js';
+import { compareCodeUnits } from '../../util/compare.js';
 import { mapLimit } from '../../util/map-limit.js';
 import { formatTable } from '../format-table.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
@@ -89,24 +90,29 @@ export const complianceCommand = defineCommand({
     const newest = new Map<string, string>();
     if (values.live) {
       const client = await registryClientFrom('compliance', values, io);
-      const keys = [...new Set(pods.value.map((c) => tagKey(c.image)).filter((k): k is string => k !== null))].sort();
-      const known = keys.filter((key) => {
-        const parsed = normaliseReference(key);
-        if (!parsed.ok) return false;
-        const { registry, repository } = parsed.value;
-        return [...state.baseImages.values(), ...state.images.values()].some(
-          (x) => x.registry === registry && x.repository === repository,
-        );
-      });
-      await mapLimit(known, 8, async (key) => {
-        const parsed = normaliseReference(key);
-        if (!parsed.ok || parsed.value.tag === null) return;
-        try {
-          newest.set(key, (await client.head(parsed.value, parsed.value.tag)).digest);
-        } catch (error) {
-          io.stderr(`warning: ${messageOf(error)}\n`);
-        }
-      });
+      // One HEAD per distinct tag of a repository the factory knows (the others are untracked anyway).
+      const repositories = new Set(
+        [...state.baseImages.values(), ...state.images.values()].map((x) => `${x.registry}/${x.repository}`),
+      );
+      const tags = new Map<string, { registry: string; repository: string; tag: string }>();
+      for (const container of pods.value) {
+        const parsed = normaliseReference(container.image);
+        if (!parsed.ok || parsed.value.tag === null) continue;
+        const { registry, repository, tag } = parsed.value;
+        if (repositories.has(`${registry}/${repository}`))
+          tags.set(`${registry}/${repository}:${tag}`, { registry, repository, tag });
+      }
+      await mapLimit(
+        [...tags].sort(([a], [b]) => compareCodeUnits(a, b)),
+        8,
+        async ([key, ref]) => {
+          try {
+            newest.set(key, (await client.head(ref, ref.tag)).digest);
+          } catch (error) {
+            io.stderr(`warning: ${messageOf(error)}\n`);
+          }
+        },
+      );
     }
     const report = checkCompliance(pods.value, state, newest);
     const failed = failOn === undefined ? 0 : report.counts.behind + (failOn === 'stale' ? report.counts.stale : 0);
