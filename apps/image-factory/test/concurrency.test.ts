@@ -48,7 +48,7 @@ describe('concurrent analyses against one remote', () => {
             // The production pacing (500ms, doubling to 4 s) scaled down: the same rule, a faster suite. (Much
             // shorter is slower: 20ms made 32 jobs collide ~500 times instead of ~150.)
             '--retry-backoff',
-            '200ms',
+            '1s',
           ],
           { env: ENV, entry },
         ),
