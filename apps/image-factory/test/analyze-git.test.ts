@@ -54,6 +54,30 @@ describe('image-factory analyze', () => {
     expect(remoteHead(remote)).toBe(head);
   });
 
+  it("works with the operator's GIT_CONFIG_GLOBAL (simple-git refuses it unless told otherwise)", async () => {
+    const remote = monorepo({ api: 'FROM node:22\n' });
+    const config = join(tempDir('if-gitconfig-'), 'gitconfig');
+    writeFileSync(config, '[init]\n\tdefaultBranch = main\n');
+    const result = await cli(
+      [
+        'analyze',
+        '--image',
+        'api',
+        '--tag',
+        '1.0.0',
+        '--digest',
+        DIGEST('a'),
+        '--git-repo',
+        remote,
+        '--source-repo',
+        remote,
+      ],
+      { env: { ...ENV, GIT_CONFIG_GLOBAL: config } },
+    );
+    expect(result.stderr).not.toContain('allowUnsafe');
+    expect(result.status).toBe(0);
+  });
+
   it('reads the Dockerfile from a separate source repository and records its revision', async () => {
     const source = createRemote({ 'docker/app.Dockerfile': 'FROM python:3.12-slim\n' });
     const gitops = createRemote({ 'images.yaml': `images:\n${managedEntry('app', 'docker/app.Dockerfile')}` });

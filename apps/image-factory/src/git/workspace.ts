@@ -147,8 +147,13 @@ function client(dir: string, env: Record<string, string>, timeoutMs = DEFAULT_GI
     trimmed: true,
     // Network operations run with --progress, so output keeps flowing while data does; silence means a stall.
     timeout: { block: timeoutMs },
-    // GIT_CONFIG_COUNT is set by gitEnvironment (the auth header); GIT_SSH_COMMAND only if the operator set it.
-    unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeSshCommand: env.GIT_SSH_COMMAND !== undefined },
+    // GIT_CONFIG_COUNT is set by gitEnvironment (the auth header); GIT_SSH_COMMAND and GIT_CONFIG_GLOBAL pass only
+    // when the operator set them (simple-git refuses both by default, with a message that names neither).
+    unsafe: {
+      allowUnsafeConfigEnvCount: true,
+      allowUnsafeSshCommand: env.GIT_SSH_COMMAND !== undefined,
+      allowUnsafeConfigPaths: env.GIT_CONFIG_GLOBAL !== undefined,
+    },
   }).env(env);
 }
 
