@@ -76,6 +76,28 @@ describe('publishChange', () => {
     expect(waits).toEqual([500, 1000, 2000, 4000, 4000, 4000, 4000]);
   });
 
+  it('waits in units of what an attempt took when that is longer than the backoff (slow attempts spread out)', async () => {
+    const { workspace } = fakeWorkspace(5);
+    let now = 0;
+    const slowPush = workspace.push.bind(workspace);
+    // Each attempt (fetch, plan, commit, push) takes 3 s of the clock: longer than the 500 ms backoff.
+    workspace.push = async () => {
+      now += 3000;
+      return slowPush();
+    };
+    const waits: number[] = [];
+    await publishChange(workspace, async () => ({ message: 'm', files: [{ path: 'a', content: 'x' }] }), silent, {
+      author,
+      now: () => new Date(now),
+      sleep: async (ms) => {
+        waits.push(ms);
+        now += ms;
+      },
+      random: () => 1,
+    });
+    expect(waits).toEqual([3000, 6000, 12000, 24000, 24000]); // 3 s doubling, capped at 8 × 3 s
+  });
+
   it('retries until the deadline, not a fixed count, then gives up saying it is safe to run again', async () => {
     const { workspace } = fakeWorkspace(1000);
     let now = 0;

