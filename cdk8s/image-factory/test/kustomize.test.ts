@@ -13,6 +13,17 @@ import { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from '../src/paths.js';
 import { ManifestValidator } from '../src/validate/validate.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+/** git and the bundle with a fixed author and text logs, whatever the machine's git configuration says. */
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Factory Bot',
+  GIT_AUTHOR_EMAIL: 'bot@example.com',
+  GIT_COMMITTER_NAME: 'Factory Bot',
+  GIT_COMMITTER_EMAIL: 'bot@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  KUBERNETES_SERVICE_HOST: '',
+};
 const DIR = join(REPO, 'kustomize/image-factory');
 
 type K8s = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
@@ -185,6 +196,35 @@ describe('the bundled tool', () => {
       encoding: 'utf8',
     });
     expect(JSON.parse(out).images[0].reference).toBe('docker.io/library/node:22');
+  });
+
+  it("runs the analysis Job's command: analyze clones, commits the state and pushes it", () => {
+    const work = mkdtempSync(join(tmpdir(), 'if-bundle-analyze-'));
+    try {
+      const git = (cwd: string, ...args: string[]) =>
+        execFileSync('git', args, { cwd, encoding: 'utf8', env: GIT_ENV });
+      const source = join(work, 'source');
+      git(work, 'init', '--quiet', '--initial-branch', 'main', source);
+      writeFileSync(
+        join(source, 'images.yaml'),
+        'images:\n  - name: api\n    registry: ghcr.io\n    repository: acme/api\n    source:\n      provider: github\n      repo: acme/api\n      dockerfile: Dockerfile\n',
+      );
+      writeFileSync(join(source, 'Dockerfile'), 'FROM node:22-bookworm-slim\n');
+      git(source, 'add', '.');
+      git(source, 'commit', '--quiet', '-m', 'enrol api');
+      const remote = join(work, 'gitops.git');
+      git(work, 'clone', '--quiet', '--bare', source, remote);
+      const digest = `sha256:${'a'.repeat(64)}`;
+      const bundle = join(DIR, 'bundle/image-factory.mjs');
+      const args = ['analyze', '--image=api', '--tag=1.0.0', `--digest=${digest}`, `--git-repo=${remote}`];
+      execFileSync(process.execPath, [bundle, ...args, `--source-repo=${remote}`], { encoding: 'utf8', env: GIT_ENV });
+      expect(git(remote, 'log', '-1', '--format=%s', 'main')).toBe('image-factory: analyse api 1.0.0\n');
+      const base = git(remote, 'show', 'main:image-factory/state/base-images/node-22-bookworm-slim.yaml');
+      expect(base).toContain('reference: docker.io/library/node:22-bookworm-slim');
+      expect(base).toContain('dependents:\n  - api\n');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
 
