@@ -145,7 +145,13 @@ function client(dir: string, env: Record<string, string>, timeoutMs = DEFAULT_GI
     baseDir: dir,
     maxConcurrentProcesses: 4,
     trimmed: true,
+    // Done when git's output is closed, not 50 ms after it exits (simple-git 3's default; 2 still waits on either):
+    // on a busy event loop the output was not always read by then, and `git diff --name-only` came back empty, so a
+    // retry planned on stale state and dropped another job's dependent (found by the 32-way concurrency test).
+    completion: { onClose: true, onExit: false },
     // Network operations run with --progress, so output keeps flowing while data does; silence means a stall.
+    // simple-git then stops git, but not git-remote-http, which would keep the output open (and the job waiting for
+    // it to close) as long as the server says nothing: curl is given the same limit below, so it gives up too.
     timeout: { block: timeoutMs },
     // GIT_CONFIG_COUNT is set by gitEnvironment (the auth header); GIT_SSH_COMMAND and GIT_CONFIG_GLOBAL pass only
     // when the operator set them (simple-git refuses both by default, with a message that names neither).
@@ -154,7 +160,12 @@ function client(dir: string, env: Record<string, string>, timeoutMs = DEFAULT_GI
       allowUnsafeSshCommand: env.GIT_SSH_COMMAND !== undefined,
       allowUnsafeConfigPaths: env.GIT_CONFIG_GLOBAL !== undefined,
     },
-  }).env(env);
+  }).env({
+    ...env,
+    // Less than 1 byte/s for the --git-timeout: HTTP(S) transfers end on their own, even when their git is gone.
+    GIT_HTTP_LOW_SPEED_LIMIT: '1',
+    GIT_HTTP_LOW_SPEED_TIME: String(Math.max(1, Math.ceil(timeoutMs / 1000))),
+  });
 }
 
 /** A checked-out repository. */
