@@ -60,13 +60,13 @@ export function runCli(args: string[], options: { input?: string; cwd?: string; 
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Run the compiled CLI (or another `entry`, such as the bundle) without blocking (for concurrent runs). */
+/** Run the compiled CLI as a process without blocking this one (the test's own servers keep answering meanwhile). */
 export function runCliAsync(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; entry?: string } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.entry ?? CLI, ...args], {
+    const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? PACKAGE_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
