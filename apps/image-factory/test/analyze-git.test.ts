@@ -13,7 +13,7 @@ import {
   remoteSubjects,
   tempDir,
 } from './support/git-repos.js';
-import { analyze, DIGEST, ENV, managedEntry, monorepo } from './support/gitops-fixtures.js';
+import { analyze, analyzeArgs, DIGEST, ENV, managedEntry, monorepo } from './support/gitops-fixtures.js';
 
 const externalEntry = (name: string) =>
   `  - name: ${name}\n    registry: docker.io\n    repository: library/${name}\n    allowTags: '^16\\.\\d+$'\n`;
@@ -58,22 +58,9 @@ describe('image-factory analyze', () => {
     const remote = monorepo({ api: 'FROM node:22\n' });
     const config = join(tempDir('if-gitconfig-'), 'gitconfig');
     writeFileSync(config, '[init]\n\tdefaultBranch = main\n');
-    const result = await cli(
-      [
-        'analyze',
-        '--image',
-        'api',
-        '--tag',
-        '1.0.0',
-        '--digest',
-        DIGEST('a'),
-        '--git-repo',
-        remote,
-        '--source-repo',
-        remote,
-      ],
-      { env: { ...ENV, GIT_CONFIG_GLOBAL: config } },
-    );
+    const result = await cli(analyzeArgs(remote, 'api', '1.0.0', DIGEST('a')), {
+      env: { ...ENV, GIT_CONFIG_GLOBAL: config },
+    });
     expect(result.stderr).not.toContain('allowUnsafe');
     expect(result.status).toBe(0);
   });

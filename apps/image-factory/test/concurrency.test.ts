@@ -7,9 +7,8 @@
  * test. In a file of its own so that it runs beside the others.
  */
 import { describe, expect, it } from 'vitest';
-import { cli } from './helpers.js';
 import { remoteFile, remoteFiles, remoteSubjects } from './support/git-repos.js';
-import { DIGEST, ENV, monorepo } from './support/gitops-fixtures.js';
+import { analyze, DIGEST, monorepo } from './support/gitops-fixtures.js';
 
 describe('concurrent analyses against one remote', () => {
   it('32 analyses of different images at once all land, with exact dependents', async () => {
@@ -23,26 +22,9 @@ describe('concurrent analyses against one remote', () => {
     const remote = monorepo(dockerfiles);
     const results = await Promise.all(
       names.map((name, i) =>
-        cli(
-          [
-            'analyze',
-            '--image',
-            name,
-            '--tag',
-            `1.${i}`,
-            '--digest',
-            DIGEST('f'),
-            '--git-repo',
-            remote,
-            '--source-repo',
-            remote,
-            // The production pacing (500ms) scaled down: the same rule, a faster suite. Under contention the wait
-            // grows with what an attempt takes (publishChange), so the jobs spread out as they would in the cluster.
-            '--retry-backoff',
-            '200ms',
-          ],
-          { env: ENV },
-        ),
+        // The production pacing (500ms) scaled down: the same rule, a faster suite. Under contention the wait
+        // grows with what an attempt takes (publishChange), so the jobs spread out as they would in the cluster.
+        analyze(remote, name, `1.${i}`, DIGEST('f'), '--retry-backoff', '200ms'),
       ),
     );
     for (const r of results) expect(r.status, r.stderr).toBe(0);

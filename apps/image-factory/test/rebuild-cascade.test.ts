@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { cli } from './helpers.js';
 import { type ForgeStub, startGithubStub } from './support/forge-stubs.js';
 import { createRemote, remoteFile, remoteFiles } from './support/git-repos.js';
-import { ENV } from './support/gitops-fixtures.js';
+import { analyze, ENV } from './support/gitops-fixtures.js';
 import {
   basicAuthEntry,
   dockerConfig,
@@ -45,22 +45,7 @@ beforeAll(async () => {
     ['node-base', p.nodeBase],
     ['app', p.app],
   ] as const) {
-    const result = await cli(
-      [
-        'analyze',
-        '--image',
-        name,
-        '--tag',
-        '1',
-        '--digest',
-        build?.digest ?? '',
-        '--git-repo',
-        remote,
-        '--source-repo',
-        remote,
-      ],
-      { env: ENV },
-    );
+    const result = await analyze(remote, name, '1', build?.digest ?? '');
     expect(result.status, result.stderr).toBe(0);
   }
 }, 60_000);

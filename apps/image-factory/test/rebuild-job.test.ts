@@ -18,7 +18,7 @@ import {
   remoteSubjects,
   tempDir,
 } from './support/git-repos.js';
-import { ENV } from './support/gitops-fixtures.js';
+import { analyze, ENV } from './support/gitops-fixtures.js';
 import {
   basicAuthEntry,
   dockerConfig,
@@ -57,22 +57,7 @@ beforeAll(async () => {
     'apps/docs/Dockerfile': from,
   });
   for (const name of ['api', 'web', 'docs']) {
-    const result = await cli(
-      [
-        'analyze',
-        '--image',
-        name,
-        '--tag',
-        '1.0',
-        '--digest',
-        p[name]?.digest ?? '',
-        '--git-repo',
-        remote,
-        '--source-repo',
-        remote,
-      ],
-      { env: ENV },
-    );
+    const result = await analyze(remote, name, '1.0', p[name]?.digest ?? '');
     expect(result.stderr).not.toContain('error');
   }
   const [file] = remoteFiles(remote, 'image-factory/state/base-images');

@@ -22,23 +22,25 @@ export function monorepo(dockerfiles: Record<string, string>, extraEntries = '')
   return createRemote(files);
 }
 
-/** `image-factory analyze` of one build against a monorepo remote (the Dockerfile read from the same repository). */
+/** The arguments of `image-factory analyze` for one build against a monorepo remote (Dockerfile from the same repository). */
+export function analyzeArgs(remote: string, image: string, tag: string, digest: string, ...extra: string[]): string[] {
+  return [
+    'analyze',
+    '--image',
+    image,
+    '--tag',
+    tag,
+    '--digest',
+    digest,
+    '--git-repo',
+    remote,
+    '--source-repo',
+    remote,
+    ...extra,
+  ];
+}
+
+/** `image-factory analyze` of one build against a monorepo remote, in-process with the job environment. */
 export function analyze(remote: string, image: string, tag: string, digest: string, ...extra: string[]) {
-  return cli(
-    [
-      'analyze',
-      '--image',
-      image,
-      '--tag',
-      tag,
-      '--digest',
-      digest,
-      '--git-repo',
-      remote,
-      '--source-repo',
-      remote,
-      ...extra,
-    ],
-    { env: ENV },
-  );
+  return cli(analyzeArgs(remote, image, tag, digest, ...extra), { env: ENV });
 }
