@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { cli } from './helpers.js';
 import { type ForgeStub, startGithubStub } from './support/forge-stubs.js';
 import { createRemote, remoteFile, remoteFiles } from './support/git-repos.js';
-import { analyze, ENV } from './support/gitops-fixtures.js';
+import { analyze, ENV, rebuildArgs } from './support/gitops-fixtures.js';
 import {
   basicAuthEntry,
   dockerConfig,
@@ -56,22 +56,9 @@ afterAll(async () => {
 });
 
 const rebuild = (...args: string[]) =>
-  cli(
-    [
-      'rebuild',
-      ...args,
-      '--git-repo',
-      remote,
-      '--registry-config',
-      config,
-      '--insecure-registry',
-      registry.host,
-      '--github-api-url',
-      github.url,
-      '--json',
-    ],
-    { env: { ...ENV, GITHUB_TOKEN: TOKEN } },
-  );
+  cli(rebuildArgs({ remote, registryConfig: config, registryHost: registry.host, githubUrl: github.url }, ...args), {
+    env: { ...ENV, GITHUB_TOKEN: TOKEN },
+  });
 const dispatched = () => github.requests.map((r) => r.path.split('/')[3]);
 
 test("node → node-base → app: node-base at once, app after node-base rebuilt, once, due from node's release", async () => {

@@ -18,7 +18,7 @@ import {
   remoteSubjects,
   tempDir,
 } from './support/git-repos.js';
-import { analyze, ENV } from './support/gitops-fixtures.js';
+import { analyze, ENV, rebuildArgs } from './support/gitops-fixtures.js';
 import {
   basicAuthEntry,
   dockerConfig,
@@ -76,23 +76,12 @@ afterAll(async () => {
 
 const rebuild = (...args: string[]) =>
   cli(
-    [
-      'rebuild',
+    rebuildArgs(
+      { remote, registryConfig: config, registryHost: registry.host, githubUrl: github.url, gitlabUrl: gitlab.url },
       ...args,
-      '--git-repo',
-      remote,
-      '--registry-config',
-      config,
-      '--insecure-registry',
-      registry.host,
-      '--github-api-url',
-      github.url,
-      '--gitlab-url',
-      gitlab.url,
-      '--json',
       '--retry-backoff',
       '50ms',
-    ],
+    ),
     { env: { ...ENV, GITHUB_TOKEN: TOKEN, GITLAB_TOKEN: TOKEN } },
   );
 const baseRecord = () => parse(remoteFile(remote, `image-factory/state/base-images/${baseName}.yaml`) ?? '').rebuild;

@@ -44,3 +44,30 @@ export function analyzeArgs(remote: string, image: string, tag: string, digest: 
 export function analyze(remote: string, image: string, tag: string, digest: string, ...extra: string[]) {
   return cli(analyzeArgs(remote, image, tag, digest, ...extra), { env: ENV });
 }
+
+/** Where a `rebuild` test reads and writes: the GitOps remote, the registry and the forge stubs. */
+export interface RebuildWorld {
+  readonly remote: string;
+  readonly registryConfig: string;
+  readonly registryHost: string;
+  readonly githubUrl: string;
+  readonly gitlabUrl?: string;
+}
+
+/** The arguments of `image-factory rebuild … --json` against a test world (plain HTTP to the test registry). */
+export function rebuildArgs(world: RebuildWorld, ...args: string[]): string[] {
+  return [
+    'rebuild',
+    ...args,
+    '--git-repo',
+    world.remote,
+    '--registry-config',
+    world.registryConfig,
+    '--insecure-registry',
+    world.registryHost,
+    '--github-api-url',
+    world.githubUrl,
+    ...(world.gitlabUrl === undefined ? [] : ['--gitlab-url', world.gitlabUrl]),
+    '--json',
+  ];
+}
