@@ -61,6 +61,11 @@ export interface RebuildJobOptions {
   readonly forge: ForgeSettings;
   /** The digest's release time when the caller knows it (`--released`): the registry is not asked for it. */
   readonly released?: string;
+  /**
+   * A claim with no recorded answer after this many seconds is sent again with the same key (after looking for a
+   * run already started with it). @default 7200 (two hourly sweep periods)
+   */
+  readonly claimTimeoutSeconds?: number;
 }
 
 export interface TriggerReport {

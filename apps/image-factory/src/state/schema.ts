@@ -2,8 +2,12 @@
  * The state files, defined once (TypeBox): the JSON Schemas the store checks what git holds with before the tool
  * trusts it, and the TypeScript types of every file (state/types.ts names them).
  */
-import { Type } from '@sinclair/typebox';
+import { FormatRegistry, Type } from '@sinclair/typebox';
 import { ImageSelectionStrategySchema, SUBSCRIPTION_FIELDS } from '../kargo/subscription.js';
+import { INSTANT_PATTERN, isInstant } from '../util/time.js';
+
+// A time in state is a real calendar instant (no 2026-02-30), not only the shape of one.
+if (!FormatRegistry.Has('instant')) FormatRegistry.Set('instant', isInstant);
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
 const Name = Type.String({ pattern: DNS_LABEL });
@@ -78,8 +82,8 @@ export const ExternalImageStateSchema = Type.Object(
 /** images/<name>.yaml */
 export const IMAGE_STATE_SCHEMA = Type.Union([ManagedImageStateSchema, ExternalImageStateSchema]);
 
-/** A time in state: UTC, whole seconds (what the rebuild rules compare as text). */
-const Time = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' });
+/** A time in state: UTC, whole seconds, a real calendar instant (util/time.ts compares them as instants). */
+const Time = Type.String({ pattern: INSTANT_PATTERN, format: 'instant' });
 const Digest = Type.String({ pattern: '^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$' });
 
 /** A digest of a base image the factory has seen, and when it was released (null: unknown, an epoch date). */
@@ -98,6 +102,34 @@ export const PendingRebuildSchema = Type.Object(
     causes: Type.Array(Type.Object({ base: Name, digest: Digest }, { additionalProperties: false })),
     waitFor: Type.Array(Name),
     waitUntil: Type.Union([Time, Type.Null()]),
+    /**
+     * Why the last sweep that found it due did not send it (no token, no workflow in images.yaml): it stays pending,
+     * shown with this reason. Absent: nothing held it back.
+     */
+    notSent: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A rebuild claimed (committed before its CI is called) whose answer is not recorded yet. Never evicted: a claim
+ * whose answer was never recorded (the job killed between claim and answer) is sent again, with the same key, once
+ * `claimedAt` is older than the claim timeout.
+ */
+export const RebuildClaimSchema = Type.Object(
+  {
+    image: Name,
+    /** The idempotency key of the decision: the same on every re-send. */
+    key: Type.String({ minLength: 1 }),
+    /** This base's digest the rebuild was claimed on (the newest it had seen). */
+    digest: Digest,
+    since: Time,
+    urgent: Type.Boolean(),
+    causes: Type.Array(Type.Object({ base: Name, digest: Digest }, { additionalProperties: false })),
+    /** When it was (last) claimed: a send is attempted right after; the timeout counts from here. */
+    claimedAt: Time,
+    /** How many times it has been claimed (1, then 2 after the first timeout, …). */
+    sends: Type.Integer({ minimum: 1 }),
   },
   { additionalProperties: false },
 );
@@ -116,11 +148,13 @@ export const RebuildHistorySchema = Type.Object(
     answer: Type.Optional(Type.String()),
     /** A fingerprint of the trigger's settings in images.yaml when it was refused: a change to them retries it. */
     config: Type.Optional(Type.String()),
+    /** The CI run or pipeline the trigger started, when the forge said (its web URL, or its id). */
+    run: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );
 
-/** History entries kept per base image (older ones are in `git log -p`). */
+/** History entries kept per base image (older ones are in `git log -p`); claims and pending entries are not history. */
 export const MAX_REBUILD_HISTORY = 50;
 
 /** What the rebuild logic records in a base image's state file. */
@@ -131,6 +165,8 @@ export const RebuildRecordSchema = Type.Object(
     /** The newest digest seen, while it differs from current. */
     latest: Type.Optional(SeenDigestSchema),
     pending: Type.Array(PendingRebuildSchema),
+    /** Claimed, answer not recorded yet (absent: none; files written before claims were kept apart). */
+    claims: Type.Optional(Type.Array(RebuildClaimSchema)),
     history: Type.Array(RebuildHistorySchema, { maxItems: MAX_REBUILD_HISTORY }),
   },
   { additionalProperties: false },

@@ -10,6 +10,7 @@ import type {
   ExternalImageStateSchema,
   ManagedImageStateSchema,
   PendingRebuildSchema,
+  RebuildClaimSchema,
   RebuildHistorySchema,
   RebuildRecordSchema,
   SeenDigestSchema,
@@ -39,6 +40,7 @@ export type RebuildRecord = Frozen<Static<typeof RebuildRecordSchema>>;
 export type SeenDigest = Frozen<Static<typeof SeenDigestSchema>>;
 export type PendingRebuildState = Frozen<Static<typeof PendingRebuildSchema>>;
 export type RebuildHistoryEntry = Frozen<Static<typeof RebuildHistorySchema>>;
+export type RebuildClaim = Frozen<Static<typeof RebuildClaimSchema>>;
 
 /** Every state file, keyed by name. */
 export interface StateSnapshot {
