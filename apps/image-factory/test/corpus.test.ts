@@ -1,20 +1,20 @@
 /**
- * The parser on the 291 real-world Dockerfiles in shared/corpus: it never crashes, the fast path agrees
- * with the full AST, and on simple files an independent line reader finds the same FROM images.
+ * The parser on the 291 real-world Dockerfiles of test/fixtures/corpus (upstreams and licences in its SOURCE.md): it
+ * never crashes, the fast path agrees with the full AST, and on simple files an independent line reader finds the
+ * same FROM images.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDockerfile } from '../src/dockerfile/parse.js';
-import { SHARED } from './helpers.js';
+import { fixturePath } from './helpers.js';
 
-const CORPUS = join(SHARED, 'corpus', 'dockerfiles');
+const CORPUS = fixturePath('corpus/dockerfiles');
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return walk(path);
-    return name === 'SOURCE.md' ? [] : [path];
+    return statSync(path).isDirectory() ? walk(path) : [path];
   });
 }
 
@@ -46,7 +46,7 @@ function simpleFromImages(source: string): string[] | null {
   return images;
 }
 
-describe('the shared corpus', () => {
+describe('the Dockerfile corpus', () => {
   it('holds the 291 Dockerfiles of SOURCE.md', () => {
     expect(files).toHaveLength(291);
   });

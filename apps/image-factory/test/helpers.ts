@@ -7,9 +7,6 @@ import { redact } from '../src/log/redact.js';
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-/** The team's shared folder (DESIGN.md, corpus, CRDs): beside the repository unless IMAGE_FACTORY_SHARED says otherwise. */
-export const SHARED =
-  process.env.IMAGE_FACTORY_SHARED ?? fileURLToPath(new URL('../../../../shared/', import.meta.url));
 /** The committed bin entry (loads dist/cli/bin.js), as npm links it. */
 export const CLI = fileURLToPath(new URL('../bin/image-factory.mjs', import.meta.url));
 
