@@ -34,8 +34,12 @@ afterAll(() => registry?.stop());
 const client = (auths: Record<string, object>) =>
   new RegistryClient({
     credentials: credentialStoreFrom({ auths }, 'config.json'),
-    insecureRegistries: [registry.host],
+    insecureRegistries: insecure(),
   });
+
+/** The registry and its token server (a plain-HTTP realm on another port), both named as plain HTTP. */
+const insecure = () => [registry.host, registry.tokenHost ?? ''];
+const insecureFlags = () => insecure().flatMap((host) => ['--insecure-registry', host]);
 
 describe('bearer tokens from the WWW-Authenticate challenge', () => {
   test('basic credentials buy a pull token; it serves every request to that repository while it lives', async () => {
@@ -74,8 +78,7 @@ describe('bearer tokens from the WWW-Authenticate challenge', () => {
       `${registry.host}/acme/app:1.0`,
       '--registry-config',
       dockerConfig({}),
-      '--insecure-registry',
-      registry.host,
+      ...insecureFlags(),
     ]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(
@@ -91,8 +94,7 @@ describe('bearer tokens from the WWW-Authenticate challenge', () => {
       '--json',
       '--registry-config',
       config,
-      '--insecure-registry',
-      registry.host,
+      ...insecureFlags(),
     ]);
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout).created).toBe('2026-11-05T12:00:00Z');
@@ -110,8 +112,7 @@ describe('bearer tokens from the WWW-Authenticate challenge', () => {
       `${registry.host}/acme/app:1.0`,
       '--registry-config',
       config,
-      '--insecure-registry',
-      registry.host,
+      ...insecureFlags(),
     ]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(

@@ -20,6 +20,7 @@ import {
   send,
 } from './http.js';
 import { MANIFEST_ACCEPT, type ParsedManifest, parseManifest } from './manifest.js';
+import { hostKey, realmRefusal } from './realm.js';
 
 export interface RegistryClientOptions {
   readonly credentials?: CredentialStore;
@@ -110,6 +111,8 @@ export class RegistryClient {
   readonly counts: RequestCounts = { ping: 0, head: 0, get: 0, token: 0 };
   readonly #credentials: CredentialStore;
   readonly #insecure: ReadonlySet<string>;
+  /** The same hosts as URLs spell them, for the token realm rule. */
+  readonly #insecureHosts: ReadonlySet<string>;
   readonly #policy: RetryPolicy;
   readonly #effects: HttpEffects;
   readonly #userAgent: string;
@@ -120,6 +123,7 @@ export class RegistryClient {
   constructor(options: RegistryClientOptions = {}) {
     this.#credentials = options.credentials ?? NO_CREDENTIALS;
     this.#insecure = new Set(options.insecureRegistries ?? []);
+    this.#insecureHosts = new Set([...this.#insecure].map((host) => hostKey(apiHost(host))));
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.#effects = { ...NODE_EFFECTS, ...options.effects };
     this.#userAgent = options.userAgent ?? 'image-factory';
@@ -362,8 +366,11 @@ export class RegistryClient {
     scope: string,
     credential: RegistryCredential | undefined,
   ): Promise<CachedToken> {
-    this.counts.token++;
     const realm = new URL(auth.realm);
+    const refusal = realmRefusal(new URL(this.#url(ref, '')), realm, this.#insecureHosts);
+    if (refusal !== undefined)
+      throw new FactoryError('registry', `${ref.registry}: the token realm ${realm.host} is refused: ${refusal}`);
+    this.counts.token++;
     const what = `token for ${ref.registry}/${ref.repository} from ${realm.host}`;
     let response: Response;
     if (credential?.kind === 'identity-token') {

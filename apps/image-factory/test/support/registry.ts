@@ -2,13 +2,20 @@
  * A real registry for the tests: Debian's `docker-registry` (distribution 2.8) on 127.0.0.1 with its own storage,
  * with htpasswd auth or token auth (a token server here signs RS256 JWTs with a throwaway certificate made by
  * openssl), filled over the registry API. The registry's JSON log tells which requests it served.
+ *
+ * What a real registry will not do on demand, a proxy in front of it does (`startProxy`): answer 429/5xx, serve
+ * other bytes under the same digest, stream a body without end, name another token realm, refuse a revoked token.
+ * The token server issues tokens for a lifetime the test sets (`expires_in` and the JWT's `exp` alike), so the
+ * registry itself refuses them once they expire.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, createSign, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { tempDir } from './git-repos.js';
 
 export const USER = 'alice';
@@ -30,6 +37,18 @@ export interface TestRegistry {
   requests(): LoggedRequest[];
   /** Requests the token server answered (token auth only). */
   readonly tokenRequests: { method: string; scope: string; account: string }[];
+  /**
+   * The token server's `HOST:PORT` (token auth only): a plain-HTTP realm on another port than the registry's, so a
+   * client must name it with `--insecure-registry` as well as the registry.
+   */
+  readonly tokenHost: string | undefined;
+  /** The tokens the token server issued, in order. */
+  readonly issuedTokens: readonly string[];
+  /**
+   * The lifetime of the tokens issued from now on: the answer's `expires_in` and the JWT's `exp` alike (so the
+   * registry refuses a token once it has expired). `null`: no `expires_in` in the answer (the token spec's 60 s).
+   */
+  setTokenLifetime(seconds: number | null): void;
   /** Authorization header value for pushes and pulls of `repository`. */
   authorization(repository: string): Promise<string>;
   stop(): Promise<void>;
@@ -48,9 +67,22 @@ const base64url = (data: string | Buffer) => Buffer.from(data).toString('base64u
 interface TokenServer {
   readonly url: string;
   readonly requests: { method: string; scope: string; account: string }[];
+  readonly issued: string[];
   readonly server: Server;
-  sign(scopes: string[], account: string): string;
+  lifetime: number | null;
+  sign(scopes: string[], account: string, seconds: number): string;
 }
+
+/** The lifetime of a token issued without `expires_in`, as the token spec says a client must assume. */
+const SPEC_DEFAULT_TOKEN_SECONDS = 60;
+/**
+ * distribution 2.8 accepts a token up to 60 s past its `exp` (`Leeway` in registry/auth/token/token.go, measured
+ * here: a token with `exp` = now + 1 s was refused 60.7 s later): `exp` is set that much earlier, so the registry
+ * refuses a token when the lifetime the answer states has passed.
+ */
+const REGISTRY_LEEWAY_SECONDS = 60;
+/** The default lifetime of the tokens the test token server issues. */
+const DEFAULT_TOKEN_SECONDS = 300;
 
 /** A throwaway RSA key and self-signed certificate made by openssl (`extra`: more `req` arguments). */
 function selfSigned(key: string, cert: string, subject: string, ...extra: string[]): void {
@@ -80,7 +112,8 @@ async function startTokenServer(dir: string, service: string, issuer: string): P
   const privateKey = readFileSync(key, 'utf8');
   const der = new X509Certificate(readFileSync(cert)).raw.toString('base64');
   const requests: TokenServer['requests'] = [];
-  const sign = (scopes: string[], account: string) => {
+  const issued: string[] = [];
+  const sign = (scopes: string[], account: string, seconds: number) => {
     const now = Math.floor(Date.now() / 1000);
     const access = scopes.map((scope) => {
       const [type = '', name = '', actions = ''] = scope.split(':');
@@ -93,7 +126,7 @@ async function startTokenServer(dir: string, service: string, issuer: string): P
         iss: issuer,
         sub: account,
         aud: service,
-        exp: now + 300,
+        exp: now + seconds - REGISTRY_LEEWAY_SECONDS,
         nbf: now - 10,
         iat: now,
         jti: randomUUID(),
@@ -133,14 +166,25 @@ async function startTokenServer(dir: string, service: string, issuer: string): P
         account = USER;
       }
       requests.push({ method: req.method ?? '', scope: scopes.join(' '), account });
+      const seconds = tokenServer.lifetime;
+      const token = sign(scopes, account, seconds ?? SPEC_DEFAULT_TOKEN_SECONDS);
+      issued.push(token);
       res
         .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ token: sign(scopes, account), expires_in: 300 }));
+        .end(JSON.stringify({ token, ...(seconds === null ? {} : { expires_in: seconds }) }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/token`, requests, server, sign };
+  const tokenServer: TokenServer = {
+    url: `http://127.0.0.1:${port}/token`,
+    requests,
+    issued,
+    server,
+    lifetime: DEFAULT_TOKEN_SECONDS,
+    sign,
+  };
+  return tokenServer;
 }
 
 /** Start a registry with `auth`; `tls` serves HTTPS with a certificate for 127.0.0.1 made by openssl. */
@@ -199,13 +243,18 @@ export async function startRegistry(
   }
   const authorization = async (repository: string) => {
     if (token === undefined) return `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
-    return `Bearer ${token.sign([`repository:${repository}:pull,push`], USER)}`;
+    return `Bearer ${token.sign([`repository:${repository}:pull,push`], USER, DEFAULT_TOKEN_SECONDS)}`;
   };
   const registry: TestRegistry & { caFile?: string } = {
     host,
     auth,
     ...(caFile === undefined ? {} : { caFile }),
     tokenRequests: token?.requests ?? [],
+    tokenHost: token === undefined ? undefined : new URL(token.url).host,
+    issuedTokens: token?.issued ?? [],
+    setTokenLifetime(seconds) {
+      if (token !== undefined) token.lifetime = seconds;
+    },
     authorization,
     requests() {
       const byId = new Map<string, { method: string; uri: string; status: number | undefined }>();
@@ -230,6 +279,209 @@ export async function startRegistry(
     },
   };
   return registry;
+}
+
+// ---- a proxy that makes the registry lie ----
+
+/** One request the proxy received, as the client sent it. */
+export interface ProxiedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly authorization: string | undefined;
+}
+
+/** A plain-HTTP proxy in front of a test registry (name its `host` with `--insecure-registry`). */
+export interface RegistryProxy {
+  /** `127.0.0.1:PORT` (or `ADDRESS:PORT` when started on another address), as references name it. */
+  readonly host: string;
+  /** Every request received, in order. */
+  readonly requests: ProxiedRequest[];
+  /** Headers added to every answer passed through. */
+  extraHeaders: Record<string, string>;
+  /** The next request whose path matches gets this answer instead of the registry's (each once, in order). */
+  fail(path: RegExp, answer: { status: number; headers?: Record<string, string> }): void;
+  /**
+   * Requests whose path matches get the registry's own answer (status and headers, `Docker-Content-Digest` among
+   * them) with its body replaced by `replace(body)`: other bytes under the same digest. Until `reset()`.
+   */
+  tamper(path: RegExp, replace: (body: Buffer) => Buffer): void;
+  /**
+   * Requests whose path matches get 200 with `contentType` and `total` bytes streamed without a Content-Length, as
+   * fast as the client reads them. Resolves with how many bytes were written before the client hung up (or all).
+   */
+  flood(path: RegExp, total: number, contentType: string): Promise<number>;
+  /** Every `WWW-Authenticate` the registry sends is rewritten (the realm a hostile registry names). Until `reset()`. */
+  rewriteChallenge(rewrite: (header: string) => string): void;
+  /**
+   * A request bearing a revoked token is passed on without it, so the registry itself answers 401 with its own
+   * challenge. `'every'`: every bearer token, those issued later included. Until `reset()`.
+   */
+  revoke(token: string | 'every'): void;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+interface Rule<T> {
+  readonly path: RegExp;
+  readonly value: T;
+}
+
+/** Start a proxy in front of `upstream` (a plain-HTTP registry), listening on `address` (default 127.0.0.1). */
+export async function startProxy(upstream: TestRegistry, address = '127.0.0.1'): Promise<RegistryProxy> {
+  const [upstreamHost = '', upstreamPort = ''] = upstream.host.split(':');
+  const failures: Rule<{ status: number; headers?: Record<string, string> }>[] = [];
+  let tampers: Rule<(body: Buffer) => Buffer>[] = [];
+  let floods: Rule<{ total: number; contentType: string; done: (written: number) => void }>[] = [];
+  let challenge: ((header: string) => string) | undefined;
+  let revoked = new Set<string>();
+  let revokeEvery = false;
+  const requests: ProxiedRequest[] = [];
+
+  const flood = (res: ServerResponse, rule: { total: number; contentType: string; done: (n: number) => void }) => {
+    const chunk = Buffer.alloc(64 * 1024, 0x7b);
+    let written = 0;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      rule.done(written);
+    };
+    res.on('close', finish);
+    res.writeHead(200, { 'content-type': rule.contentType });
+    const pump = () => {
+      while (written < rule.total && !res.destroyed) {
+        const piece = chunk.subarray(0, Math.min(chunk.length, rule.total - written));
+        written += piece.length;
+        if (!res.write(piece)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+      if (!res.destroyed) res.end(finish);
+    };
+    pump();
+  };
+
+  const forward = (req: IncomingMessage, res: ServerResponse, path: string) => {
+    const headers = { ...req.headers, host: upstream.host };
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer !== undefined && (revokeEvery || revoked.has(bearer))) delete headers.authorization;
+    const upstreamRequest = request(
+      { host: upstreamHost, port: Number(upstreamPort), method: req.method, path: req.url, headers },
+      (answer) => {
+        const answerHeaders: Record<string, string | string[] | undefined> = {
+          ...answer.headers,
+          ...proxy.extraHeaders,
+        };
+        const www = answer.headers['www-authenticate'];
+        if (challenge !== undefined && typeof www === 'string') answerHeaders['www-authenticate'] = challenge(www);
+        const tamper = tampers.find((t) => t.path.test(path));
+        if (tamper === undefined) {
+          res.writeHead(answer.statusCode ?? 502, answerHeaders);
+          answer.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        answer.on('data', (d: Buffer) => chunks.push(d));
+        answer.on('end', () => {
+          const body = tamper.value(Buffer.concat(chunks));
+          res.writeHead(answer.statusCode ?? 502, { ...answerHeaders, 'content-length': String(body.length) });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        });
+      },
+    );
+    upstreamRequest.on('error', () => res.destroy());
+    req.pipe(upstreamRequest);
+  };
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://proxy').pathname;
+    requests.push({ method: req.method ?? '', path, authorization: req.headers.authorization });
+    const failure = failures.findIndex((f) => f.path.test(path));
+    if (failure >= 0) {
+      const [{ value }] = failures.splice(failure, 1) as [Rule<{ status: number; headers?: Record<string, string> }>];
+      req.resume();
+      res.writeHead(value.status, value.headers).end();
+      return;
+    }
+    const flooding = floods.find((f) => f.path.test(path));
+    if (flooding !== undefined) {
+      req.resume();
+      flood(res, flooding.value);
+      return;
+    }
+    forward(req, res, path);
+  });
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
+  const proxy: RegistryProxy = {
+    host: `${address}:${(server.address() as AddressInfo).port}`,
+    requests,
+    extraHeaders: {},
+    fail(path, answer) {
+      failures.push({ path, value: answer });
+    },
+    tamper(path, replace) {
+      tampers.push({ path, value: replace });
+    },
+    flood(path, total, contentType) {
+      return new Promise((done) => floods.push({ path, value: { total, contentType, done } }));
+    },
+    rewriteChallenge(rewrite) {
+      challenge = rewrite;
+    },
+    revoke(token) {
+      if (token === 'every') revokeEvery = true;
+      else revoked.add(token);
+    },
+    reset() {
+      failures.length = 0;
+      tampers = [];
+      floods = [];
+      challenge = undefined;
+      revoked = new Set();
+      revokeEvery = false;
+      proxy.extraHeaders = {};
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+  return proxy;
+}
+
+/**
+ * A `fetch` for the client's injected effects that trusts `caFile` (the test registry's own certificate): Node
+ * reads NODE_EXTRA_CA_CERTS only at process start, so an in-process test of an HTTPS registry speaks TLS through
+ * node:https with that CA. Real connections; redirects are not followed (the client's own requests to a registry
+ * follow none that these tests make).
+ */
+export function trustingFetch(caFile: string): typeof fetch {
+  const ca = readFileSync(caFile);
+  return (input, init) =>
+    new Promise<Response>((resolve, reject) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      const headers = new Headers(init?.headers);
+      const send = url.protocol === 'https:' ? httpsRequest : request;
+      const outgoing = send(
+        url,
+        { method: init?.method ?? 'GET', headers: Object.fromEntries(headers), ca, signal: init?.signal ?? undefined },
+        (answer) => {
+          const responseHeaders = new Headers();
+          for (const [name, value] of Object.entries(answer.headers)) {
+            for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value])
+              responseHeaders.append(name, one);
+          }
+          const status = answer.statusCode ?? 502;
+          const empty = init?.method === 'HEAD' || status === 204 || status === 304;
+          if (empty) answer.resume();
+          const body = empty ? null : (Readable.toWeb(answer) as ReadableStream<Uint8Array>);
+          resolve(new Response(body, { status, headers: responseHeaders }));
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end(typeof init?.body === 'string' ? init.body : undefined);
+    });
 }
 
 // ---- filling the registry over its API ----
