@@ -118,13 +118,19 @@ describe('due, claimed once, answered', () => {
     const claimed = claimRebuilds(state, due, '2026-11-02T00:00:00Z');
     const record = claimed.baseImages.get('node-22')?.rebuild;
     expect(record?.pending.map((p) => p.image)).toEqual(['api']);
-    expect(record?.history.at(-1)).toEqual({
-      image: 'web',
-      digest: D('a'),
-      result: 'claimed',
-      at: '2026-11-02T00:00:00Z',
-      key: triggerKey(web),
-    });
+    expect(record?.claims).toEqual([
+      {
+        image: 'web',
+        key: triggerKey(web),
+        digest: D('a'),
+        since: '2026-11-01T00:00:00Z',
+        urgent: false,
+        causes: [{ base: 'node-22', digest: D('a') }],
+        claimedAt: '2026-11-02T00:00:00Z',
+        sends: 1,
+      },
+    ]);
+    expect(record?.history.filter((h) => h.image === 'web')).toEqual([]);
     expect(dueRebuilds(claimed, '2026-11-02T00:00:00Z')).toEqual([]);
   });
 
@@ -139,7 +145,7 @@ describe('due, claimed once, answered', () => {
     expect(due.map((d) => d.image)).toEqual(['api', 'web']);
     const claimed = claimRebuilds(two, due, '2026-11-09T00:00:00Z');
     const keys = [...claimed.baseImages.values()].flatMap((b) =>
-      (b.rebuild?.history ?? []).filter((h) => h.image === 'api').map((h) => h.key),
+      (b.rebuild?.claims ?? []).filter((c) => c.image === 'api').map((c) => c.key),
     );
     expect(keys).toHaveLength(2);
     expect(new Set(keys).size).toBe(1);
@@ -154,13 +160,8 @@ describe('due, claimed once, answered', () => {
     if (web === undefined) throw new Error('web not due');
     const claimed = claimRebuilds(state, [web], '2026-11-02T00:00:00Z');
     const key = triggerKey(web);
-    const ok = recordTriggerOutcome(
-      claimed,
-      key,
-      { status: 'triggered', answer: 'HTTP 204' },
-      web,
-      '2026-11-02T00:00:05Z',
-    );
+    const ok = recordTriggerOutcome(claimed, key, { status: 'triggered', answer: 'HTTP 204' }, '2026-11-02T00:00:05Z');
+    expect(ok.baseImages.get('node-22')?.rebuild?.claims).toBeUndefined();
     expect(ok.baseImages.get('node-22')?.rebuild?.history.at(-1)).toMatchObject({
       key,
       result: 'triggered',
@@ -170,7 +171,6 @@ describe('due, claimed once, answered', () => {
       claimed,
       key,
       { status: 'transient', answer: 'HTTP 502 after 4 attempts' },
-      web,
       '2026-11-02T00:00:05Z',
     );
     const due = dueRebuilds(again, '2026-11-02T00:00:05Z');

@@ -98,6 +98,7 @@ describe('urgency', () => {
     if (!old.ok || !next.ok) throw new Error('fixtures');
     expect(old.value).toEqual({
       digests: [digest('a')],
+      repoDigests: [`node@${digest('a')}`],
       counts: { CRITICAL: 1, HIGH: 1 },
       critical: ['CVE-2026-0001'],
     });

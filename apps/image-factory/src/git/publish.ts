@@ -8,10 +8,12 @@ import type { Logger } from '../log/logger.js';
 import type { FileChange, GitAuthor, GitWorkspace } from './workspace.js';
 
 /** What one attempt computed on the current head. */
-export interface PreparedChange {
+export interface PreparedChange<P = undefined> {
   readonly message: string;
   /** Files to write or delete (repository-relative); empty when the state is already up to date. */
   readonly files: readonly FileChange[];
+  /** What the attempt planned, handed back with the result of the attempt that ended the run (the winning one). */
+  readonly plan?: P;
 }
 
 /** Options for publishChange. */
@@ -31,9 +33,9 @@ export interface PublishOptions {
 }
 
 /** How publishing ended. */
-export type PublishResult =
-  | { readonly status: 'pushed'; readonly commit: string; readonly attempts: number }
-  | { readonly status: 'unchanged'; readonly attempts: number };
+export type PublishResult<P = undefined> =
+  | { readonly status: 'pushed'; readonly commit: string; readonly attempts: number; readonly plan?: P }
+  | { readonly status: 'unchanged'; readonly attempts: number; readonly plan?: P };
 
 /** Retry for at most 8 minutes: below the AnalysisTemplate's activeDeadlineSeconds (600), with room to clone. */
 export const DEFAULT_DEADLINE_MS = 480_000;
@@ -47,12 +49,12 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * new head. `prepare` must be a function of the working copy's content only; it is told the new head's id on a
  * retry (null on the first attempt, when the working copy is the clone).
  */
-export async function publishChange(
+export async function publishChange<P = undefined>(
   workspace: GitWorkspace,
-  prepare: (head: string | null) => Promise<PreparedChange>,
+  prepare: (head: string | null) => Promise<PreparedChange<P>>,
   log: Logger,
   options: PublishOptions,
-): Promise<PublishResult> {
+): Promise<PublishResult<P>> {
   const maxAttempts = options.maxAttempts ?? Number.POSITIVE_INFINITY;
   const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
@@ -69,7 +71,7 @@ export async function publishChange(
     const change = await prepare(head);
     if (change.files.length === 0) {
       log.info('commit', 'state already up to date: nothing to commit', { attempt });
-      return { status: 'unchanged', attempts: attempt };
+      return { status: 'unchanged', attempts: attempt, ...(change.plan === undefined ? {} : { plan: change.plan }) };
     }
     const commit = await workspace.commitFiles(
       change.files,
@@ -81,7 +83,12 @@ export async function publishChange(
     const pushed = await workspace.push();
     if (pushed === 'pushed') {
       log.info('push', `pushed ${commit.slice(0, 12)} to ${workspace.branch}`, { attempt });
-      return { status: 'pushed', commit, attempts: attempt };
+      return {
+        status: 'pushed',
+        commit,
+        attempts: attempt,
+        ...(change.plan === undefined ? {} : { plan: change.plan }),
+      };
     }
     // Equal jitter: at least half of an exponentially growing ceiling, plus a random half. Full jitter let
     // a job that kept losing draw short waits late on and starve (seen with 16 jobs on one branch). The ceiling

@@ -1,35 +1,28 @@
 /**
  * `image-factory rebuild`: a base image points to a new digest (`update`), or a sweep for what has come due (`due`).
- * Per attempt, on the GitOps head: record the wave's decisions and claim the rebuilds due now, in one commit; the
- * push is the lock (a job that loses the race recomputes on the new head, where the claims of the winner are no
- * longer pending). Only after the push are the CIs called, once per claimed rebuild, and their answers recorded
- * in a second commit. Facts from the registry (release time, the dependents' builds) are read once, before.
+ * Three steps, each small: plan (rebuild/plan-run.ts, pure, on the GitOps head: record the wave, claim what is due
+ * and what was claimed before but never answered) and commit it — the push is the lock, a job that loses the race
+ * plans again on the new head; send the triggers the winning plan holds (a re-sent claim first looks for a run
+ * already started with its key); record the answers in a second commit. Facts from the registry (release time,
+ * the dependents' builds) are read once, before.
  */
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import type { Enrolment, ManagedImage } from '../enrolment/types.js';
+import type { Enrolment } from '../enrolment/types.js';
 import { FactoryError, messageOf } from '../errors.js';
 import { publishChange } from '../git/publish.js';
+import { managedImage, type PlannedSend, planRun, type RunPlan } from '../rebuild/plan-run.js';
 import {
   type BuildFacts,
-  claimRebuilds,
-  dueRebuilds,
-  recordBaseUpdate,
+  credibleRelease,
   recordTriggerOutcome,
-  requeueRefused,
+  type TriggerAnswer,
   triggerConfig,
-  triggerKey,
 } from '../rebuild/record.js';
-import {
-  githubDispatch,
-  gitlabPipeline,
-  sendTrigger,
-  type TriggerEffects,
-  type TriggerOutcome,
-  type TriggerRequest,
-} from '../rebuild/triggers.js';
-import { criticalFixed, type VulnerabilitySummary } from '../rebuild/vulnerabilities.js';
-import type { BaseUpdate, PendingRebuild, WaveDecision } from '../rebuild/wave.js';
+import { type ForgeEndpoints, triggerRequest } from '../rebuild/trigger-request.js';
+import { sendTrigger, type TriggerEffects, type TriggerOutcome } from '../rebuild/triggers.js';
+import { urgencyOf, type VulnerabilitySummary } from '../rebuild/vulnerabilities.js';
+import type { BaseUpdate, WaveDecision } from '../rebuild/wave.js';
 import { normaliseReference } from '../reference/normalise.js';
 import type { RegistryClient } from '../registry/client.js';
 import { imageFacts } from '../registry/inspect.js';
@@ -74,6 +67,8 @@ export interface TriggerReport {
   readonly request: { readonly method: string; readonly url: string; readonly body: string | null };
   /** null with --dry-run: nothing was sent. */
   readonly outcome: TriggerOutcome | null;
+  /** A claim sent before and never answered, sent again with the same key (its sends so far, this one included). */
+  readonly resend?: { readonly claimedBefore: string; readonly sends: number };
 }
 
 export interface RebuildJobResult {
@@ -86,49 +81,12 @@ export interface RebuildJobResult {
 }
 
 const BASE_DIGEST_ANNOTATION = 'org.opencontainers.image.base.digest';
+/** Two hourly sweep periods: a claim not answered by then was lost with its job. */
+export const DEFAULT_CLAIM_TIMEOUT_SECONDS = 7200;
 /** CI calls in flight at once (GitHub's secondary rate limits frown on bursts; each call may retry for 7 s). */
 const TRIGGER_CONCURRENCY = 4;
 /** Registry lookups of dependents' builds in flight at once. */
 const BUILD_LOOKUPS = 8;
-
-/** The request a rebuild of `image` sends, or why it cannot be sent from here. */
-function triggerRequest(
-  image: ManagedImage,
-  forge: ForgeSettings,
-  dryRun: boolean,
-  key: string,
-): TriggerRequest | string {
-  const { source } = image;
-  // Only the inputs images.yaml declares (GitHub rejects others), plus the key when an input is named for it.
-  const inputs = {
-    ...source.triggerInputs,
-    ...(source.triggerKeyInput === undefined ? {} : { [source.triggerKeyInput]: key }),
-  };
-  if (source.provider === 'github') {
-    if (source.workflow === undefined) return `images.yaml names no source.workflow for ${image.name}`;
-    if (forge.githubToken === null && !dryRun) return 'no GitHub token: set GITHUB_TOKEN or --github-token-file';
-    return githubDispatch(forge.githubApiUrl, {
-      provider: 'github',
-      repo: source.repo,
-      branch: source.branch,
-      workflow: source.workflow,
-      inputs,
-    });
-  }
-  if (forge.gitlabToken === null && !dryRun) return 'no GitLab token: set GITLAB_TOKEN or --gitlab-token-file';
-  return gitlabPipeline(forge.gitlabUrl, { provider: 'gitlab', repo: source.repo, branch: source.branch, inputs });
-}
-
-/** Managed images of images.yaml by name (looked up once per claimed rebuild, several times per run). */
-const managedByName = new WeakMap<Enrolment, ReadonlyMap<string, ManagedImage>>();
-function managedImage(enrolment: Enrolment, name: string): ManagedImage | undefined {
-  let byName = managedByName.get(enrolment);
-  if (byName === undefined) {
-    byName = new Map(enrolment.images.flatMap((i) => (i.kind === 'managed' ? [[i.name, i] as const] : [])));
-    managedByName.set(enrolment, byName);
-  }
-  return byName.get(name);
-}
 
 /** The state name of the base image a reference (`registry/repo:tag`) names, or undefined when nothing builds on it. */
 export function baseNamed(state: StateSnapshot, reference: string): string | undefined {
@@ -157,7 +115,7 @@ async function updateFacts(
   const platform = base.platform === undefined ? undefined : parsePlatform(base.platform);
   if (platform?.ok === false)
     throw new FactoryError('invalid-state', `base-images/${mode.base}.yaml: platform ${platform.error}`);
-  const released =
+  const reported =
     options.released ??
     (
       await imageFacts(
@@ -167,6 +125,8 @@ async function updateFacts(
         platform?.value,
       )
     ).created;
+  const { released, doubt } = credibleRelease(reported, options.now);
+  if (doubt !== undefined) options.job.log.warn('registry', `${mode.digest}: ${doubt}`);
   const builds = new Map<string, BuildFacts>();
   // The dependents' builds, a few at a time (each is a manifest and a config GET): a base may have hundreds.
   const dependents = [...state.images.values()].flatMap((image) =>
@@ -191,26 +151,124 @@ async function updateFacts(
     }
   });
 
-  const current = base.rebuild?.current?.digest;
-  const report = (digest: string | undefined) =>
-    options.reports.find((r) => digest !== undefined && r.digests.includes(digest));
-  const fixed = criticalFixed(report(current), report(mode.digest));
-  if (fixed.length > 0) options.job.log.info('urgent', `${mode.digest} fixes CRITICAL ${fixed.join(', ')}`);
+  // What the dependents are built on now: the digest state records, else what their builds record as their base.
+  const recorded = base.rebuild?.current?.digest;
+  const current =
+    recorded !== undefined ? [recorded] : [...new Set([...builds.values()].flatMap((b) => b.baseDigests))].sort();
+  const sameRepository = (repoDigest: string) => {
+    const parsed = normaliseReference(repoDigest);
+    return parsed.ok && parsed.value.registry === base.registry && parsed.value.repository === base.repository;
+  };
+  const urgency = urgencyOf(options.reports, current, mode.digest, sameRepository);
+  for (const line of urgency.unmatched) options.job.log.warn('vulnerabilities', line);
+  if (urgency.fixed.length > 0)
+    options.job.log.info('urgent', `${mode.digest} fixes CRITICAL ${urgency.fixed.join(', ')}`);
   return {
     update: {
       base: mode.base,
       digest: mode.digest,
       released,
       seen: options.now,
-      urgent: fixed.length > 0,
+      urgent: urgency.fixed.length > 0,
     },
     builds,
   };
 }
 
+/** The forge endpoints and which tokens this run holds (what the planner may assume). */
+const endpointsOf = (forge: ForgeSettings): ForgeEndpoints => ({
+  githubApiUrl: forge.githubApiUrl,
+  gitlabUrl: forge.gitlabUrl,
+  githubToken: forge.githubToken !== null,
+  gitlabToken: forge.gitlabToken !== null,
+});
+
+/** The commit message of a plan: what was decided, claimed and re-sent, and the run's id. */
+function planMessage(mode: RebuildMode, plan: RunPlan, runId: string): string {
+  const subject =
+    mode.kind === 'update'
+      ? `image-factory: ${mode.base} is now ${mode.digest.slice(0, 19)}`
+      : 'image-factory: rebuilds due';
+  const body = [
+    ...plan.decisions.map((d) => `${d.image}: ${d.action}${d.action === 'rebuild' ? ` due ${d.due}` : ''}`),
+    ...plan.sends.map((s) =>
+      s.resend === null
+        ? `${s.image}: claimed (key ${s.key})`
+        : `${s.image}: claimed again, unanswered since ${s.resend.claimedBefore} (key ${s.key}, send ${s.resend.sends})`,
+    ),
+    ...plan.skipped.map((s) => `${s.image}: not sent: ${s.reason}`),
+    // The run's id makes this commit this job's own: two jobs computing the same claim at the same second would
+    // otherwise make the same commit, and the second push would "succeed" as a no-op: both would call the CI.
+    '',
+    `Claimed-by: ${runId}`,
+  ];
+  return `${subject}\n\n${body.join('\n')}\n`;
+}
+
+/** What a send reports (the request as sent, minus the token). */
+const reportOf = (send: PlannedSend, outcome: TriggerOutcome | null): TriggerReport => ({
+  image: send.image,
+  key: send.key,
+  request: { method: send.request.method, url: send.request.url, body: send.request.body },
+  outcome,
+  ...(send.resend === null ? {} : { resend: send.resend }),
+});
+
+/** Send each planned trigger once (a few at a time); never throws: every end is an outcome. */
+async function sendAll(
+  sends: readonly PlannedSend[],
+  forge: ForgeSettings,
+  log: StateJobOptions['log'],
+): Promise<(TriggerOutcome | null)[]> {
+  return mapLimit(sends, TRIGGER_CONCURRENCY, async (send) => {
+    const token = send.request.provider === 'github' ? forge.githubToken : forge.gitlabToken;
+    if (token === null) return null;
+    const outcome = await sendTrigger(send.request, token, forge.effects);
+    log.info(
+      'trigger',
+      `${send.image}: ${outcome.status}${outcome.status === 'triggered' ? '' : ` (${outcome.message})`}`,
+    );
+    return outcome;
+  });
+}
+
+/** The answer recorded in state for an outcome. */
+function answerOf(outcome: TriggerOutcome, config: string | undefined): TriggerAnswer {
+  if (outcome.status === 'triggered') {
+    return {
+      status: 'triggered',
+      answer: `HTTP ${outcome.httpStatus}${outcome.detail === null ? '' : ` ${outcome.detail}`}`,
+    };
+  }
+  return {
+    status: outcome.status,
+    answer: outcome.message,
+    ...(outcome.status === 'failed' && config !== undefined ? { config } : {}),
+  };
+}
+
+/** Record the answers in `state` (pure): each claim answered leaves the claims for the history. */
+export function recordAnswers(
+  state: StateSnapshot,
+  enrolment: Enrolment,
+  sends: readonly PlannedSend[],
+  outcomes: readonly (TriggerOutcome | null)[],
+  now: string,
+): StateSnapshot {
+  let next = state;
+  sends.forEach((send, i) => {
+    const outcome = outcomes[i];
+    if (outcome === undefined || outcome === null) return;
+    const image = managedImage(enrolment, send.image);
+    next = recordTriggerOutcome(next, send.key, answerOf(outcome, image && triggerConfig(image)), now);
+  });
+  return next;
+}
+
 export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOptions): Promise<RebuildJobResult> {
   const { job, now } = options;
   const { log } = job;
+  const claimTimeoutSeconds = options.claimTimeoutSeconds ?? DEFAULT_CLAIM_TIMEOUT_SECONDS;
   return withGitopsCheckout(job, async ({ gitops, stateDir, stateRel, imagesRel }) => {
     const loadEnrolment = enrolmentLoader(gitops.dir, imagesRel);
     const folder = await StateFolder.read(stateDir, stateRel);
@@ -233,90 +291,42 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
     }
     const facts = target.kind === 'update' ? await updateFacts(target, folder.snapshot(), options) : null;
     const runId = randomBytes(8).toString('hex');
+    const endpoints = endpointsOf(options.forge);
 
-    let last: {
-      decisions: readonly WaveDecision[];
-      claimed: PendingRebuild[];
-      skipped: RebuildJobResult['skipped'];
-      enrolment: Enrolment;
-    } | null = null;
-    const prepare = async (fetched: string | null) => {
+    // Step 1: plan on the head and commit the claims (on a lost race: plan again on the new head).
+    const plan = async (fetched: string | null, dryRun: boolean) => {
       await refresh(fetched);
       const enrolment = await loadEnrolment();
-      let state = folder.snapshot();
-      let decisions: readonly WaveDecision[] = [];
-      if (facts !== null) {
-        const recorded = recordBaseUpdate(state, enrolment, facts.update, facts.builds);
-        if (recorded.status === 'cycle') {
-          throw new FactoryError(
-            'invalid-state',
-            `cycle in the dependency graph: ${recorded.cycle.join(' → ')}; nothing recorded, nothing triggered`,
-          );
-        }
-        if (recorded.status === 'recorded') {
-          state = recorded.state;
-          decisions = recorded.decisions;
-        }
-      }
-      state = requeueRefused(state, enrolment, now);
-      const claimed: PendingRebuild[] = [];
-      const skipped: { image: string; reason: string }[] = [];
-      for (const rebuild of dueRebuilds(state, now)) {
-        const image = managedImage(enrolment, rebuild.image);
-        const request =
-          image !== undefined
-            ? triggerRequest(image, options.forge, job.dryRun, triggerKey(rebuild))
-            : `${rebuild.image} is not a managed image in images.yaml`;
-        if (typeof request === 'string') skipped.push({ image: rebuild.image, reason: request });
-        else claimed.push(rebuild);
-      }
-      state = claimRebuilds(state, claimed, now);
-      last = { decisions, claimed, skipped, enrolment };
-      const { changes } = folder.changesTo(state);
-      const subject =
-        target.kind === 'update'
-          ? `image-factory: ${target.base} is now ${target.digest.slice(0, 19)}`
-          : 'image-factory: rebuilds due';
-      const body = [
-        ...decisions.map((d) => `${d.image}: ${d.action}${d.action === 'rebuild' ? ` due ${d.due}` : ''}`),
-        ...claimed.map((c) => `${c.image}: claimed (key ${triggerKey(c)})`),
-      ];
+      const planned = planRun({
+        state: folder.snapshot(),
+        enrolment,
+        update: facts,
+        now,
+        claimTimeoutSeconds,
+        requestFor: (image, key) => triggerRequest(image, endpoints, key, dryRun),
+      });
+      const would = dryRun ? 'would claim' : 'claimed';
       log.info(
         'plan',
-        `${decisions.length} decision(s), ${claimed.length} rebuild(s) claimed, ${skipped.length} skipped`,
+        `${planned.decisions.length} decision(s), ${planned.sends.length} rebuild(s) ${would}, ${planned.skipped.length} not sent`,
       );
-      // The run's id makes this commit this job's own: two jobs computing the same claim at the same second would
-      // otherwise make the same commit, and the second push would "succeed" as a no-op: both would call the CI.
-      body.push('', `Claimed-by: ${runId}`);
+      const { changes } = folder.changesTo(planned.state);
       return {
-        message: `${subject}\n\n${body.join('\n')}\n`,
+        message: planMessage(target, planned, runId),
         files: changes.map((c) => ({ path: posix.join(stateRel, c.path), content: c.content })),
+        plan: { planned, enrolment },
       };
     };
-    const planned = () => {
-      if (last === null) throw new FactoryError('internal', 'the rebuild was never planned');
-      return last;
-    };
-    const reportsFor = (outcomes: Map<string, TriggerOutcome | null>) =>
-      planned().claimed.flatMap((rebuild): TriggerReport[] => {
-        const image = managedImage(planned().enrolment, rebuild.image);
-        const request =
-          image !== undefined ? triggerRequest(image, options.forge, true, triggerKey(rebuild)) : undefined;
-        if (request === undefined || typeof request === 'string') return [];
-        return [
-          {
-            image: rebuild.image,
-            key: triggerKey(rebuild),
-            request: { method: request.method, url: request.url, body: request.body },
-            outcome: outcomes.get(rebuild.image) ?? null,
-          },
-        ];
-      });
 
     if (job.dryRun) {
-      await prepare(null);
-      const { decisions, skipped } = planned();
-      return { status: 'dry-run', decisions, triggers: reportsFor(new Map()), skipped, commits: [] };
+      const { plan: dry } = await plan(null, true);
+      return {
+        status: 'dry-run',
+        decisions: dry.planned.decisions,
+        triggers: dry.planned.sends.map((s) => reportOf(s, null)),
+        skipped: dry.planned.skipped,
+        commits: [],
+      };
     }
     const retry = {
       author: job.author,
@@ -324,63 +334,37 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
       backoffMs: job.retry.backoffMs,
       ...(job.retry.maxAttempts === undefined ? {} : { maxAttempts: job.retry.maxAttempts }),
     };
-    const claim = await publishChange(gitops, prepare, log, retry);
-    const { decisions, claimed, skipped, enrolment } = planned();
+    const claim = await publishChange(gitops, (head) => plan(head, false), log, retry);
+    if (claim.plan === undefined) throw new FactoryError('internal', 'the rebuild was never planned');
+    const { planned, enrolment } = claim.plan;
     const commits = claim.status === 'pushed' ? [claim.commit] : [];
-    if (claimed.length === 0 || claim.status !== 'pushed') {
-      return { status: claim.status, decisions, triggers: [], skipped, commits };
+    if (planned.sends.length === 0 || claim.status !== 'pushed') {
+      return { status: claim.status, decisions: planned.decisions, triggers: [], skipped: planned.skipped, commits };
     }
-    // The claims are in git: now, and only now, call the CIs, each once.
-    const outcomes = new Map<string, TriggerOutcome | null>();
-    // A few at a time (each is its own decision and key); the answers keep the claims' order.
-    const sent = await mapLimit(claimed, TRIGGER_CONCURRENCY, async (rebuild) => {
-      const image = managedImage(enrolment, rebuild.image);
-      const request =
-        image !== undefined ? triggerRequest(image, options.forge, false, triggerKey(rebuild)) : undefined;
-      if (request === undefined || typeof request === 'string') return undefined;
-      const token = request.provider === 'github' ? options.forge.githubToken : options.forge.gitlabToken;
-      const outcome = await sendTrigger(request, token ?? '', options.forge.effects);
-      log.info(
-        'trigger',
-        `${rebuild.image}: ${outcome.status}${outcome.status === 'triggered' ? '' : ` (${outcome.message})`}`,
-      );
-      return outcome;
-    });
-    claimed.forEach((rebuild, i) => {
-      const outcome = sent[i];
-      if (outcome !== undefined) outcomes.set(rebuild.image, outcome);
-    });
-    // Record the answers on whatever the branch holds now (the work tree is behind our own commit).
+
+    // Step 2: the claims are in git: now, and only now, call the CIs, each once.
+    const outcomes = await sendAll(planned.sends, options.forge, log);
+
+    // Step 3: record the answers on whatever the branch holds now (the work tree is behind our own commit).
     await refresh(await gitops.resetToRemote());
     const record = async (fetched: string | null) => {
       await refresh(fetched);
-      let state = folder.snapshot();
-      for (const rebuild of claimed) {
-        const outcome = outcomes.get(rebuild.image);
-        if (outcome === undefined || outcome === null) continue;
-        const answer =
-          outcome.status === 'triggered'
-            ? `HTTP ${outcome.httpStatus}${outcome.detail === null ? '' : ` ${outcome.detail}`}`
-            : outcome.message;
-        const image = managedImage(enrolment, rebuild.image);
-        const config = image === undefined ? undefined : triggerConfig(image);
-        state = recordTriggerOutcome(
-          state,
-          triggerKey(rebuild),
-          { status: outcome.status, answer, ...(config === undefined ? {} : { config }) },
-          rebuild,
-          now,
-        );
-      }
+      const state = recordAnswers(folder.snapshot(), enrolment, planned.sends, outcomes, now);
       const { changes } = folder.changesTo(state);
-      const lines = [...outcomes].map(([image, o]) => `${image}: ${o?.status ?? 'not sent'}`);
+      const lines = planned.sends.map((s, i) => `${s.image}: ${outcomes[i]?.status ?? 'not sent'} (key ${s.key})`);
       return {
-        message: `image-factory: record ${outcomes.size} trigger answer(s)\n\n${lines.join('\n')}\n`,
+        message: `image-factory: record ${planned.sends.length} trigger answer(s)\n\n${lines.join('\n')}\n`,
         files: changes.map((c) => ({ path: posix.join(stateRel, c.path), content: c.content })),
       };
     };
     const recorded = await publishChange(gitops, record, log, retry);
     if (recorded.status === 'pushed') commits.push(recorded.commit);
-    return { status: 'pushed', decisions, triggers: reportsFor(outcomes), skipped, commits };
+    return {
+      status: 'pushed',
+      decisions: planned.decisions,
+      triggers: planned.sends.map((s, i) => reportOf(s, outcomes[i] ?? null)),
+      skipped: planned.skipped,
+      commits,
+    };
   });
 }

@@ -12,12 +12,15 @@ import { MAX_REBUILD_HISTORY } from '../state/schema.js';
 import type {
   BaseImageState,
   PendingRebuildState,
+  RebuildClaim,
   RebuildHistoryEntry,
   RebuildRecord,
   StateSnapshot,
 } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
+import { addSeconds, compareInstants, earlierOf, laterOf } from '../util/time.js';
 import {
+  ANCESTOR_WAIT_SECONDS,
   type BaseUpdate,
   decideWave,
   type PendingRebuild,
@@ -64,7 +67,7 @@ export function waveGraphOf(
 export function pendingByImage(state: StateSnapshot): Map<string, PendingRebuild> {
   const merged = new Map<string, PendingRebuild>();
   for (const base of [...state.baseImages.values()].sort((a, b) => compareCodeUnits(a.name, b.name))) {
-    for (const entry of base.rebuild?.pending ?? []) {
+    for (const { notSent: _notSent, ...entry } of base.rebuild?.pending ?? []) {
       const before = merged.get(entry.image);
       if (before === undefined) {
         merged.set(entry.image, { ...entry, causes: [...entry.causes], waitFor: [...entry.waitFor] });
@@ -74,22 +77,22 @@ export function pendingByImage(state: StateSnapshot): Map<string, PendingRebuild
       const waiting = before.waitFor.length > 0 && entry.waitFor.length > 0;
       merged.set(entry.image, {
         image: entry.image,
-        since: before.since <= entry.since ? before.since : entry.since,
-        due: before.due <= entry.due ? before.due : entry.due,
+        since: earlierOf(before.since, entry.since),
+        due: earlierOf(before.due, entry.due),
         urgent: before.urgent || entry.urgent,
         causes: uniqueCauses([...before.causes, ...entry.causes]),
         waitFor: waiting ? [...new Set([...before.waitFor, ...entry.waitFor])].sort(compareCodeUnits) : [],
-        waitUntil: waiting ? later(before.waitUntil, entry.waitUntil) : null,
+        waitUntil: waiting ? laterOrNull(before.waitUntil, entry.waitUntil) : null,
       });
     }
   }
   return merged;
 }
 
-function later(a: string | null, b: string | null): string | null {
+function laterOrNull(a: string | null, b: string | null): string | null {
   if (a === null) return b;
   if (b === null) return a;
-  return a >= b ? a : b;
+  return laterOf(a, b);
 }
 
 function uniqueCauses(causes: readonly { base: string; digest: string }[]) {
@@ -97,9 +100,47 @@ function uniqueCauses(causes: readonly { base: string; digest: string }[]) {
   return [...seen.values()].sort((a, b) => compareCodeUnits(`${a.base} ${a.digest}`, `${b.base} ${b.digest}`));
 }
 
+/**
+ * A base's rebuild record with its claims kept apart from the bounded history. Files written before claims had a
+ * list of their own hold them as `claimed` history entries (the old answer replaced the entry in place, so one still
+ * `claimed` was never answered): they become claims here, claimed at their `at`, so a job killed before this
+ * version's time is healed too.
+ */
+export function rebuildRecordOf(base: BaseImageState): RebuildRecord & { readonly claims: readonly RebuildClaim[] } {
+  const record = base.rebuild ?? EMPTY_RECORD;
+  const legacy = record.history.filter((h) => h.result === 'claimed' && h.key !== undefined);
+  const claims: RebuildClaim[] = [...(record.claims ?? [])];
+  for (const h of legacy) {
+    if (h.key === undefined || claims.some((c) => c.key === h.key && c.image === h.image)) continue;
+    claims.push({
+      image: h.image,
+      key: h.key,
+      digest: h.digest,
+      since: h.at,
+      urgent: false,
+      causes: [{ base: base.name, digest: h.digest }],
+      claimedAt: h.at,
+      sends: 1,
+    });
+  }
+  return {
+    ...record,
+    claims: sortClaims(claims),
+    history: legacy.length === 0 ? record.history : record.history.filter((h) => !legacy.includes(h)),
+  };
+}
+
+const sortClaims = (claims: readonly RebuildClaim[]) =>
+  [...claims].sort((a, b) => compareCodeUnits(a.image, b.image) || compareCodeUnits(a.key, b.key));
+const sortPending = (pending: readonly PendingRebuildState[]) =>
+  [...pending].sort((a, b) => compareCodeUnits(a.image, b.image));
+
 function withRecord(state: StateSnapshot, base: BaseImageState, record: RebuildRecord): StateSnapshot {
   const baseImages = new Map(state.baseImages);
-  baseImages.set(base.name, { ...base, rebuild: record });
+  const { claims, ...rest } = record;
+  // An empty claim list is not written: files without claims read as before.
+  const written: RebuildRecord = claims === undefined || claims.length === 0 ? rest : { ...rest, claims };
+  baseImages.set(base.name, { ...base, rebuild: written });
   return { images: state.images, baseImages };
 }
 
@@ -109,6 +150,21 @@ export type UpdateResult =
   | { readonly status: 'unchanged'; readonly state: StateSnapshot }
   | { readonly status: 'recorded'; readonly state: StateSnapshot; readonly decisions: readonly WaveDecision[] }
   | { readonly status: 'cycle'; readonly cycle: readonly string[] };
+
+/** How far a registry's clock may run ahead of ours before a release time counts as unknown. */
+export const CLOCK_SKEW_SECONDS = 300;
+
+/**
+ * A release time as the rules may use it: one later than `now` (plus a little clock skew) is not a release time any
+ * registry can honestly report (`created: 9999-12-31`): it is unknown, and the time the digest was first seen counts.
+ */
+export function credibleRelease(released: string | null, now: string): { released: string | null; doubt?: string } {
+  if (released === null) return { released };
+  if (compareInstants(released, addSeconds(now, CLOCK_SKEW_SECONDS)) > 0) {
+    return { released: null, doubt: `release time ${released} is later than now (${now}): counted as unknown` };
+  }
+  return { released };
+}
 
 /**
  * Record that base `update.base` now points to `update.digest`. The first digest recorded for a base becomes its
@@ -126,7 +182,7 @@ export function recordBaseUpdate(
       'invalid-state',
       `no base image ${update.base} in state (image-factory/state/base-images/${update.base}.yaml)`,
     );
-  const record = base.rebuild ?? EMPTY_RECORD;
+  const record = rebuildRecordOf(base);
   if (record.current?.digest === update.digest || record.latest?.digest === update.digest)
     return { status: 'unchanged', state };
   const wave = decideWave(waveGraphOf(state, enrolment, builds), update, pendingByImage(state));
@@ -150,94 +206,248 @@ export function recordBaseUpdate(
   }
   const next: RebuildRecord = {
     ...(record.current === undefined ? { current: seen } : { current: record.current, latest: seen }),
-    pending: [...pending.values()].sort((a, b) => compareCodeUnits(a.image, b.image)),
+    pending: sortPending([...pending.values()]),
+    claims: record.claims,
     history: bounded(history),
   };
   return { status: 'recorded', state: withRecord(state, base, next), decisions: wave.decisions };
 }
 
-/** The images whose rebuild is due at `now` (past due, and not waiting for an ancestor any more), sorted. */
+/** Every image with a claim in flight (claimed, answer not recorded), from all base files. */
+function claimedImages(state: StateSnapshot): Set<string> {
+  const images = new Set<string>();
+  for (const base of state.baseImages.values()) for (const c of rebuildRecordOf(base).claims) images.add(c.image);
+  return images;
+}
+
+/**
+ * The images whose rebuild is due at `now`, sorted: past due, not already claimed, and not waiting for an ancestor
+ * any more. An ancestor still pending has not been sent, so its descendant's wait has not even started (it would be
+ * built on the old ancestor); once the ancestor is claimed, the wait runs until `waitUntil`.
+ */
 export function dueRebuilds(state: StateSnapshot, now: string): PendingRebuild[] {
-  return [...pendingByImage(state).values()]
-    .filter((p) => p.due <= now && (p.waitFor.length === 0 || (p.waitUntil !== null && p.waitUntil <= now)))
+  const pending = pendingByImage(state);
+  const claimed = claimedImages(state);
+  return [...pending.values()]
+    .filter(
+      (p) =>
+        compareInstants(p.due, now) <= 0 &&
+        !claimed.has(p.image) &&
+        (p.waitFor.length === 0 ||
+          (p.waitFor.every((ancestor) => !pending.has(ancestor)) &&
+            p.waitUntil !== null &&
+            compareInstants(p.waitUntil, now) <= 0)),
+    )
     .sort((a, b) => compareCodeUnits(a.image, b.image));
 }
 
 /** The idempotency key of a decision: the same decision gets the same key on every machine and every retry. */
-export function triggerKey(rebuild: PendingRebuild): string {
+export function triggerKey(rebuild: Pick<PendingRebuild, 'image' | 'since' | 'causes'>): string {
   const text = [rebuild.image, rebuild.since, ...rebuild.causes.map((c) => `${c.base}@${c.digest}`)].join('\n');
   return `${rebuild.image}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
 }
 
 /**
- * Claim `images` at `now`: their pending entries leave every base file and become `claimed` history entries with
- * the decision's key. A job commits this before calling a CI; losing the push race means another job claimed them.
+ * Claim `rebuilds` at `now`: their pending entries leave every base file and become claims with the decision's key
+ * (kept apart from the bounded history: never evicted). A job commits this before calling a CI; losing the push race
+ * means another job claimed them. Images waiting for a claimed one start their wait now (at most an hour from here).
  */
 export function claimRebuilds(state: StateSnapshot, rebuilds: readonly PendingRebuild[], now: string): StateSnapshot {
-  const keys = new Map(rebuilds.map((r) => [r.image, triggerKey(r)]));
+  const byImage = new Map(rebuilds.map((r) => [r.image, r]));
   let next = state;
   for (const base of state.baseImages.values()) {
-    const record = base.rebuild;
-    if (record === undefined || !record.pending.some((p) => keys.has(p.image))) continue;
-    const history = [...record.history];
+    const record = rebuildRecordOf(base);
+    const touched = record.pending.some((p) => byImage.has(p.image));
+    const waits = record.pending.some((p) => p.waitFor.some((a) => byImage.has(a)));
+    if (!touched && !waits) continue;
+    const claims = [...record.claims];
     for (const p of record.pending) {
-      const key = keys.get(p.image);
-      if (key === undefined) continue;
+      const rebuild = byImage.get(p.image);
+      if (rebuild === undefined) continue;
       // The rebuild takes whatever is current: the newest digest this base has seen.
       const digest =
         record.latest?.digest ?? record.current?.digest ?? p.causes.find((c) => c.base === base.name)?.digest;
       if (digest === undefined) continue;
-      history.push({ image: p.image, digest, result: 'claimed', at: now, key });
+      claims.push({
+        image: p.image,
+        key: triggerKey(rebuild),
+        digest,
+        since: rebuild.since,
+        urgent: rebuild.urgent,
+        causes: rebuild.causes,
+        claimedAt: now,
+        sends: 1,
+      });
     }
-    const pending = record.pending.filter((p) => !keys.has(p.image));
+    const waitEnd = addSeconds(now, ANCESTOR_WAIT_SECONDS);
+    const pending = record.pending
+      .filter((p) => !byImage.has(p.image))
+      .map((p) => (p.waitFor.some((a) => byImage.has(a)) ? { ...p, waitUntil: laterOrNull(p.waitUntil, waitEnd) } : p));
     // Once nothing waits on the newest digest, the dependents are (being) rebuilt onto it: it becomes current.
     const current = pending.length === 0 && record.latest !== undefined ? record.latest : record.current;
     next = withRecord(next, base, {
       ...(current === undefined ? {} : { current }),
       ...(pending.length > 0 && record.latest !== undefined ? { latest: record.latest } : {}),
       pending,
+      claims: sortClaims(claims),
+      history: record.history,
+    });
+  }
+  return next;
+}
+
+/** A claim in flight, as one decision: its key and what it was claimed for (merged across the base files holding it). */
+export interface ClaimInFlight {
+  readonly image: string;
+  readonly key: string;
+  readonly since: string;
+  readonly urgent: boolean;
+  readonly causes: readonly { readonly base: string; readonly digest: string }[];
+  readonly claimedAt: string;
+  readonly sends: number;
+}
+
+/** Every claim in flight, one per key (sorted by image, then key). */
+export function claimsInFlight(state: StateSnapshot): ClaimInFlight[] {
+  const byKey = new Map<string, ClaimInFlight>();
+  for (const base of [...state.baseImages.values()].sort((a, b) => compareCodeUnits(a.name, b.name))) {
+    for (const c of rebuildRecordOf(base).claims) {
+      const before = byKey.get(c.key);
+      byKey.set(c.key, {
+        image: c.image,
+        key: c.key,
+        since: before === undefined ? c.since : earlierOf(before.since, c.since),
+        urgent: (before?.urgent ?? false) || c.urgent,
+        causes: uniqueCauses([...(before?.causes ?? []), ...c.causes]),
+        claimedAt: before === undefined ? c.claimedAt : laterOf(before.claimedAt, c.claimedAt),
+        sends: Math.max(before?.sends ?? 0, c.sends),
+      });
+    }
+  }
+  return [...byKey.values()].sort((a, b) => compareCodeUnits(a.image, b.image) || compareCodeUnits(a.key, b.key));
+}
+
+/**
+ * The claims whose answer was never recorded within `timeoutSeconds` of their claim (the job that claimed them was
+ * killed between claim and answer, or its answer commit was lost): due to be sent again, with the same key.
+ */
+export function timedOutClaims(state: StateSnapshot, now: string, timeoutSeconds: number): ClaimInFlight[] {
+  return claimsInFlight(state).filter((c) => compareInstants(addSeconds(c.claimedAt, timeoutSeconds), now) <= 0);
+}
+
+/** Claim the timed-out `claims` again at `now` (same key, one more send): committed before they are re-sent. */
+export function reclaim(state: StateSnapshot, claims: readonly ClaimInFlight[], now: string): StateSnapshot {
+  const keys = new Set(claims.map((c) => c.key));
+  let next = state;
+  for (const base of state.baseImages.values()) {
+    const record = rebuildRecordOf(base);
+    if (!record.claims.some((c) => keys.has(c.key))) continue;
+    next = withRecord(next, base, {
+      ...record,
+      claims: record.claims.map((c) => (keys.has(c.key) ? { ...c, claimedAt: now, sends: c.sends + 1 } : c)),
+    });
+  }
+  return next;
+}
+
+/** What the CI answered for a claimed key. */
+export interface TriggerAnswer {
+  readonly status: 'triggered' | 'failed' | 'transient';
+  readonly answer: string;
+  /** The trigger settings' fingerprint (triggerConfig), kept with a refusal. */
+  readonly config?: string;
+  /** The run or pipeline started, when the forge said. */
+  readonly run?: string;
+}
+
+/**
+ * Record what the CI answered for the claim `key`: the claim leaves every base file and becomes a history entry
+ * (triggered, failed with the forge's message). A transient failure leaves the rebuild pending again, due at once,
+ * under the same decision (same since and causes: the same key).
+ */
+export function recordTriggerOutcome(
+  state: StateSnapshot,
+  key: string,
+  outcome: TriggerAnswer,
+  now: string,
+): StateSnapshot {
+  let next = state;
+  for (const base of state.baseImages.values()) {
+    const record = rebuildRecordOf(base);
+    const answered = record.claims.filter((c) => c.key === key);
+    if (answered.length === 0) continue;
+    const history = [...record.history];
+    let pending = [...record.pending];
+    for (const claim of answered) {
+      history.push({
+        image: claim.image,
+        digest: claim.digest,
+        result: outcome.status,
+        at: now,
+        key,
+        answer: outcome.answer,
+        ...(outcome.status === 'failed' && outcome.config !== undefined ? { config: outcome.config } : {}),
+        ...(outcome.run === undefined ? {} : { run: outcome.run }),
+      });
+      if (outcome.status !== 'transient') continue;
+      const again: PendingRebuildState = {
+        image: claim.image,
+        since: claim.since,
+        due: now,
+        urgent: claim.urgent,
+        causes: claim.causes,
+        waitFor: [],
+        waitUntil: null,
+      };
+      pending = mergePending(pending, again);
+    }
+    next = withRecord(next, base, {
+      ...record,
+      pending: sortPending(pending),
+      claims: record.claims.filter((c) => c.key !== key),
       history: bounded(history),
     });
   }
   return next;
 }
 
-/** What the CI answered for a claimed key: triggered, failed (with the forge's message), or transient (due again). */
-export function recordTriggerOutcome(
+/** Add `entry` to a base file's pending list: one entry per image (earliest since and due, union of causes). */
+function mergePending(pending: readonly PendingRebuildState[], entry: PendingRebuildState): PendingRebuildState[] {
+  const before = pending.find((p) => p.image === entry.image);
+  if (before === undefined) return [...pending, entry];
+  const { notSent: _notSent, ...rest } = before;
+  const merged: PendingRebuildState = {
+    ...rest,
+    since: earlierOf(before.since, entry.since),
+    due: earlierOf(before.due, entry.due),
+    urgent: before.urgent || entry.urgent,
+    causes: uniqueCauses([...before.causes, ...entry.causes]),
+    waitFor: before.waitFor.length > 0 && entry.waitFor.length > 0 ? before.waitFor : [],
+    waitUntil: before.waitFor.length > 0 && entry.waitFor.length > 0 ? before.waitUntil : null,
+  };
+  return pending.map((p) => (p === before ? merged : p));
+}
+
+/**
+ * Mark each due rebuild that could not be sent from here (no token, no workflow) with why, in every base file that
+ * holds it: it stays pending, and status, report and metrics show the reason. Unchanged reasons change nothing.
+ */
+export function markNotSent(
   state: StateSnapshot,
-  key: string,
-  outcome: {
-    readonly status: 'triggered' | 'failed' | 'transient';
-    readonly answer: string;
-    /** The trigger settings' fingerprint (triggerConfig), kept with a refusal. */
-    readonly config?: string;
-  },
-  retry: PendingRebuild,
-  now: string,
+  skipped: readonly { readonly image: string; readonly reason: string }[],
 ): StateSnapshot {
+  const reasons = new Map(skipped.map((s) => [s.image, s.reason]));
   let next = state;
   for (const base of state.baseImages.values()) {
-    const record = base.rebuild;
-    if (record === undefined || !record.history.some((h) => h.key === key && h.result === 'claimed')) continue;
-    const history = record.history.map((h) =>
-      h.key === key && h.result === 'claimed'
-        ? {
-            ...h,
-            result: outcome.status,
-            at: now,
-            answer: outcome.answer,
-            ...(outcome.status === 'failed' && outcome.config !== undefined ? { config: outcome.config } : {}),
-          }
-        : h,
-    );
-    // A transient failure leaves the rebuild due for the next sweep, under the same decision (same key).
-    const pending =
-      outcome.status === 'transient' && retry.causes.some((c) => c.base === base.name)
-        ? [...record.pending.filter((p) => p.image !== retry.image), { ...retry, due: now }].sort((a, b) =>
-            compareCodeUnits(a.image, b.image),
-          )
-        : record.pending;
-    next = withRecord(next, base, { ...record, pending, history });
+    const record = rebuildRecordOf(base);
+    if (!record.pending.some((p) => reasons.has(p.image) && p.notSent !== reasons.get(p.image))) continue;
+    next = withRecord(next, base, {
+      ...record,
+      pending: record.pending.map((p) => {
+        const reason = reasons.get(p.image);
+        return reason === undefined ? p : { ...p, notSent: reason };
+      }),
+    });
   }
   return next;
 }
@@ -260,10 +470,10 @@ export function requeueRefused(state: StateSnapshot, enrolment: Enrolment, now: 
     enrolment.images.flatMap((i) => (i.kind === 'managed' ? [[i.name, triggerConfig(i)] as const] : [])),
   );
   const pending = pendingByImage(state);
+  const claimed = claimedImages(state);
   let next = state;
   for (const base of state.baseImages.values()) {
-    const record = base.rebuild;
-    if (record === undefined) continue;
+    const record = rebuildRecordOf(base);
     const requeue = record.history.filter((h) => {
       const config = configs.get(h.image);
       return (
@@ -271,28 +481,30 @@ export function requeueRefused(state: StateSnapshot, enrolment: Enrolment, now: 
         h.config !== undefined &&
         config !== undefined &&
         config !== h.config &&
-        !pending.has(h.image)
+        !pending.has(h.image) &&
+        !claimed.has(h.image)
       );
     });
     if (requeue.length === 0) continue;
-    const images = new Set(requeue.map((h) => h.image));
-    const added: PendingRebuildState[] = requeue.map((h) => ({
-      image: h.image,
-      since: h.at,
-      due: now,
-      urgent: false,
-      causes: [{ base: base.name, digest: h.digest }],
-      waitFor: [],
-      waitUntil: null,
-    }));
+    // Several refusals of one image become one pending entry: the earliest start, every digest refused.
+    let entries: PendingRebuildState[] = [...record.pending];
+    for (const h of requeue) {
+      entries = mergePending(entries, {
+        image: h.image,
+        since: h.at,
+        due: now,
+        urgent: false,
+        causes: [{ base: base.name, digest: h.digest }],
+        waitFor: [],
+        waitUntil: null,
+      });
+    }
     next = withRecord(next, base, {
       ...record,
-      pending: [...record.pending.filter((p) => !images.has(p.image)), ...added].sort((a, b) =>
-        compareCodeUnits(a.image, b.image),
-      ),
+      pending: sortPending(entries),
       history: record.history.map((h) => (requeue.includes(h) ? { ...h, result: 'requeued' as const } : h)),
     });
-    for (const entry of added) pending.set(entry.image, entry);
+    for (const entry of entries) pending.set(entry.image, { ...entry });
   }
   return next;
 }

@@ -32,6 +32,8 @@ const TrivyReportSchema = Type.Object({
 export interface VulnerabilitySummary {
   /** The digests the report is about (from RepoDigests), sorted. */
   readonly digests: readonly string[];
+  /** `Metadata.RepoDigests` as the report wrote them (`repo@sha256:…`), sorted. */
+  readonly repoDigests: readonly string[];
   readonly counts: Readonly<Record<string, number>>;
   /** CRITICAL vulnerability IDs, sorted, each once. */
   readonly critical: readonly string[];
@@ -48,9 +50,8 @@ export function summariseTrivyReport(data: unknown): SummaryResult {
       error: `not a Trivy JSON report (SchemaVersion 2): ${first?.path || '/'} ${first?.message ?? ''}`.trim(),
     };
   }
-  const digests = [
-    ...new Set((data.Metadata?.RepoDigests ?? []).flatMap((d) => /@(sha(256|512):[a-f0-9]+)$/.exec(d)?.[1] ?? [])),
-  ].sort();
+  const repoDigests = [...new Set(data.Metadata?.RepoDigests ?? [])].sort();
+  const digests = [...new Set(repoDigests.flatMap((d) => /@(sha(256|512):[a-f0-9]+)$/.exec(d)?.[1] ?? []))].sort();
   if (digests.length === 0)
     return { ok: false, error: 'the report has no Metadata.RepoDigests: it cannot be matched to a digest' };
   const counts: Record<string, number> = {};
@@ -61,7 +62,7 @@ export function summariseTrivyReport(data: unknown): SummaryResult {
       if (v.Severity === 'CRITICAL') critical.add(v.VulnerabilityID);
     }
   }
-  return { ok: true, value: { digests, counts, critical: [...critical].sort() } };
+  return { ok: true, value: { digests, repoDigests, counts, critical: [...critical].sort() } };
 }
 
 /**
@@ -75,4 +76,42 @@ export function criticalFixed(
   if (current === undefined || next === undefined) return [];
   const remaining = new Set(next.critical);
   return current.critical.filter((id) => !remaining.has(id));
+}
+
+/** What the reports say about one base update: the CRITICALs it fixes, and the reports that matched nothing. */
+export interface Urgency {
+  readonly fixed: readonly string[];
+  /** One line per report that describes neither digest (its RepoDigests named): said, not silently ignored. */
+  readonly unmatched: readonly string[];
+}
+
+/**
+ * The urgency rule for a base moving to `next`, given what the dependents are built on now (`current`: the digest
+ * state records, else the base digests their builds record; empty when unknown). When the current digest is unknown
+ * (the first update recorded for a base), a report of another digest of the same repository (`sameRepository`
+ * says which RepoDigests are) stands for it: the new digest is urgent when it fixes CRITICALs that report lists.
+ */
+export function urgencyOf(
+  reports: readonly VulnerabilitySummary[],
+  current: readonly string[],
+  next: string,
+  sameRepository: (repoDigest: string) => boolean,
+): Urgency {
+  const nextReport = reports.find((r) => r.digests.includes(next));
+  let currentReports = reports.filter((r) => r !== nextReport && r.digests.some((d) => current.includes(d)));
+  if (current.length === 0) {
+    currentReports = reports.filter((r) => r !== nextReport && r.repoDigests.some(sameRepository));
+  }
+  const had = new Set(currentReports.flatMap((r) => r.critical));
+  const fixed =
+    nextReport === undefined || currentReports.length === 0
+      ? []
+      : [...had].filter((id) => !nextReport.critical.includes(id)).sort();
+  const unmatched = reports
+    .filter((r) => r !== nextReport && !currentReports.includes(r))
+    .map(
+      (r) =>
+        `a vulnerability report for ${r.repoDigests.join(', ')} describes neither the current nor the new digest: not used`,
+    );
+  return { fixed, unmatched };
 }

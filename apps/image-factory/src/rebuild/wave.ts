@@ -1,8 +1,9 @@
 /**
  * One wave of rebuilds (DESIGN §10), as a pure function: a base image now points to a new digest; which images
  * built on it (directly, and further down through images built here) get a rebuild, when each is due, and which
- * wait for an ancestor's new build. Times are ISO strings (UTC, whole seconds), compared as text.
+ * wait for an ancestor's new build. Times are state instants (util/time.ts), compared as instants.
  */
+import { addSeconds, compareInstants, earlierOf as earlier, laterOf as later } from '../util/time.js';
 
 /** A managed image as the wave sees it. */
 export interface WaveImage {
@@ -39,7 +40,11 @@ export interface PendingRebuild {
   readonly due: string;
   readonly urgent: boolean;
   readonly causes: readonly { readonly base: string; readonly digest: string }[];
-  /** Ancestors in the wave whose new build it waits for, and until when at most. */
+  /**
+   * Ancestors in the wave whose new build it waits for, and until when at most. The wait starts when the wave is
+   * decided at the earliest (a release seen late, with its due time long past, still waits) and again when an
+   * ancestor's rebuild is claimed (record.ts): never triggered in the same run as its ancestor.
+   */
   readonly waitFor: readonly string[];
   readonly waitUntil: string | null;
 }
@@ -55,11 +60,6 @@ export type WaveResult =
 
 /** How long an image waits past its own due time for an ancestor's new build before it is rebuilt anyway. */
 export const ANCESTOR_WAIT_SECONDS = 3600;
-
-const addSeconds = (iso: string, seconds: number) =>
-  `${new Date(Date.parse(iso) + seconds * 1000).toISOString().slice(0, 19)}Z`;
-const earlier = (a: string, b: string) => (a <= b ? a : b);
-const later = (a: string, b: string) => (a >= b ? a : b);
 
 /** Direct dependents of a base: the managed images that list it. */
 function dependentsOf(graph: WaveGraph, base: string): string[] {
@@ -128,7 +128,7 @@ export function decideWave(
       // Reached again through another ancestor: it waits for that one too.
       if (previous.action === 'rebuild' && ancestors.length > 0) {
         const waitFor = [...new Set([...previous.waitFor, ...ancestors])].sort();
-        const waitUntil = addSeconds(later(previous.due, maxDue(rebuilding, waitFor)), ANCESTOR_WAIT_SECONDS);
+        const waitUntil = waitEnd(previous.due, rebuilding, waitFor, update.seen);
         decisions.set(name, { ...previous, waitFor, waitUntil });
       }
       continue;
@@ -155,8 +155,7 @@ export function decideWave(
       causes.push({ base: update.base, digest: update.digest });
     causes.sort((a, b) => (a.base === b.base ? (a.digest < b.digest ? -1 : 1) : a.base < b.base ? -1 : 1));
     const waitFor = [...ancestors].sort();
-    const waitUntil =
-      waitFor.length === 0 ? null : addSeconds(later(due, maxDue(rebuilding, waitFor)), ANCESTOR_WAIT_SECONDS);
+    const waitUntil = waitFor.length === 0 ? null : waitEnd(due, rebuilding, waitFor, update.seen);
     decisions.set(name, { action: 'rebuild', image: name, since, due, urgent, causes, waitFor, waitUntil });
     rebuilding.set(name, due);
     for (const child of childrenOf(graph, name)) queue.push({ name: child, ancestors: [name] });
@@ -167,15 +166,24 @@ export function decideWave(
   };
 }
 
-function maxDue(rebuilding: ReadonlyMap<string, string>, names: readonly string[]): string {
-  return names.map((n) => rebuilding.get(n) ?? '').reduce((a, b) => later(a, b), '');
+/**
+ * The bound of an ancestor wait: an hour past the latest of the image's own due time, its ancestors' due times and
+ * the moment the wave is decided (`seen`): a wait counts from when it starts, never from a past due time.
+ */
+function waitEnd(due: string, rebuilding: ReadonlyMap<string, string>, ancestors: readonly string[], seen: string) {
+  const start = ancestors.reduce((at, name) => later(at, rebuilding.get(name) ?? at), later(due, seen));
+  return addSeconds(start, ANCESTOR_WAIT_SECONDS);
 }
 
 /** Why a direct dependent needs no rebuild for this update, or undefined. */
 function freshness(image: WaveImage, update: BaseUpdate): string | undefined {
   if (image.build === null) return undefined;
   if (image.build.baseDigests.includes(update.digest)) return `its build records ${update.digest} as its base`;
-  if (update.released !== null && image.build.created !== null && image.build.created >= update.released) {
+  if (
+    update.released !== null &&
+    image.build.created !== null &&
+    compareInstants(image.build.created, update.released) >= 0
+  ) {
     return `built ${image.build.created}, after ${update.digest} was released (${update.released})`;
   }
   return undefined;

@@ -8,6 +8,7 @@ import { FactoryError } from '../errors.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { writeFileAtomic } from '../util/files.js';
 import { mapLimit } from '../util/map-limit.js';
+import { isInstant } from '../util/time.js';
 import { BASE_IMAGE_STATE_SCHEMA, IMAGE_STATE_SCHEMA } from './schema.js';
 import { parseStateYaml, serialiseState } from './serialise.js';
 import type { BaseImageState, ImageState, StateSnapshot } from './types.js';
@@ -26,6 +27,7 @@ let validators: Validators | undefined;
 function stateValidators(): Validators {
   if (validators === undefined) {
     const ajv = new Ajv2020({ allErrors: false, strict: false, validateSchema: false });
+    ajv.addFormat('instant', { type: 'string', validate: isInstant });
     validators = {
       image: ajv.compile<ImageState>(IMAGE_STATE_SCHEMA),
       baseImage: ajv.compile<BaseImageState>(BASE_IMAGE_STATE_SCHEMA),
@@ -72,6 +74,32 @@ function checked<T extends { readonly name: string }>(
     throw new FactoryError('invalid-state', `${file}: name "${data.name}" does not match the file name`);
   }
   return data;
+}
+
+/**
+ * Refuse to write a state file that the next command could not load (its text parsed back and schema-checked, as a
+ * read does): a bad time or an out-of-range value is an error here, before any commit, not a repository that every
+ * later run fails on.
+ */
+function loadable(path: string, content: string): void {
+  const base = path.startsWith(`${BASE_IMAGES_DIR}/`);
+  const stem = path.slice(path.lastIndexOf('/') + 1, -'.yaml'.length);
+  try {
+    const data = parseStateYaml(content, path);
+    if (base) checked(data, stateValidators().baseImage, path, stem);
+    else checked(data, stateValidators().image, path, stem);
+  } catch (error) {
+    if (error instanceof FactoryError) {
+      throw new FactoryError(
+        'internal',
+        `refusing to write ${path}: the next run could not load it (${error.message})`,
+        {
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  }
 }
 
 /** A state file parsed and checked against its schema. */
@@ -219,6 +247,7 @@ export function diffStateFiles(
     if (before !== undefined && isDeepStrictEqual(parsed.get(path), state)) continue;
     const content = serialiseState(state);
     if (before === content) continue;
+    loadable(path, content);
     (before === undefined ? added : modified).push(path);
     changes.push({ path, content });
   }

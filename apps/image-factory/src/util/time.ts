@@ -13,8 +13,7 @@ const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 /** The earliest: year 0000 is not a year a registry or clock means. */
 const EARLIEST_MS = Date.UTC(1, 0, 1);
 
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/;
 
 /** A time in state: `YYYY-MM-DDTHH:MM:SSZ` (whole seconds, UTC). */
 export const INSTANT_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$';
