@@ -80,6 +80,106 @@ describe('image-factory validate', () => {
     expect(help.stdout).toContain('Examples:');
   });
 
+  describe('forge coordinates are checked where they are written (issue 18)', () => {
+    const entry = (source: string) =>
+      `images:\n  - name: app\n    registry: ghcr.io\n    repository: acme/app\n    source:\n${source}`;
+    const validate = async (text: string, ...flags: string[]) => {
+      const root = tempDir();
+      writeFileSync(join(root, 'images.yaml'), text);
+      return cli(['validate', ...flags], { cwd: root });
+    };
+
+    it('refuses a GitHub repo that climbs out of /repos/ and a workflow "..", at their line and column', async () => {
+      const result = await validate(
+        entry(
+          "      provider: github\n      repo: ../../../evil/x\n      dockerfile: Dockerfile\n      workflow: '..'\n      triggerKeyInput: key\n",
+        ),
+      );
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(
+        /^images\.yaml:7:13: images\[0\]\.source\.repo must be owner\/name .*: "\." and "\.\." are not names$/m,
+      );
+      expect(result.stderr).toMatch(
+        /^images\.yaml:9:17: images\[0\]\.source\.workflow must be the workflow's file name \(build\.yaml or build\.yml\) or its numeric id: "\." and "\.\." are not files$/m,
+      );
+      expect(result.stderr).toContain('images.yaml: 2 problem(s)');
+    });
+
+    it('refuses a GitLab path with a ".." or empty segment, and a URL on another host', async () => {
+      const gitlab = await validate(
+        entry(
+          '      provider: gitlab\n      repo: acme//../docs\n      dockerfile: Dockerfile\n      triggerKeyInput: key\n',
+        ),
+      );
+      expect(gitlab.status).toBe(1);
+      expect(gitlab.stderr).toMatch(
+        /^images\.yaml:7:13: images\[0\]\.source\.repo must be a GitLab project path .*: no empty, "\." or "\.\." segments$/m,
+      );
+      const ghe = await validate(
+        entry(
+          '      provider: github\n      repo: https://ghe.acme.com/acme/app\n      dockerfile: Dockerfile\n      workflow: build.yaml\n      triggerKeyInput: key\n',
+        ),
+      );
+      expect(ghe.status).toBe(1);
+      expect(ghe.stderr).toContain('a URL on ghe.acme.com is not accepted; write owner/name');
+    });
+
+    it('accepts the documented URL forms of source.repo', async () => {
+      for (const repo of [
+        'https://github.com/acme/app',
+        'https://github.com/acme/app.git',
+        'git@github.com:acme/app.git',
+      ]) {
+        const result = await validate(
+          entry(
+            `      provider: github\n      repo: ${repo}\n      dockerfile: Dockerfile\n      workflow: build.yaml\n      triggerKeyInput: key\n`,
+          ),
+        );
+        expect(result.status, `${repo}: ${result.stderr}`).toBe(0);
+        expect(result.stderr).toBe('');
+      }
+    });
+
+    it('warns (exit 0) about a managed image without source.triggerKeyInput, located, also in --json', async () => {
+      const text = entry(
+        '      provider: github\n      repo: acme/app\n      dockerfile: Dockerfile\n      workflow: build.yaml\n',
+      );
+      const result = await validate(text);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toBe('images.yaml: valid (1 managed, 0 external image(s))\n');
+      expect(result.stderr).toBe(
+        'images.yaml:5:5: warning: images[0].source has no triggerKeyInput: rebuild repeats after a crash cannot be told apart by the CI: declare an input for the idempotency key and name it in source.triggerKeyInput\n',
+      );
+      const json = await validate(text, '--json');
+      expect(json.status).toBe(0);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        valid: true,
+        problems: [],
+        warnings: [{ file: 'images.yaml', line: 5, column: 5, field: 'images[0].source' }],
+      });
+    });
+
+    it('warns that workflow is not used for GitLab (the pipeline runs on source.branch)', async () => {
+      const result = await validate(
+        entry(
+          '      provider: gitlab\n      repo: acme/docs\n      dockerfile: Dockerfile\n      workflow: main\n      triggerKeyInput: key\n',
+        ),
+      );
+      expect(result.status).toBe(0);
+      expect(result.stderr).toBe(
+        "images.yaml:9:17: warning: images[0].source.workflow is not used for GitLab: a rebuild creates a pipeline of the project's .gitlab-ci.yml on source.branch (remove it)\n",
+      );
+    });
+
+    it('says to write "0" when rebuildDelay is the number 0', async () => {
+      const result = await validate('defaults:\n  rebuildDelay: 0\nimages: []\n');
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(
+        'images.yaml:2:17: defaults.rebuildDelay must be a string: write "0" (quoted) for no delay',
+      );
+    });
+  });
+
   it('the shipped GitHub Actions workflow runs this command', async () => {
     const workflow = parse(readFileSync(join(REPO_ROOT, 'docs/github-actions/validate-images.yaml'), 'utf8'));
     const steps: { run?: string; with?: { path?: string } }[] = workflow.jobs.validate.steps;

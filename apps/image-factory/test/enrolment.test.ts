@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parseDelay } from '../src/enrolment/duration.js';
 import { EnrolmentError, loadEnrolment } from '../src/enrolment/load.js';
@@ -64,7 +65,7 @@ describe('loadEnrolment', () => {
 
   it('reports every schema problem at once', () => {
     expect(problemsOf('schema-problems.images.yaml')).toEqual([
-      'schema-problems.images.yaml:2:17: defaults.rebuildDelay must be 0 or a number with a unit s, m, h, d or w (e.g. 12h, 7d)',
+      'schema-problems.images.yaml:2:17: defaults.rebuildDelay must be "0" (quoted) or a number with a unit s, m, h, d or w (e.g. 12h, 7d)',
       'schema-problems.images.yaml:4:11: images[0].name must be a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters',
       'schema-problems.images.yaml:7:5: images[0].sorce is not a known field (check the spelling; see image-factory/schema/images.schema.json)',
       'schema-problems.images.yaml:8:5: images[1].registry is required',
@@ -112,6 +113,38 @@ describe('loadEnrolment', () => {
       'postgres:external',
       'redis:external',
     ]);
+  });
+
+  it('reduces the URL forms of source.repo to the short form the forge APIs take, once, at load', () => {
+    const source = (provider: string, repo: string) =>
+      `images:\n  - name: app\n    registry: ghcr.io\n    repository: acme/app\n    source: {provider: ${provider}, repo: '${repo}', dockerfile: Dockerfile}\n`;
+    const repoOf = (text: string) => {
+      const [image] = loadEnrolment(text).images;
+      return image?.kind === 'managed' ? image.source.repo : undefined;
+    };
+    expect(repoOf(source('github', 'https://github.com/acme/platform.git'))).toBe('acme/platform');
+    expect(repoOf(source('github', 'git@github.com:acme/platform.git'))).toBe('acme/platform');
+    expect(repoOf(source('github', 'acme/platform'))).toBe('acme/platform');
+    expect(repoOf(source('gitlab', 'https://gitlab.com/acme/platform/docs'))).toBe('acme/platform/docs');
+    expect(repoOf(source('gitlab', '4217'))).toBe('4217');
+  });
+
+  it('the shipped JSON Schema refuses unsafe forge coordinates too (editors see what validate refuses)', () => {
+    const shipped = JSON.parse(readFileSync(`${REPO_ROOT}/image-factory/schema/images.schema.json`, 'utf8'));
+    const check = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(shipped);
+    const file = (source: Record<string, string>) => ({
+      images: [
+        { name: 'app', registry: 'ghcr.io', repository: 'acme/app', source: { dockerfile: 'Dockerfile', ...source } },
+      ],
+    });
+    expect(check(file({ provider: 'github', repo: 'acme/app', workflow: 'build.yaml' }))).toBe(true);
+    expect(check(file({ provider: 'github', repo: 'git@github.com:acme/app.git', workflow: '42' }))).toBe(true);
+    expect(check(file({ provider: 'gitlab', repo: 'acme/platform/docs' }))).toBe(true);
+    expect(check(file({ provider: 'github', repo: '../../../evil/x', workflow: 'build.yaml' }))).toBe(false);
+    expect(check(file({ provider: 'github', repo: 'acme/app', workflow: '..' }))).toBe(false);
+    expect(check(file({ provider: 'github', repo: 'acme/app', workflow: '.github/workflows/b.yaml' }))).toBe(false);
+    expect(check(file({ provider: 'gitlab', repo: 'acme/../docs' }))).toBe(false);
+    expect(check(file({ provider: 'gitlab', repo: 'acme/docs.git' }))).toBe(false);
   });
 
   it('ships the schema file generated from the loader schema (npm run schema)', () => {

@@ -4,6 +4,8 @@
  * and the in-place editor that enroll / unenroll use (comments and layout kept).
  */
 export { addImageEntry, type ImageEntry as EnrolEntry, removeImageEntry } from './edit.js';
+export { checkGithubWorkflow, reduceSourceRepo } from './forge-coordinates.js';
 export { EnrolmentError, type EnrolmentProblem, formatProblem, loadEnrolment } from './load.js';
 export { IMAGES_SCHEMA, type ImagesFile } from './schema.js';
 export type * from './types.js';
+export { enrolmentWarnings } from './warnings.js';

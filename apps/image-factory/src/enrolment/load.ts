@@ -6,6 +6,7 @@ import { normaliseReference } from '../reference/normalise.js';
 import { pickDefined } from '../util/pick-defined.js';
 import { parseYamlFast } from '../yaml/fast-parse.js';
 import { parseDelay } from './duration.js';
+import { checkGithubWorkflow, reduceSourceRepo } from './forge-coordinates.js';
 import {
   type DefaultsEntry,
   DefaultsSchema,
@@ -13,6 +14,7 @@ import {
   type ImageEntry,
   ImageEntrySchema,
   type ImagesFile,
+  NOT_AN_OPTION,
 } from './schema.js';
 import type { EnrolledImage, Enrolment, EnrolmentDefaults, ExternalImage, ManagedImage } from './types.js';
 import { OPTIONAL_SUBSCRIPTION_FIELDS } from './types.js';
@@ -97,10 +99,55 @@ function pathOf(pointer: string): (string | number)[] {
     .map((part) => (/^[0-9]+$/.test(part) ? Number(part) : part));
 }
 
-function describeSchemaError(error: ErrorObject): { path: (string | number)[]; atKey: boolean; message: string } {
+/** The value at `path` in parsed YAML, or undefined. */
+function valueAt(data: unknown, path: readonly (string | number)[]): unknown {
+  let value = data;
+  for (const part of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = Reflect.get(value, part);
+  }
+  return value;
+}
+
+/** Why a `source.repo` / `source.workflow` the schema refused is wrong, in forge-coordinates' words. */
+function forgeCoordinateMessage(data: unknown, path: readonly (string | number)[]): string | null {
+  const field = path[path.length - 1];
+  const value = valueAt(data, path);
+  const provider = valueAt(data, [...path.slice(0, -1), 'provider']);
+  if (typeof value !== 'string' || path[path.length - 2] !== 'source') return null;
+  if (provider !== 'github' && provider !== 'gitlab') return null;
+  // A value git would read as an option or a comment: that reason first (it is the dangerous one).
+  if (!new RegExp(NOT_AN_OPTION, 'u').test(value)) return null;
+  if (field === 'repo') {
+    const result = reduceSourceRepo(provider, value);
+    return result.ok ? null : result.error;
+  }
+  if (field === 'workflow' && provider === 'github') {
+    const result = checkGithubWorkflow(value);
+    return result.ok ? null : result.error;
+  }
+  return null;
+}
+
+function describeSchemaError(
+  error: ErrorObject,
+  data: unknown,
+): { path: (string | number)[]; atKey: boolean; message: string } | null {
   const path = pathOf(error.instancePath);
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
+    case 'if':
+      // "must match then": the failing keyword inside `then` is reported on its own, at the field.
+      return null;
+    case 'type':
+      if (path[path.length - 1] === 'rebuildDelay' && typeof valueAt(data, path) === 'number') {
+        return {
+          path,
+          atKey: false,
+          message: `must be a string: write "0" (quoted) for no delay, or a number with a unit such as 12h or 7d`,
+        };
+      }
+      return { path, atKey: false, message: error.message ?? 'is invalid' };
     case 'required':
       return { path: [...path, String(params.missingProperty)], atKey: false, message: 'is required' };
     case 'additionalProperties':
@@ -117,11 +164,13 @@ function describeSchemaError(error: ErrorObject): { path: (string | number)[]; a
       };
     case 'pattern': {
       const field = path[path.length - 1];
+      const coordinate = forgeCoordinateMessage(data, path);
+      if (coordinate !== null) return { path, atKey: false, message: coordinate };
       const hint =
         field === 'name'
           ? 'must be a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters'
           : field === 'rebuildDelay'
-            ? 'must be 0 or a number with a unit s, m, h, d or w (e.g. 12h, 7d)'
+            ? 'must be "0" (quoted) or a number with a unit s, m, h, d or w (e.g. 12h, 7d)'
             : field === 'interval' || field === 'baseImageInterval'
               ? 'must be a duration such as 30m, 1h or 5m0s'
               : field === 'branch'
@@ -208,8 +257,8 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
     entries = raw.images.map((image, index): [ImageEntry, number] => [image, index]);
   } else {
     for (const error of schemaErrors()) {
-      const { path, atKey, message } = describeSchemaError(error);
-      at(path, message, atKey);
+      const described = describeSchemaError(error, data);
+      if (described !== null) at(described.path, described.message, described.atKey);
     }
     const part = (key: 'defaults' | 'images'): unknown =>
       data !== null && typeof data === 'object' && !Array.isArray(data) ? Reflect.get(data, key) : undefined;
@@ -274,12 +323,15 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
       at(['images', index, 'constraint'], 'is required with imageSelectionStrategy Digest (the tag to follow)');
     }
     if (image.source !== undefined) {
+      // The schema has refused what forge-coordinates refuses; here the URL forms become the short one, once.
+      const repo = reduceSourceRepo(image.source.provider, image.source.repo);
+      if (!repo.ok) at(['images', index, 'source', 'repo'], repo.error);
       const managed: ManagedImage = {
         ...common,
         kind: 'managed',
         source: {
           provider: image.source.provider,
-          repo: image.source.repo,
+          repo: repo.ok ? repo.value : image.source.repo,
           branch: image.source.branch ?? 'main',
           dockerfile: image.source.dockerfile,
           ...(image.source.workflow === undefined ? {} : { workflow: image.source.workflow }),

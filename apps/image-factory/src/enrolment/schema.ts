@@ -5,11 +5,12 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { K8S_DURATION, SUBSCRIPTION_FIELDS } from '../kargo/subscription.js';
+import { GITHUB_REPO_PATTERN, GITHUB_WORKFLOW_PATTERN, GITLAB_PROJECT_PATTERN } from './forge-coordinates.js';
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
 const DELAY = '^(0|[0-9]{1,6}[smhdw])$';
 /** A value passed to git or a URL: no leading "-" (git would read an option), no whitespace, no "#". */
-const NOT_AN_OPTION = '^(?!-)[^\\s#]+$';
+export const NOT_AN_OPTION = '^(?!-)[^\\s#]+$';
 /** A git branch name as `git check-ref-format --branch` accepts it (the common rules). */
 const BRANCH = '^(?!-)(?!/)(?!.*(\\.\\.|//|@\\{|\\.lock$|/$|\\.$))[^\\s~^:?*\\[\\\\\\x00-\\x1f\\x7f]+$';
 /** A path inside a repository: relative, no leading "-", no control characters. */
@@ -22,7 +23,8 @@ export const SourceSchema = Type.Object(
     repo: Type.String({
       minLength: 1,
       pattern: NOT_AN_OPTION,
-      description: 'owner/name, GitLab path or id, git URL or path.',
+      description:
+        'GitHub: owner/name (or https://github.com/owner/name, git@github.com:owner/name.git). GitLab: the project path group/subgroup/project or its numeric id (or https://gitlab.com/group/project). URLs are reduced to the short form; for GitHub Enterprise or self-managed GitLab write the short form (the host comes from --github-url / --github-api-url, --gitlab-url / $GITLAB_URL / $CI_SERVER_URL).',
     }),
     branch: Type.Optional(Type.String({ minLength: 1, pattern: BRANCH, description: 'Default main.' })),
     dockerfile: Type.String({
@@ -31,7 +33,12 @@ export const SourceSchema = Type.Object(
       description: "Path from the source repository's root.",
     }),
     workflow: Type.Optional(
-      Type.String({ minLength: 1, pattern: NOT_AN_OPTION, description: 'GitHub workflow file; GitLab trigger ref.' }),
+      Type.String({
+        minLength: 1,
+        pattern: NOT_AN_OPTION,
+        description:
+          "GitHub: the workflow to dispatch, its file name (build.yaml, no folder) or numeric id; required to trigger rebuilds. GitLab: not used (a pipeline runs the project's .gitlab-ci.yml on branch).",
+      }),
     ),
     buildArgs: Type.Optional(Type.Record(Type.String(), Type.String())),
     triggerInputs: Type.Optional(
@@ -48,7 +55,29 @@ export const SourceSchema = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false, description: 'Present for managed images (built from a Dockerfile).' },
+  {
+    additionalProperties: false,
+    description: 'Present for managed images (built from a Dockerfile).',
+    // The forge coordinates depend on the provider (enrolment/forge-coordinates.ts holds the rule and its reasons).
+    allOf: [
+      {
+        if: { type: 'object', properties: { provider: { const: 'github' } }, required: ['provider'] },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a promise
+        then: {
+          type: 'object',
+          properties: {
+            repo: { type: 'string', pattern: GITHUB_REPO_PATTERN },
+            workflow: { type: 'string', pattern: GITHUB_WORKFLOW_PATTERN },
+          },
+        },
+      },
+      {
+        if: { type: 'object', properties: { provider: { const: 'gitlab' } }, required: ['provider'] },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a promise
+        then: { type: 'object', properties: { repo: { type: 'string', pattern: GITLAB_PROJECT_PATTERN } } },
+      },
+    ],
+  },
 );
 
 /** One entry of `images:`. */
@@ -66,7 +95,13 @@ export const ImageEntrySchema = Type.Object(
       description: 'Repository path, e.g. acme/backstage.',
     }),
     source: Type.Optional(SourceSchema),
-    rebuildDelay: Type.Optional(Type.String({ pattern: DELAY })),
+    rebuildDelay: Type.Optional(
+      Type.String({
+        pattern: DELAY,
+        description:
+          'Release-age delay for this image: "0" (quoted: a bare 0 is a number), 12h, 7d (default: defaults.rebuildDelay).',
+      }),
+    ),
     autoRebuild: Type.Optional(Type.Boolean()),
     ...SUBSCRIPTION_FIELDS,
   },
@@ -79,7 +114,8 @@ export const DefaultsSchema = Type.Object(
     rebuildDelay: Type.Optional(
       Type.String({
         pattern: DELAY,
-        description: 'Release-age delay before a base update triggers rebuilds: 0, 12h, 7d (default 7d).',
+        description:
+          'Release-age delay before a base update triggers rebuilds: "0" (quoted: a bare 0 is a number), 12h, 7d (default 7d).',
       }),
     ),
     autoRebuild: Type.Optional(Type.Boolean({ description: 'Trigger rebuilds automatically (default true).' })),

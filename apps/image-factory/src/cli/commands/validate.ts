@@ -8,6 +8,7 @@ import {
   loadEnrolment,
   positionOfPath,
 } from '../../enrolment/load.js';
+import { enrolmentWarnings } from '../../enrolment/warnings.js';
 import { FactoryError, messageOf } from '../../errors.js';
 import { analyseDockerfile } from '../../state/analysis.js';
 import { planStateUpdate } from '../../state/plan.js';
@@ -42,7 +43,7 @@ const OPTIONS = {
   json: {
     type: 'boolean',
     default: false,
-    help: 'print {"file","valid","managed","external","problems":[{"file","line","column",\n"field","message"}]} on stdout (problems without a position have only "message")',
+    help: 'print {"file","valid","managed","external","problems":[{"file","line","column",\n"field","message"}],"warnings":[same shape]} on stdout (problems without a position\nhave only "message")',
   },
   ...HELP_OPTION,
 } as const satisfies OptionSpecs;
@@ -55,7 +56,12 @@ allowTags), that allowTags compile as Kargo (Go RE2) regexes and delays parse (0
 With --root (a checkout of the GitOps repository), also that each managed image's Dockerfile exists
 there, stays inside it and parses with its buildArgs, and that no image is named like a base image
 the state already records (their Kargo Warehouses would be one object). Every problem is printed,
-all at once, as file:line:column: field message.`,
+all at once, as file:line:column: field message. Source coordinates are checked as the forges name
+them: GitHub repo owner/name (or https://github.com/owner/name, git@github.com:owner/name.git) and
+workflow a file name (build.yaml) or numeric id; GitLab repo group/…/project or a numeric id.
+Warnings (exit 0) are printed as file:line:column: warning: field message: a managed image
+without source.triggerKeyInput (the CI cannot tell a repeated rebuild trigger from a new one), a
+GitLab source with a workflow (not used: the pipeline runs on source.branch).`,
   sections: [['Options', OPTIONS]],
   exit: '0 valid, 1 invalid, 2 usage error or unreadable file.',
   examples: ['image-factory validate', 'image-factory validate --images images.yaml --root .'],
@@ -82,7 +88,7 @@ export const validateCommand = defineCommand({
     } catch (error) {
       if (!(error instanceof EnrolmentError)) throw error;
       if (values.json) {
-        writeJson(io, { file, valid: false, managed: null, external: null, problems: error.problems });
+        writeJson(io, { file, valid: false, managed: null, external: null, problems: error.problems, warnings: [] });
         return EXIT_INVALID;
       }
       io.stderr(`${error.message}\n`);
@@ -121,6 +127,7 @@ export const validateCommand = defineCommand({
       }
     }
     const managed = enrolment.images.filter((i) => i.kind === 'managed').length;
+    const warnings = enrolmentWarnings(text, enrolment, file);
     if (values.json) {
       writeJson(io, {
         file,
@@ -128,8 +135,14 @@ export const validateCommand = defineCommand({
         managed,
         external: enrolment.images.length - managed,
         problems: problems.map((p) => (typeof p === 'string' ? { message: p } : p)),
+        warnings,
       });
       return problems.length === 0 ? EXIT_OK : EXIT_INVALID;
+    }
+    if (warnings.length > 0) {
+      io.stderr(
+        `${warnings.map((w) => `${w.file}:${w.line}:${w.column}: warning: ${w.field} ${w.message}`).join('\n')}\n`,
+      );
     }
     if (problems.length > 0) {
       io.stderr(`${problems.map((p) => (typeof p === 'string' ? p : formatProblem(p))).join('\n')}\n`);
