@@ -135,6 +135,7 @@ describe('pending rebuilds and triggers', () => {
     );
     expect(JSON.parse(parsed)).toEqual({
       'image_factory_base_images{}': 1,
+      'image_factory_claimed_rebuilds{}': 0,
       'image_factory_failed_triggers{}': 1,
       'image_factory_images{"kind": "external"}': 0,
       'image_factory_images{"kind": "managed"}': 3,

@@ -2,11 +2,12 @@
  * Compliance: each running container against what the factory knows. A managed image should run its last analysed
  * build (else `behind`), and that build should have no rebuild pending (else `stale`); an external or base image
  * should run the newest digest of its tag (from the registry with --live, else the digest state records), and what
- * the factory does not know is listed apart. Pure: the newest digests come in as a map.
+ * the factory does not know is listed apart. Pure: the newest digests come in as a map, and the tags the registry
+ * could not be asked about as another (their containers are unverified, never judged on the state's older word).
  */
 
-import { pendingByImage } from '../rebuild/record.js';
 import { normaliseReference } from '../reference/normalise.js';
+import { newestRecordedDigest, type OwedRebuild, owedRebuilds } from '../state/freshness.js';
 import type { BaseImageState, ImageState, StateSnapshot } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
 import type { RunningContainer } from './pods.js';
@@ -69,11 +70,25 @@ function indexState(state: StateSnapshot): StateIndex {
   return { managed, external, bases };
 }
 
+/** What a rebuild owed to a managed image makes of one that runs its last build: the reason it is stale. */
+function owedReason(owed: OwedRebuild): string {
+  const p = owed.pending;
+  if (p !== null) {
+    const notSent = p.notSent === null ? '' : `; not sent: ${p.notSent}`;
+    return `a rebuild is pending (${p.causes.map((x) => x.base).join(', ')}; due ${p.due}${notSent})`;
+  }
+  const c = owed.claims[0];
+  return c === undefined
+    ? 'a rebuild is owed'
+    : `a rebuild was claimed ${c.claimedAt} (${c.sends} send${c.sends === 1 ? '' : 's'}) and its CI's answer is not recorded yet`;
+}
+
 function judge(
   c: RunningContainer,
   index: StateIndex,
   newest: ReadonlyMap<string, string>,
-  pending: ReturnType<typeof pendingByImage>,
+  unchecked: ReadonlyMap<string, string>,
+  owed: ReadonlyMap<string, OwedRebuild>,
 ) {
   const parsed = normaliseReference(c.image);
   if (!parsed.ok)
@@ -105,15 +120,8 @@ function judge(
         verdict: 'behind' as const,
         reason: `runs ${c.digest.slice(0, 19)}, the last analysed build is ${expected.slice(0, 19)} (${managed.build?.tag})`,
       };
-    const due = pending.get(managed.name);
-    if (due !== undefined) {
-      return {
-        known,
-        expected,
-        verdict: 'stale' as const,
-        reason: `a rebuild is pending (${due.causes.map((x) => x.base).join(', ')}; due ${due.due})`,
-      };
-    }
+    const due = owed.get(managed.name);
+    if (due !== undefined) return { known, expected, verdict: 'stale' as const, reason: owedReason(due) };
     return { known, expected, verdict: 'current' as const, reason: 'the last analysed build' };
   }
   const key = tagKey(c.image);
@@ -123,22 +131,32 @@ function judge(
     return { known: null, expected: null, verdict: 'untracked' as const, reason: 'not in images.yaml or the state' };
   }
   const known = base !== undefined ? `base ${base.name}` : `external ${external?.name}`;
-  const recorded = base?.rebuild?.latest?.digest ?? base?.rebuild?.current?.digest;
-  const expected = (key === null ? undefined : newest.get(key)) ?? recorded ?? null;
+  const failed = key === null ? undefined : unchecked.get(key);
+  // With --live the registry's answer is the newest digest; a lookup that failed is not replaced by the state's.
+  const expected =
+    failed !== undefined
+      ? null
+      : ((key === null ? undefined : newest.get(key)) ?? newestRecordedDigest(base)?.digest ?? null);
   if (c.digest === null) return notRunning(known, expected);
-  if (ref.digest !== null)
+  // A spec pinned by digest is judged like any other: against the newest digest of its tag (moving it means
+  // editing the pin, which the reason says).
+  const pinned = ref.digest === null ? '' : ' (pinned by digest in the spec: update the pin)';
+  if (failed !== undefined)
     return {
       known,
-      expected: ref.digest,
-      verdict: c.digest === ref.digest ? ('current' as const) : ('behind' as const),
-      reason: 'pinned by digest in the spec',
+      expected,
+      verdict: 'unverified' as const,
+      reason: `the registry could not be asked for the newest digest of ${ref.tag}: ${failed}`,
     };
   if (expected === null)
     return {
       known,
       expected,
       verdict: 'unverified' as const,
-      reason: 'the newest digest of its tag is not known: run with --live',
+      reason:
+        ref.tag === null
+          ? 'pinned by digest with no tag: there is no newest digest to compare with'
+          : 'the newest digest of its tag is not known: run with --live',
     };
   return c.digest === expected
     ? { known, expected, verdict: 'current' as const, reason: `the newest digest of ${ref.tag}` }
@@ -146,17 +164,21 @@ function judge(
         known,
         expected,
         verdict: 'behind' as const,
-        reason: `runs ${c.digest.slice(0, 19)}, ${ref.tag} is now ${expected.slice(0, 19)}`,
+        reason: `runs ${c.digest.slice(0, 19)}, ${ref.tag} is now ${expected.slice(0, 19)}${pinned}`,
       };
 }
 
-/** Judge every container; group them by namespace and workload (sorted), the untracked ones by image. */
+/**
+ * Judge every container; group them by namespace and workload (sorted), the untracked ones by image. `newest`: the
+ * registry's newest digest by `registry/repository:tag` (--live); `unchecked`: the tags whose lookup failed, with why.
+ */
 export function checkCompliance(
   containers: readonly RunningContainer[],
   state: StateSnapshot,
   newest: ReadonlyMap<string, string>,
+  unchecked: ReadonlyMap<string, string> = new Map(),
 ): ComplianceReport {
-  const pending = pendingByImage(state);
+  const owed = owedRebuilds(state);
   const index = indexState(state);
   const groups = new Map<string, { namespace: string; workload: string; containers: ContainerVerdict[] }>();
   const untracked = new Map<string, string[]>();
@@ -169,7 +191,7 @@ export function checkCompliance(
     untracked: 0,
   };
   for (const c of containers) {
-    const j = judge(c, index, newest, pending);
+    const j = judge(c, index, newest, unchecked, owed);
     counts[j.verdict] += 1;
     const where = `${c.namespace}/${c.workload}`;
     if (j.verdict === 'untracked') {

@@ -1,13 +1,15 @@
 /**
- * `status --live`: what the registries say now about everything in state. Base images: the digest their tag
- * points to and when it was released. External images: the tag Kargo would pick, its digest and release time.
- * Managed images: when their last analysed build was created, and whether a base has been released since (stale).
- * One HEAD per distinct reference; release times cost GETs only for digests not seen earlier in the run.
+ * What the registries say now about everything in state (the facts behind `status --live` and `report --live`).
+ * Base images: the digest their tag points to and when it was released. External images: the tag Kargo would pick,
+ * its digest and release time. Managed images: when their last analysed build was created. Facts only: whether a
+ * build is stale, and how old, is state/freshness.ts's to say. One HEAD per distinct reference; release times cost
+ * GETs only for digests not seen earlier in the run.
  */
 import { exitCodeOf, FactoryError, messageOf } from '../errors.js';
 import type { StateSnapshot } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { mapLimit } from '../util/map-limit.js';
+import { formatInstant } from '../util/time.js';
 import type { RateLimit, RegistryClient, RepositoryRef, RequestCounts } from './client.js';
 import { imageFacts } from './inspect.js';
 import { formatPlatform, type Platform, parsePlatform } from './platform.js';
@@ -37,17 +39,12 @@ export interface LiveManagedImage {
   readonly name: string;
   /** The last analysed build (`repo:tag@digest`), or null when none was analysed yet. */
   readonly build: string | null;
+  /** When that build was created (null: unknown, an epoch date, or the lookup failed). */
   readonly created: string | null;
-  /** Whole days since `created`; null when unknown. */
-  readonly ageDays: number | null;
-  /** A base was released after the build was created; null when either time is unknown. */
-  readonly stale: boolean | null;
-  /** The bases released after the build. */
-  readonly newerBases: readonly string[];
   readonly error: string | null;
 }
 
-/** The `--json` shape of `status --live` (README "JSON output"). */
+/** What the registries answered: one entry per image and base image in state, each with its error if any. */
 export interface LiveStatus {
   readonly checkedAt: string;
   readonly baseImages: readonly LiveBaseImage[];
@@ -55,6 +52,18 @@ export interface LiveStatus {
   readonly managedImages: readonly LiveManagedImage[];
   readonly requests: RequestCounts;
   readonly rateLimits: readonly ({ readonly registry: string } & RateLimit)[];
+  /** The registries a lookup failed at, sorted, each with the images it could not answer for (by name, sorted). */
+  readonly failedRegistries: readonly LiveRegistryFailure[];
+}
+
+/** A registry that failed at least one lookup: which images, and whether it kept failing (3) or refused (1). */
+export interface LiveRegistryFailure {
+  readonly registry: string;
+  readonly images: readonly string[];
+  /** The exit status its failures call for: 3 when a lookup kept failing (safe to run again), else 1. */
+  readonly exitCode: number;
+  /** The first failure's message. */
+  readonly error: string;
 }
 
 export interface LiveStatusOptions {
@@ -94,8 +103,6 @@ interface Lookup {
   readonly error: FactoryError | null;
 }
 
-const DAY_MS = 86_400_000;
-
 /** The promise for `key`, made by `make` the first time: each lookup is asked once per run. */
 function once<T>(promises: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
   let known = promises.get(key);
@@ -109,8 +116,6 @@ function once<T>(promises: Map<string, Promise<T>>, key: string, make: () => Pro
 function asFactoryError(error: unknown): FactoryError {
   return error instanceof FactoryError ? error : new FactoryError('internal', messageOf(error), { cause: error });
 }
-
-const isoSeconds = (date: Date) => `${date.toISOString().slice(0, 19)}Z`;
 
 /**
  * Ask the registries about every image in `state`. A failure is kept in its entry (`error`) and the others are
@@ -153,9 +158,9 @@ export async function liveStatus(
   const managed = [...state.images.values()]
     .flatMap((i) => (i.kind === 'managed' ? [i] : []))
     .sort((a, b) => compareCodeUnits(a.name, b.name));
-  const errors: FactoryError[] = [];
-  const keep = (error: FactoryError | null) => {
-    if (error !== null) errors.push(error);
+  const errors: { registry: string; image: string; error: FactoryError }[] = [];
+  const keep = (at: { registry: string; name: string }, error: FactoryError | null) => {
+    if (error !== null) errors.push({ registry: at.registry, image: at.name, error });
     return error === null ? null : error.message;
   };
 
@@ -165,7 +170,7 @@ export async function liveStatus(
       return { ...common, pinned: true, digest: base.digest, released: null, error: null };
     }
     const found = await lookup({ registry: base.registry, repository: base.repository }, base.tag, base.platform);
-    return { ...common, pinned: false, digest: found.digest, released: found.released, error: keep(found.error) };
+    return { ...common, pinned: false, digest: found.digest, released: found.released, error: keep(base, found.error) };
   });
 
   const externalResults = await mapLimit(externals, options.concurrency, async (image): Promise<LiveExternalImage> => {
@@ -181,7 +186,7 @@ export async function liveStatus(
         reference: `${repository}:${choice.tag}`,
         digest: found.digest,
         released: found.released,
-        error: keep(found.error),
+        error: keep(image, found.error),
       };
     } catch (error) {
       return {
@@ -189,52 +194,31 @@ export async function liveStatus(
         reference: repository,
         digest: null,
         released: null,
-        error: keep(asFactoryError(error)),
+        error: keep(image, asFactoryError(error)),
       };
     }
   });
 
-  const releasedByBase = new Map(baseResults.map((b) => [b.name, b.released]));
   const managedResults = await mapLimit(managed, options.concurrency, async (image): Promise<LiveManagedImage> => {
     const build = image.build;
-    if (build === undefined) {
-      return { name: image.name, build: null, created: null, ageDays: null, stale: null, newerBases: [], error: null };
-    }
+    if (build === undefined) return { name: image.name, build: null, created: null, error: null };
     const repo = { registry: image.registry, repository: image.repository };
     const reference = `${image.registry}/${image.repository}:${build.tag}@${build.digest}`;
-    let created: string | null;
     try {
-      created = await released(repo, build.digest, undefined);
-    } catch (error) {
       return {
         name: image.name,
         build: reference,
-        created: null,
-        ageDays: null,
-        stale: null,
-        newerBases: [],
-        error: keep(asFactoryError(error)),
+        created: await released(repo, build.digest, undefined),
+        error: null,
       };
+    } catch (error) {
+      return { name: image.name, build: reference, created: null, error: keep(image, asFactoryError(error)) };
     }
-    const names = [...new Set(image.baseImages.map((b) => b.name))].sort(compareCodeUnits);
-    const times = names.map((name) => [name, releasedByBase.get(name) ?? null] as const);
-    const newerBases =
-      created === null ? [] : times.flatMap(([name, time]) => (time !== null && time > created ? [name] : []));
-    const unknown = created === null || times.some(([, time]) => time === null);
-    return {
-      name: image.name,
-      build: reference,
-      created,
-      ageDays: created === null ? null : Math.floor((options.now.getTime() - Date.parse(created)) / DAY_MS),
-      stale: newerBases.length > 0 ? true : unknown ? null : false,
-      newerBases,
-      error: null,
-    };
   });
 
   const registries = [...new Set([...bases, ...externals, ...managed].map((i) => i.registry))].sort(compareCodeUnits);
   const status: LiveStatus = {
-    checkedAt: isoSeconds(options.now),
+    checkedAt: formatInstant(options.now),
     baseImages: baseResults,
     externalImages: externalResults,
     managedImages: managedResults,
@@ -243,11 +227,35 @@ export async function liveStatus(
       const limit = client.rateLimit(registry);
       return limit === null ? [] : [{ registry, ...limit }];
     }),
+    failedRegistries: failuresByRegistry(errors),
   };
   const releases = new Map<string, string | null>();
   for (const [key, time] of facts) {
     const value = await time.catch(() => undefined);
     if (value !== undefined) releases.set(key, value);
   }
-  return { status, exitCode: Math.max(0, ...errors.map((e) => exitCodeOf(e.code))), releases };
+  return { status, exitCode: Math.max(0, ...errors.map((e) => exitCodeOf(e.error.code))), releases };
+}
+
+function failuresByRegistry(
+  errors: readonly { registry: string; image: string; error: FactoryError }[],
+): LiveRegistryFailure[] {
+  const byRegistry = new Map<string, { images: Set<string>; exitCode: number; error: string }>();
+  for (const e of [...errors].sort((a, b) => compareCodeUnits(a.image, b.image))) {
+    const before = byRegistry.get(e.registry);
+    const exitCode = exitCodeOf(e.error.code);
+    byRegistry.set(e.registry, {
+      images: new Set([...(before?.images ?? []), e.image]),
+      exitCode: Math.max(before?.exitCode ?? 0, exitCode),
+      error: before?.error ?? e.error.message,
+    });
+  }
+  return [...byRegistry]
+    .sort(([a], [b]) => compareCodeUnits(a, b))
+    .map(([registry, f]) => ({
+      registry,
+      images: [...f.images].sort(compareCodeUnits),
+      exitCode: f.exitCode,
+      error: f.error,
+    }));
 }

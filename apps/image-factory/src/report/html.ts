@@ -17,12 +17,15 @@ const quoteDot = (text: string) => `"${text.replace(/\\/g, '\\\\').replace(/"/g,
 /**
  * The graph to draw: the whole graph when it is small enough; else its largest connected groups (a base image with
  * the images built on it, and further down) up to MAX_DRAWN_NODES nodes in all, largest first. `groups` counts them.
+ * A largest group that alone exceeds the budget is drawn trimmed to it (breadth first from its roots, so a base and
+ * the first of its dependents), and `trimmed` says how many of its nodes were left out: never an empty graph.
  */
 export function drawnGraph(report: Pick<Report, 'graph'>): {
   nodes: Report['graph']['nodes'];
   edges: Report['graph']['edges'];
   whole: boolean;
   groups: { total: number; drawn: number };
+  trimmed: { groupNodes: number; leftOut: number } | null;
 } {
   const { nodes, edges } = report.graph;
   // Connected groups (undirected), by union-find over the edges.
@@ -37,22 +40,62 @@ export function drawnGraph(report: Pick<Report, 'graph'>): {
   const groups = new Map<string, string[]>();
   for (const n of nodes) groups.set(find(n.id), [...(groups.get(find(n.id)) ?? []), n.id]);
   if (nodes.length <= MAX_DRAWN_NODES) {
-    return { nodes, edges, whole: true, groups: { total: groups.size, drawn: groups.size } };
+    return { nodes, edges, whole: true, groups: { total: groups.size, drawn: groups.size }, trimmed: null };
   }
   const ordered = [...groups.values()].sort((a, b) => b.length - a.length || compareCodeUnits(a[0] ?? '', b[0] ?? ''));
   const kept = new Set<string>();
   let drawn = 0;
-  for (const group of ordered) {
-    if (kept.size + group.length > MAX_DRAWN_NODES || group.length < 2) continue;
-    for (const id of group) kept.add(id);
-    drawn += 1;
+  let trimmed: { groupNodes: number; leftOut: number } | null = null;
+  const largest = ordered[0] ?? [];
+  if (largest.length > MAX_DRAWN_NODES) {
+    for (const id of breadthFirst(largest, edges).slice(0, MAX_DRAWN_NODES)) kept.add(id);
+    drawn = 1;
+    trimmed = { groupNodes: largest.length, leftOut: largest.length - MAX_DRAWN_NODES };
+  } else {
+    for (const group of ordered) {
+      if (kept.size + group.length > MAX_DRAWN_NODES || group.length < 2) continue;
+      for (const id of group) kept.add(id);
+      drawn += 1;
+    }
   }
   return {
     nodes: nodes.filter((n) => kept.has(n.id)),
     edges: edges.filter((e) => kept.has(e.from) && kept.has(e.to)),
     whole: false,
     groups: { total: groups.size, drawn },
+    trimmed,
   };
+}
+
+/** A group's nodes breadth first from its roots (no edge into them), by name at each step; the rest after. */
+function breadthFirst(group: readonly string[], edges: Report['graph']['edges']): string[] {
+  const members = new Set(group);
+  const children = new Map<string, string[]>();
+  const hasParent = new Set<string>();
+  for (const e of edges) {
+    if (!members.has(e.from) || !members.has(e.to)) continue;
+    children.set(e.from, [...(children.get(e.from) ?? []), e.to]);
+    hasParent.add(e.to);
+  }
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const visit = (start: readonly string[]) => {
+    const queue = [...start].filter((id) => !seen.has(id));
+    for (const id of queue) seen.add(id);
+    for (let next = 0; next < queue.length; next++) {
+      const id = queue[next] ?? '';
+      order.push(id);
+      for (const child of [...(children.get(id) ?? [])].sort(compareCodeUnits)) {
+        if (seen.has(child)) continue;
+        seen.add(child);
+        queue.push(child);
+      }
+    }
+  };
+  const sorted = [...group].sort(compareCodeUnits);
+  visit(sorted.filter((id) => !hasParent.has(id)));
+  visit(sorted); // a cycle has no root: what is left, by name
+  return order;
 }
 
 /** The dot source of the drawn graph (node ids `node-<name>`, edge ids `edge-<from>-<to>`, for tests and links). */
@@ -85,10 +128,15 @@ function bases(image: ReportImage): string {
 }
 
 function row(image: ReportImage): string {
-  const pending =
-    image.pending === null
-      ? ''
-      : `${escapeHtml(image.pending.due)} (${image.pending.reason}${image.pending.waitFor.length > 0 ? `: ${escapeHtml(image.pending.waitFor.join(', '))}` : ''})`;
+  const p = image.pending;
+  const waits = p === null || p.waitFor.length === 0 ? '' : `: ${escapeHtml(p.waitFor.join(', '))}`;
+  const urgent = p?.urgent === true && p.reason !== 'urgent' ? ', urgent' : '';
+  const notSent = p?.notSent ? `<br><span class="stale">not sent: ${escapeHtml(p.notSent)}</span>` : '';
+  const claims = image.claims.map(
+    (c) =>
+      `<br><span class="stale">claimed ${escapeHtml(c.claimedAt)}, ${c.sends} send${c.sends === 1 ? '' : 's'}, no answer recorded yet (${escapeHtml(c.key)})</span>`,
+  );
+  const pending = `${p === null ? '' : `${escapeHtml(p.due)} (${p.reason}${waits}${urgent})${notSent}`}${claims.join('')}`;
   const trigger =
     image.lastTrigger === null
       ? ''
@@ -120,6 +168,26 @@ document.querySelector('#filter').addEventListener('input', (e) => {
   for (const tr of document.querySelectorAll('#images tbody tr')) tr.hidden = q !== '' && !tr.textContent.toLowerCase().includes(q);
 });`;
 
+/** What the graph leaves out, when it is not drawn whole. */
+function graphNote(report: Report, graph: ReturnType<typeof drawnGraph>): string {
+  if (graph.whole) return '';
+  const all = `The whole graph has ${report.graph.nodes.length} nodes in ${graph.groups.total} connected groups`;
+  if (graph.trimmed !== null) {
+    return `<p class="note" id="graph-note">${all}; its largest group alone has ${graph.trimmed.groupNodes} nodes, more than the ${MAX_DRAWN_NODES} drawn: drawn here are ${graph.nodes.length} of them (its roots and what is built on them, breadth first), ${graph.trimmed.leftOut} left out, and no other group; every image's bases are in the table.</p>`;
+  }
+  return `<p class="note" id="graph-note">${all}: drawn here are the ${graph.groups.drawn} largest (${graph.nodes.length} nodes); every image's bases are in the table.</p>`;
+}
+
+/** With --live: the registries that failed, and for which images (their ages and freshness are unknown). */
+function liveNote(report: Report): string {
+  const failed = report.live?.failedRegistries ?? [];
+  if (failed.length === 0) return '';
+  const items = failed.map(
+    (f) => `<li><b>${escapeHtml(f.registry)}</b> for ${escapeHtml(f.images.join(', '))}: ${escapeHtml(f.error)}</li>`,
+  );
+  return `<div class="failed" id="registry-failures"><p>Registry lookups failed: what these images' ages and freshness depend on is unknown.</p><ul>${items.join('')}</ul></div>`;
+}
+
 /** The page. `svg` is the drawn graph laid out by Graphviz (renderReportPage does that). */
 export function reportPage(report: Report, svg: string, graph: ReturnType<typeof drawnGraph>): string {
   const s = report.summary;
@@ -128,6 +196,8 @@ export function reportPage(report: Report, svg: string, graph: ReturnType<typeof
     ['base images', String(s.baseImages)],
     ['stale', String(s.stale)],
     ['pending rebuilds', String(s.pendingRebuilds)],
+    ['not sent', s.unsentRebuilds.map((u) => `${u.images} (${u.reason})`).join(', ') || '0'],
+    ['claimed, no answer yet', String(s.claimedRebuilds)],
     ['failed triggers', String(s.failedTriggers)],
     ['oldest build', s.oldestBuildAgeDays === null ? 'unknown (run with --live)' : `${s.oldestBuildAgeDays} days`],
   ];
@@ -150,14 +220,15 @@ h1{font-size:20px} .cards{display:flex;gap:12px;flex-wrap:wrap} .card{border:1px
 .card b{display:block;font-size:12px;color:#57606a} .graph{overflow:auto;border:1px solid #d0d7de;border-radius:6px;margin:16px 0;max-height:70vh}
 table{border-collapse:collapse;width:100%} th,td{border-bottom:1px solid #eaeef2;padding:4px 8px;text-align:left;vertical-align:top}
 th{cursor:pointer;background:#f6f8fa} .base{display:inline-block;border-radius:4px;padding:0 4px;margin:1px;background:#eef1f4}
-.base.stale,td.stale{background:#ffebe9} .base.fresh{background:#e6f4ea} code{font-size:12px}
+.base.stale,td.stale,span.stale{background:#ffebe9} .failed{border:1px solid #cf222e;border-radius:6px;padding:4px 12px;background:#ffebe9} .base.fresh{background:#e6f4ea} code{font-size:12px}
 </style></head>
 <body>
 <h1>image-factory report</h1>
 <p>Generated ${escapeHtml(report.generatedAt)}.</p>
+${liveNote(report)}
 <div class="cards">${cards.map(([k, v]) => `<div class="card"><b>${escapeHtml(k ?? '')}</b>${escapeHtml(v ?? '')}</div>`).join('')}</div>
 <h2>Dependency graph</h2>
-${graph.whole ? '' : `<p>The whole graph has ${report.graph.nodes.length} nodes in ${graph.groups.total} connected groups: drawn here are the ${graph.groups.drawn} largest (${graph.nodes.length} nodes); every image's bases are in the table.</p>`}
+${graphNote(report, graph)}
 <div class="graph" id="graph">${svg}</div>
 <h2>Images</h2>
 <p><label>Filter <input id="filter" type="search" placeholder="name, base, reason…"></label></p>

@@ -1,13 +1,22 @@
 /**
  * What a report shows (issue 13), as data: every image with its build, age, bases and their freshness, its pending
- * rebuild and last trigger; the base images; the dependency graph as nodes and edges; a summary. Pure: state,
- * enrolment and (optionally) a live status in, the report out. The HTML page, JSON and OpenMetrics render this.
+ * rebuild, claims awaiting an answer and last trigger; the base images; the dependency graph as nodes and edges; a
+ * summary. Pure: state, enrolment and (optionally) the registries' facts in, the report out; every freshness rule
+ * is state/freshness.ts's. The HTML page, JSON and OpenMetrics render this.
  */
 import type { Enrolment } from '../enrolment/types.js';
-import { pendingByImage } from '../rebuild/record.js';
-import type { LiveStatus } from '../registry/live-status.js';
-import type { RebuildHistoryEntry, StateSnapshot } from '../state/types.js';
+import type { LiveRegistryFailure, LiveStatus } from '../registry/live-status.js';
+import {
+  baseNamesOf,
+  buildFreshness,
+  latestHistoryByImage,
+  newestRecordedDigest,
+  owedRebuilds,
+  pendingReason,
+} from '../state/freshness.js';
+import type { StateSnapshot } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
+import { formatInstant } from '../util/time.js';
 
 export interface ReportBase {
   readonly name: string;
@@ -25,26 +34,36 @@ export interface ReportImage {
   readonly reference: string;
   readonly build: { readonly tag: string; readonly digest: string } | null;
   readonly created: string | null;
+  /** Whole days since `created`; null when unknown or later than the report's time. */
   readonly ageDays: number | null;
   readonly bases: readonly ReportBase[];
-  /** A rebuild is pending, or a base was released after the build; null when unknown. */
+  /** A rebuild is owed (pending or claimed), or a base was released after the build; null when unknown. */
   readonly stale: boolean | null;
   readonly pending: {
     readonly due: string;
+    /** Why it is not triggered yet: waiting for an ancestor's new build (even when urgent), urgent, or the delay. */
     readonly reason: 'delay' | 'urgent' | 'waiting';
+    readonly urgent: boolean;
     readonly waitFor: readonly string[];
     readonly causes: readonly string[];
+    /** Why the last sweep that found it due did not send it (no token, no workflow); null: nothing held it back. */
+    readonly notSent: string | null;
   } | null;
+  /** Rebuilds claimed whose CI answer is not recorded yet (a job killed between claim and answer leaves one). */
+  readonly claims: readonly { readonly key: string; readonly claimedAt: string; readonly sends: number }[];
   readonly lastTrigger: {
     readonly at: string;
     readonly result: string;
     readonly key?: string;
     readonly answer?: string;
+    readonly run?: string;
   } | null;
 }
 
 export interface Report {
   readonly generatedAt: string;
+  /** With --live: when the registries were asked, and the ones that failed (their images' facts are unknown). */
+  readonly live: { readonly checkedAt: string; readonly failedRegistries: readonly LiveRegistryFailure[] } | null;
   readonly images: readonly ReportImage[];
   readonly baseImages: readonly {
     readonly name: string;
@@ -53,7 +72,7 @@ export interface Report {
     readonly managedImage: string | null;
     readonly pinned: boolean;
   }[];
-  /** Nodes: every image and every base image not built here; edges: base → image built on it. */
+  /** Nodes: every image and every base image not built here; edges: base → image built on it, each once. */
   readonly graph: {
     readonly nodes: readonly { readonly id: string; readonly kind: 'base' | 'managed' | 'external' }[];
     readonly edges: readonly { readonly from: string; readonly to: string }[];
@@ -65,26 +84,22 @@ export interface Report {
     readonly baseImages: number;
     readonly stale: number;
     readonly pendingRebuilds: number;
+    /** Images with a claim awaiting its CI's answer. */
+    readonly claimedRebuilds: number;
+    /** Pending rebuilds the last sweep found due and did not send, by reason (sorted). */
+    readonly unsentRebuilds: readonly { readonly reason: string; readonly images: number }[];
     readonly failedTriggers: number;
     readonly oldestBuildAgeDays: number | null;
   };
 }
 
-const DAY_MS = 86_400_000;
-
-/** Build the report; `live` (status --live) adds creation times, release times and staleness. */
+/** Build the report as of `now`; `live` (the registries' facts) adds creation times, release times and staleness. */
 export function buildReport(state: StateSnapshot, enrolment: Enrolment, now: Date, live?: LiveStatus): Report {
-  const pending = pendingByImage(state);
+  const asOf = formatInstant(now);
+  const owed = owedRebuilds(state);
   const liveBases = new Map((live?.baseImages ?? []).map((b) => [b.name, b]));
   const liveManaged = new Map((live?.managedImages ?? []).map((m) => [m.name, m]));
-  const history = new Map<string, RebuildHistoryEntry>();
-  for (const base of state.baseImages.values()) {
-    for (const h of base.rebuild?.history ?? []) {
-      if (h.result === 'fresh' || h.result === 'record-only') continue;
-      const known = history.get(h.image);
-      if (known === undefined || known.at <= h.at) history.set(h.image, h);
-    }
-  }
+  const history = latestHistoryByImage(state, (h) => h.result !== 'fresh' && h.result !== 'record-only');
   const images: ReportImage[] = [];
   for (const entry of [...enrolment.images].sort((a, b) => compareCodeUnits(a.name, b.name))) {
     const image = state.images.get(entry.name);
@@ -100,51 +115,50 @@ export function buildReport(state: StateSnapshot, enrolment: Enrolment, now: Dat
         bases: [],
         stale: null,
         pending: null,
+        claims: [],
         lastTrigger: null,
       });
       continue;
     }
     const created = liveManaged.get(image.name)?.created ?? null;
-    const names = [...new Set(image.baseImages.map((b) => b.name))].sort(compareCodeUnits);
-    const bases = names.map((name): ReportBase => {
+    const known = baseNamesOf(image).map((name) => {
       const base = state.baseImages.get(name);
       const seen = liveBases.get(name);
-      const recorded = base?.rebuild?.latest ?? base?.rebuild?.current;
-      const digest = seen?.digest ?? recorded?.digest ?? null;
-      const released = seen?.released ?? recorded?.released ?? null;
+      const recorded = newestRecordedDigest(base);
       return {
         name,
         reference: base?.reference ?? name,
-        digest,
-        released,
-        stale: created === null || released === null ? null : released > created,
+        digest: seen?.digest ?? recorded?.digest ?? null,
+        released: seen?.released ?? recorded?.released ?? null,
       };
     });
-    const p = pending.get(image.name);
+    const freshness = buildFreshness(created, known, asOf);
+    const staleByName = new Map(freshness.bases.map((b) => [b.name, b.stale]));
+    const bases = known.map((b): ReportBase => ({ ...b, stale: staleByName.get(b.name) ?? null }));
+    const o = owed.get(image.name);
+    const p = o?.pending ?? null;
     const last = history.get(image.name);
-    const staleByBase = bases.some((b) => b.stale === true)
-      ? true
-      : bases.every((b) => b.stale === false)
-        ? false
-        : null;
     images.push({
       name: image.name,
       kind: 'managed',
       reference,
       build: image.build === undefined ? null : { tag: image.build.tag, digest: image.build.digest },
       created,
-      ageDays: created === null ? null : Math.floor((now.getTime() - Date.parse(created)) / DAY_MS),
+      ageDays: freshness.ageDays,
       bases,
-      stale: p !== undefined ? true : staleByBase,
+      stale: o !== undefined ? true : freshness.stale,
       pending:
-        p === undefined
+        p === null
           ? null
           : {
               due: p.due,
-              reason: p.waitFor.length > 0 ? 'waiting' : p.urgent ? 'urgent' : 'delay',
+              reason: pendingReason(p),
+              urgent: p.urgent,
               waitFor: p.waitFor,
               causes: p.causes.map((c) => `${c.base}@${c.digest}`),
+              notSent: p.notSent,
             },
+      claims: (o?.claims ?? []).map((c) => ({ key: c.key, claimedAt: c.claimedAt, sends: c.sends })),
       lastTrigger:
         last === undefined
           ? null
@@ -153,6 +167,7 @@ export function buildReport(state: StateSnapshot, enrolment: Enrolment, now: Dat
               result: last.result,
               ...(last.key === undefined ? {} : { key: last.key }),
               ...(last.answer === undefined ? {} : { answer: last.answer }),
+              ...(last.run === undefined ? {} : { run: last.run }),
             },
     });
   }
@@ -169,17 +184,27 @@ export function buildReport(state: StateSnapshot, enrolment: Enrolment, now: Dat
     ...baseImages.filter((b) => b.managedImage === null).map((b) => ({ id: b.name, kind: 'base' as const })),
     ...images.map((i) => ({ id: i.name, kind: i.kind })),
   ].sort((a, b) => compareCodeUnits(a.id, b.id));
-  const edges = baseImages
-    .flatMap((b) => b.dependents.map((to) => ({ from: b.managedImage ?? b.name, to })))
-    .sort((a, b) => compareCodeUnits(`${a.from} ${a.to}`, `${b.from} ${b.to}`));
+  // One edge per dependency: an image that uses a base twice (two stages, FROM and COPY --from) draws one.
+  const edges = new Map<string, { from: string; to: string }>();
+  for (const b of baseImages) {
+    for (const to of b.dependents) {
+      const from = b.managedImage ?? b.name;
+      edges.set(`${from} ${to}`, { from, to });
+    }
+  }
   const ages = images.flatMap((i) => (i.ageDays === null ? [] : [i.ageDays]));
+  const unsent = new Map<string, number>();
+  for (const reason of images.flatMap((i) => (i.pending?.notSent ? [i.pending.notSent] : []))) {
+    unsent.set(reason, (unsent.get(reason) ?? 0) + 1);
+  }
   return {
-    generatedAt: `${now.toISOString().slice(0, 19)}Z`,
+    generatedAt: asOf,
+    live: live === undefined ? null : { checkedAt: live.checkedAt, failedRegistries: live.failedRegistries },
     images,
     baseImages,
     graph: {
       nodes,
-      edges: edges.filter((e, i) => i === 0 || `${e.from} ${e.to}` !== `${edges[i - 1]?.from} ${edges[i - 1]?.to}`),
+      edges: [...edges].sort(([a], [b]) => compareCodeUnits(a, b)).map(([, e]) => e),
     },
     summary: {
       images: images.length,
@@ -188,6 +213,10 @@ export function buildReport(state: StateSnapshot, enrolment: Enrolment, now: Dat
       baseImages: baseImages.length,
       stale: images.filter((i) => i.stale === true).length,
       pendingRebuilds: images.filter((i) => i.pending !== null).length,
+      claimedRebuilds: images.filter((i) => i.claims.length > 0).length,
+      unsentRebuilds: [...unsent]
+        .sort(([a], [b]) => compareCodeUnits(a, b))
+        .map(([reason, count]) => ({ reason, images: count })),
       failedTriggers: images.filter((i) => i.lastTrigger?.result === 'failed').length,
       oldestBuildAgeDays: ages.length === 0 ? null : Math.max(...ages),
     },

@@ -1,8 +1,13 @@
 /**
  * The report's summary as OpenMetrics gauges (for a Prometheus textfile collector or a Pushgateway): images by kind,
- * base images, stale images, pending rebuilds, failed triggers, the oldest build's age. Ends with `# EOF`.
+ * base images, stale images, pending rebuilds (and those not sent, by reason), rebuilds claimed and not answered,
+ * failed triggers, the oldest build's age. Ends with `# EOF`.
  */
+import { DAY_MS } from '../util/time.js';
 import type { Report } from './model.js';
+
+/** A label value as OpenMetrics writes it: backslash, double quote and newline escaped. */
+const labelValue = (text: string) => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 
 export function renderOpenMetrics(report: Report): string {
   const { summary } = report;
@@ -25,13 +30,23 @@ export function renderOpenMetrics(report: Report): string {
     ...gauge('image_factory_pending_rebuilds', 'Rebuilds decided and not yet triggered.', [
       ['', summary.pendingRebuilds],
     ]),
+    ...gauge(
+      'image_factory_unsent_rebuilds',
+      'Pending rebuilds the last sweep found due and did not send, by reason (no token, no workflow).',
+      summary.unsentRebuilds.map((u) => [`{reason=${labelValue(u.reason)}}`, u.images]),
+    ),
+    ...gauge(
+      'image_factory_claimed_rebuilds',
+      'Rebuilds claimed whose CI answer is not recorded yet (sent again, same key, after the claim timeout).',
+      [['', summary.claimedRebuilds]],
+    ),
     ...gauge('image_factory_failed_triggers', 'Images whose last rebuild trigger was refused.', [
       ['', summary.failedTriggers],
     ]),
     ...(summary.oldestBuildAgeDays === null
       ? []
       : gauge('image_factory_oldest_build_age_seconds', 'Age of the oldest analysed build (known with --live).', [
-          ['', summary.oldestBuildAgeDays * 86_400],
+          ['', (summary.oldestBuildAgeDays * DAY_MS) / 1000],
         ])),
     '# EOF',
   ];

@@ -1,15 +1,14 @@
 /** `image-factory compliance`: are the workloads running the images the factory thinks they are? */
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { checkCompliance } from '../../compliance/check.js';
+import { askNewest, type NewestDigests, tagsToAsk } from '../../compliance/live.js';
 import { readPods } from '../../compliance/pods.js';
 import { FactoryError, messageOf } from '../../errors.js';
-import { normaliseReference } from '../../reference/normalise.js';
-import { readState } from '../../state/store.js';
 import { compareCodeUnits } from '../../util/compare.js';
-import { mapLimit } from '../../util/map-limit.js';
 import { formatTable } from '../format-table.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
+import { CHECKOUT_OPTIONS, readCheckout } from '../repository-options.js';
 import {
   defineCommand,
   EXIT_INVALID,
@@ -17,7 +16,6 @@ import {
   HELP_OPTION,
   type OptionSpecs,
   renderHelp,
-  STATE_DIR_OPTION,
   writeJson,
 } from '../usage.js';
 
@@ -27,8 +25,7 @@ const OPTIONS = {
     value: 'FILE',
     help: 'the output of `kubectl get pods --all-namespaces -o json` (- for stdin)',
   },
-  root: { type: 'string', default: '.', value: 'DIR', help: 'the GitOps repository root (default .)' },
-  ...STATE_DIR_OPTION,
+  ...CHECKOUT_OPTIONS,
   live: {
     type: 'boolean',
     default: false,
@@ -37,7 +34,7 @@ const OPTIONS = {
   'fail-on': {
     type: 'string',
     value: 'behind|stale',
-    help: 'exit 1 when a container runs behind (not the expected digest), or behind or stale (a rebuild is pending)',
+    help: 'exit 1 when a container runs behind (not the expected digest), or behind or stale (a rebuild is owed);\nwith --live, never 0 when a tag could not be checked',
   },
   json: { type: 'boolean', default: false, help: 'print the report as JSON (shape in the README)' },
   ...REGISTRY_OPTIONS,
@@ -49,9 +46,12 @@ const HELP = renderHelp({
   description: `Compare every container of a pod list with what the factory knows. A managed image should run its
 last analysed build (else "behind") with no rebuild pending (else "stale"); an external or base image should run
 the newest digest of its tag (--live asks the registry; without it, the digest state records); images the factory
-does not know are listed apart. Grouped by namespace and owning workload. Reads nothing from the cluster itself.`,
+does not know are listed apart. Grouped by namespace and owning workload. Reads nothing from the cluster itself.
+--root must hold images.yaml: a folder that is not a GitOps checkout is an error, not a cluster of untracked
+images. With --live, a tag the registry could not be asked about is "unverified" (never judged on the state's
+older digest) and the exit status says so.`,
   sections: [['Options', OPTIONS]],
-  exit: '0 compared (and nothing matched --fail-on), 1 --fail-on matched or invalid input, 2 usage error or unreadable\nfile, 3 (--live) a registry kept failing.',
+  exit: '0 compared (and nothing matched --fail-on), 1 --fail-on matched or invalid input (--live: a lookup was\nrefused or found nothing), 2 usage error, unreadable file or no images.yaml at --root, 3 (--live) a registry kept\nfailing: safe to run again.',
   examples: [
     'kubectl get pods -A -o json > pods.json && image-factory compliance --workloads pods.json',
     'kubectl get pods -A -o json | image-factory compliance --workloads - --live --fail-on behind',
@@ -85,36 +85,17 @@ export const complianceCommand = defineCommand({
     }
     const pods = readPods(data);
     if (!pods.ok) throw new FactoryError('invalid-config', `${values.workloads}: ${pods.error}`);
-    const root = resolve(io.cwd, values.root ?? '.');
-    const state = await readState(join(root, values['image-factory-dir'] ?? 'image-factory', 'state'));
-    const newest = new Map<string, string>();
+    // images.yaml first: a --root that is not a GitOps checkout fails here (exit 2), not as "everything untracked".
+    const { state } = await readCheckout(values, io);
+    let live: NewestDigests = { newest: new Map(), failed: new Map(), exitCode: EXIT_OK };
     if (values.live) {
       const client = await registryClientFrom('compliance', values, io);
-      // One HEAD per distinct tag of a repository the factory knows (the others are untracked anyway).
-      const repositories = new Set(
-        [...state.baseImages.values(), ...state.images.values()].map((x) => `${x.registry}/${x.repository}`),
-      );
-      const tags = new Map<string, { registry: string; repository: string; tag: string }>();
-      for (const container of pods.value) {
-        const parsed = normaliseReference(container.image);
-        if (!parsed.ok || parsed.value.tag === null) continue;
-        const { registry, repository, tag } = parsed.value;
-        if (repositories.has(`${registry}/${repository}`))
-          tags.set(`${registry}/${repository}:${tag}`, { registry, repository, tag });
+      live = await askNewest(client, tagsToAsk(pods.value, state), 8);
+      for (const [key, error] of [...live.failed].sort(([a], [b]) => compareCodeUnits(a, b))) {
+        io.stderr(`warning: ${key} could not be checked: ${error}\n`);
       }
-      await mapLimit(
-        [...tags].sort(([a], [b]) => compareCodeUnits(a, b)),
-        8,
-        async ([key, ref]) => {
-          try {
-            newest.set(key, (await client.head(ref, ref.tag)).digest);
-          } catch (error) {
-            io.stderr(`warning: ${messageOf(error)}\n`);
-          }
-        },
-      );
     }
-    const report = checkCompliance(pods.value, state, newest);
+    const report = checkCompliance(pods.value, state, live.newest, live.failed);
     const failed = failOn === undefined ? 0 : report.counts.behind + (failOn === 'stale' ? report.counts.stale : 0);
     if (values.json) {
       writeJson(io, report);
@@ -147,6 +128,8 @@ export const complianceCommand = defineCommand({
       lines.push(`containers: ${counts.join(', ') || 'none'}`);
       io.stdout(`${lines.join('\n')}\n`);
     }
+    // A registry that could not be asked outranks the verdicts: what it would have said is unknown.
+    if (live.exitCode !== EXIT_OK) return live.exitCode;
     return failed > 0 ? EXIT_INVALID : EXIT_OK;
   },
 });

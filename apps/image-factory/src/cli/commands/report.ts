@@ -6,6 +6,7 @@ import { renderReportPage } from '../../report/html.js';
 import { buildReport } from '../../report/model.js';
 import { renderOpenMetrics } from '../../report/openmetrics.js';
 import { writeFileAtomic } from '../../util/files.js';
+import { parseTime } from '../../util/time.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
 import { CHECKOUT_OPTIONS, readCheckout } from '../repository-options.js';
 import { defineCommand, EXIT_OK, HELP_OPTION, type OptionSpecs, renderHelp } from '../usage.js';
@@ -34,7 +35,7 @@ analysed build, age, bases and their freshness, pending rebuild (due, and why: d
 ancestor) and last trigger. --json writes the same data as JSON; --format openmetrics the summary as gauges for a
 Prometheus textfile collector or Pushgateway.`,
   sections: [['Options', OPTIONS]],
-  exit: '0 written, 1 invalid images.yaml or state, 2 usage error or unreadable file, 3 (--live) a registry kept failing.',
+  exit: '0 written, 1 invalid images.yaml or state (--live: a lookup was refused or found nothing), 2 usage error or no\nimages.yaml at --root, 3 (--live) a registry kept failing. With --live, the registries that failed are named on\nstderr, in the page and in the JSON ("live.failedRegistries"); the report is still written.',
   examples: [
     'image-factory report --out report.json',
     'image-factory report --format openmetrics --out /var/lib/node_exporter/image-factory.prom',
@@ -57,6 +58,13 @@ async function htmlPage(report: ReturnType<typeof buildReport>): Promise<string>
   }
 }
 
+/** `--now` as milliseconds: an RFC 3339 time, a real calendar instant. */
+function nowFrom(text: string): number {
+  const parsed = parseTime(text);
+  if (!parsed.ok) throw new FactoryError('usage', `image-factory report: --now: ${parsed.error}`);
+  return parsed.ms;
+}
+
 export const reportCommand = defineCommand({
   name: 'report',
   summary: 'one HTML page (or JSON, OpenMetrics): the graph, ages, freshness and pending rebuilds',
@@ -68,14 +76,14 @@ export const reportCommand = defineCommand({
       throw new FactoryError('usage', 'image-factory report: --format takes html, json or openmetrics');
     }
     const { enrolment, state } = await readCheckout(values, io);
-    if (values.now !== undefined && Number.isNaN(Date.parse(values.now))) {
-      throw new FactoryError('usage', `image-factory report: --now "${values.now}" is not an RFC 3339 time`);
-    }
-    const now = values.now === undefined ? (io.now?.() ?? new Date()) : new Date(values.now);
+    const now = values.now === undefined ? (io.now?.() ?? new Date()) : new Date(nowFrom(values.now));
     let live: Awaited<ReturnType<typeof liveStatus>> | undefined;
     if (values.live) {
       const client = await registryClientFrom('report', values, io);
       live = await liveStatus(client, state, { concurrency: 8, now });
+      for (const f of live.status.failedRegistries) {
+        io.stderr(`warning: registry ${f.registry} failed for ${f.images.join(', ')}: ${f.error}\n`);
+      }
     }
     const report = buildReport(state, enrolment, now, live?.status);
     const output =

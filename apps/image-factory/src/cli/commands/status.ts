@@ -1,12 +1,19 @@
 /** `image-factory status`: one screen on what the factory knows about a GitOps repository. */
 import { resolve } from 'node:path';
 import { FactoryError } from '../../errors.js';
-import { pendingByImage } from '../../rebuild/record.js';
-import { liveStatus } from '../../registry/live-status.js';
+import { type LiveStatus, liveStatus } from '../../registry/live-status.js';
 import { readReleaseCache, writeReleaseCache } from '../../registry/release-cache.js';
+import {
+  baseNamesOf,
+  buildFreshness,
+  claimsInFlight,
+  latestHistoryByImage,
+  mergedPendingByImage,
+} from '../../state/freshness.js';
 import { dependencyTree } from '../../state/graph.js';
 import type { StateSnapshot } from '../../state/types.js';
 import { compareCodeUnits } from '../../util/compare.js';
+import { formatInstant } from '../../util/time.js';
 import { planWarehouses } from '../../warehouses/plan.js';
 import { formatTable } from '../format-table.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
@@ -143,12 +150,11 @@ async function runLive(values: LiveValues, state: StateSnapshot, io: CommandIO):
   const client = await registryClientFrom('status', values, io);
   const cacheFile = values['release-cache'] === undefined ? undefined : resolve(io.cwd, values['release-cache']);
   const known = cacheFile === undefined ? new Map<string, string | null>() : await readReleaseCache(cacheFile);
-  const { status, exitCode, releases } = await liveStatus(client, state, {
-    concurrency,
-    now: io.now?.() ?? new Date(),
-    knownReleases: known,
-  });
+  const now = io.now?.() ?? new Date();
+  const live = await liveStatus(client, state, { concurrency, now, knownReleases: known });
+  const { exitCode, releases } = live;
   if (cacheFile !== undefined) await writeReleaseCache(cacheFile, releases, known);
+  const status = withFreshness(live.status, state, formatInstant(now));
   if (values.json) {
     writeJson(io, status);
     return exitCode;
@@ -191,14 +197,50 @@ async function runLive(values: LiveValues, state: StateSnapshot, io: CommandIO):
     '',
     `requests: ${status.requests.head} HEAD, ${status.requests.get} GET, ${status.requests.token} token, ${status.requests.ping} ping`,
     ...status.rateLimits.map((r) => `rate limit ${r.registry}: ${r.remaining} of ${r.limit} pulls left`),
+    ...status.failedRegistries.map(
+      (f) =>
+        `registry ${f.registry} failed for ${f.images.join(', ')}: ${f.error}${f.exitCode === 3 ? ' (safe to run again)' : ''}`,
+    ),
   ];
   io.stdout(`${lines.join('\n')}\n`);
   return exitCode;
 }
 
-/** Pending rebuilds (merged per image, as they will be triggered) and the last failed trigger of each image. */
+/**
+ * The `status --live` view: the registries' facts with each managed build's age and staleness (state/freshness.ts
+ * decides; the base release times are the registries' answers).
+ */
+function withFreshness(live: LiveStatus, state: StateSnapshot, now: string) {
+  const released = new Map(live.baseImages.map((b) => [b.name, b.released]));
+  return {
+    ...live,
+    managedImages: live.managedImages.map((m) => {
+      const image = state.images.get(m.name);
+      const names = image?.kind === 'managed' ? baseNamesOf(image) : [];
+      const fresh = buildFreshness(
+        m.created,
+        names.map((name) => ({ name, released: released.get(name) ?? null })),
+        now,
+      );
+      return {
+        name: m.name,
+        build: m.build,
+        created: m.created,
+        ageDays: fresh.ageDays,
+        stale: fresh.stale,
+        newerBases: fresh.newerBases,
+        error: m.error,
+      };
+    }),
+  };
+}
+
+/**
+ * Every rebuild still owed, per image: pending (merged as it will be triggered, with why the last sweep did not send
+ * it), claimed and not answered (when, how many sends), and the last refused trigger of each image.
+ */
 function rebuildsOf(state: StateSnapshot) {
-  const pending = [...pendingByImage(state).values()]
+  const pending = [...mergedPendingByImage(state).values()]
     .sort((a, b) => compareCodeUnits(a.image, b.image))
     .map((p) => ({
       image: p.image,
@@ -207,28 +249,43 @@ function rebuildsOf(state: StateSnapshot) {
       waitFor: p.waitFor,
       waitUntil: p.waitUntil,
       causes: p.causes,
+      notSent: p.notSent,
     }));
-  const failed = new Map<string, { image: string; at: string; answer: string }>();
-  for (const base of state.baseImages.values()) {
-    for (const h of base.rebuild?.history ?? []) {
-      if (h.result !== 'failed') continue;
-      const known = failed.get(h.image);
-      if (known === undefined || known.at < h.at)
-        failed.set(h.image, { image: h.image, at: h.at, answer: h.answer ?? '' });
-    }
-  }
-  return { pending, failed: [...failed.values()].sort((a, b) => compareCodeUnits(a.image, b.image)) };
+  const claimed = claimsInFlight(state).map((c) => ({
+    image: c.image,
+    key: c.key,
+    claimedAt: c.claimedAt,
+    sends: c.sends,
+    urgent: c.urgent,
+    causes: c.causes,
+  }));
+  const failed = [...latestHistoryByImage(state, (h) => h.result === 'failed').values()]
+    .map((h) => ({ image: h.image, at: h.at, answer: h.answer ?? '' }))
+    .sort((a, b) => compareCodeUnits(a.image, b.image));
+  return { pending, claimed, failed };
+}
+
+const causesText = (causes: readonly { base: string; digest: string }[]) =>
+  causes.map((c) => `${c.base} ${c.digest.slice(0, 19)}`).join(', ');
+
+function pendingLine(p: ReturnType<typeof rebuildsOf>['pending'][number]): string {
+  const urgent = p.urgent ? ' (urgent)' : '';
+  const waits = p.waitFor.length > 0 ? `, waits for ${p.waitFor.join(', ')} until ${p.waitUntil ?? '-'}` : '';
+  const notSent = p.notSent === null ? '' : `, not sent: ${p.notSent}`;
+  return `  ${p.image}: due ${p.due}${urgent}${waits}${notSent} (${causesText(p.causes)})`;
 }
 
 function rebuildLines(rebuilds: ReturnType<typeof rebuildsOf>): string[] {
-  if (rebuilds.pending.length === 0 && rebuilds.failed.length === 0) return [];
+  const { pending, claimed, failed } = rebuilds;
+  if (pending.length === 0 && claimed.length === 0 && failed.length === 0) return [];
   return [
     '',
     'rebuilds:',
-    ...rebuilds.pending.map(
-      (p) =>
-        `  ${p.image}: due ${p.due}${p.urgent ? ' (urgent)' : ''}${p.waitFor.length > 0 ? `, waits for ${p.waitFor.join(', ')} until ${p.waitUntil}` : ''} (${p.causes.map((c) => `${c.base} ${c.digest.slice(0, 19)}`).join(', ')})`,
+    ...pending.map(pendingLine),
+    ...claimed.map(
+      (c) =>
+        `  ${c.image}: claimed ${c.claimedAt} (${c.sends} send${c.sends === 1 ? '' : 's'}), no answer recorded yet, key ${c.key} (${causesText(c.causes)})`,
     ),
-    ...rebuilds.failed.map((f) => `  ${f.image}: trigger failed ${f.at}: ${f.answer}`),
+    ...failed.map((f) => `  ${f.image}: trigger failed ${f.at}: ${f.answer}`),
   ];
 }
