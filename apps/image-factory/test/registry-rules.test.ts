@@ -90,6 +90,18 @@ describe('release times', () => {
     expect(releaseTime('1990-01-01T00:00:00Z')).toBe('1990-01-01T00:00:00Z');
   });
 
+  test('a time that is no calendar instant is unknown: impossible dates, years past 9999 (never "+010000-…")', () => {
+    expect(releaseTime('2026-02-30T00:00:00Z')).toBeNull();
+    expect(releaseTime('2026-04-31T12:00:00Z')).toBeNull();
+    expect(releaseTime('2026-11-01T24:00:00Z')).toBeNull();
+    expect(releaseTime('+010000-01-07T00:00:00Z')).toBeNull();
+    expect(releaseTime('10000-01-01T00:00:00Z')).toBeNull();
+    // The last hour of 9999 at UTC-2 is already year 10000 in UTC.
+    expect(releaseTime('9999-12-31T23:00:00-02:00')).toBeNull();
+    expect(releaseTime('9999-12-31T23:59:59Z')).toBe('9999-12-31T23:59:59Z');
+    expect(releaseTime('2028-02-29T12:00:00Z')).toBe('2028-02-29T12:00:00Z');
+  });
+
   test('Retry-After: seconds, an HTTP date, or nothing usable', () => {
     const now = Date.parse('2026-11-23T10:00:00Z');
     expect(retryAfterMs('30', now)).toBe(30_000);

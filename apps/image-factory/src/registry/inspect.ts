@@ -6,6 +6,7 @@
 import { FactoryError } from '../errors.js';
 import type { NormalisedReference } from '../reference/normalise.js';
 import { compareCodeUnits } from '../util/compare.js';
+import { formatInstant, parseTime } from '../util/time.js';
 import type { RateLimit, RegistryClient, RepositoryRef } from './client.js';
 import { type Descriptor, parseImageConfig } from './manifest.js';
 import { choosePlatform, formatPlatform, type Platform, platformEntries, samePlatform } from './platform.js';
@@ -33,12 +34,15 @@ const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 const CREATED_ANNOTATION = 'org.opencontainers.image.created';
 
-/** An RFC 3339 time as `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds), or null when unknown or an epoch date. */
+/**
+ * An RFC 3339 time as `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds), or null when unknown: absent, not RFC 3339, not
+ * a calendar instant (`2026-02-30`, a year past 9999), or an epoch date.
+ */
 export function releaseTime(text: string | undefined): string | null {
   if (text === undefined) return null;
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms) || ms < EARLIEST_REAL_CREATED) return null;
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  const parsed = parseTime(text);
+  if (!parsed.ok || parsed.ms < EARLIEST_REAL_CREATED) return null;
+  return formatInstant(parsed.ms);
 }
 
 export const repositoryOf = (ref: NormalisedReference): RepositoryRef => ({
