@@ -167,7 +167,9 @@ describe('a claim never answered is sent again, with the same key', () => {
       expect.objectContaining({ image: 'node-base', key: claim?.key, resend: { claimedBefore: T(2), sends: 2 } }),
     ]);
     // Claimed again (the commit is the lock): a concurrent sweep on the new head does not send it a third time.
-    expect(claimsInFlight(again.state)).toEqual([expect.objectContaining({ claimedAt: T(2, 2), sends: 2 })]);
+    expect(claimsInFlight(again.state)).toEqual([
+      expect.objectContaining({ claimedAt: T(2), lastClaimedAt: T(2, 2), sends: 2 }),
+    ]);
     expect(plan(again.state, T(2, 2)).sends).toEqual([]);
   });
 

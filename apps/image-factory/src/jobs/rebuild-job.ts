@@ -11,6 +11,7 @@ import { posix } from 'node:path';
 import type { Enrolment } from '../enrolment/types.js';
 import { FactoryError, messageOf } from '../errors.js';
 import { publishChange } from '../git/publish.js';
+import { findStartedRun } from '../rebuild/forge-runs.js';
 import { managedImage, type PlannedSend, planRun, type RunPlan } from '../rebuild/plan-run.js';
 import {
   type BuildFacts,
@@ -214,7 +215,12 @@ const reportOf = (send: PlannedSend, outcome: TriggerOutcome | null): TriggerRep
   ...(send.resend === null ? {} : { resend: send.resend }),
 });
 
-/** Send each planned trigger once (a few at a time); never throws: every end is an outcome. */
+/**
+ * Send each planned trigger once (a few at a time); never throws: every end is an outcome. A claim sent before and
+ * never answered is first looked for on the forge (a run started with its key since it was first claimed): found,
+ * it is recorded as triggered without a second send; not found, or the forge could not say, it is sent again with
+ * the same key (at-least-once: a CI that reads the key drops the repeat).
+ */
 async function sendAll(
   sends: readonly PlannedSend[],
   forge: ForgeSettings,
@@ -223,6 +229,37 @@ async function sendAll(
   return mapLimit(sends, TRIGGER_CONCURRENCY, async (send) => {
     const token = send.request.provider === 'github' ? forge.githubToken : forge.gitlabToken;
     if (token === null) return null;
+    if (send.resend !== null) {
+      const baseUrl = send.request.provider === 'github' ? forge.githubApiUrl : forge.gitlabUrl;
+      const started = await findStartedRun(
+        baseUrl,
+        {
+          target: send.target,
+          key: send.key,
+          claimedAt: send.resend.claimedBefore,
+          ...(send.keyInput === null ? {} : { keyVariable: send.keyInput }),
+        },
+        token,
+        forge.effects,
+      );
+      if (started.status === 'found') {
+        log.info(
+          'trigger',
+          `${send.image}: a run with key ${send.key} was already started (${started.url ?? started.id}): not sent again`,
+        );
+        return {
+          status: 'triggered',
+          httpStatus: 200,
+          attempts: 0,
+          detail: `already started by an earlier send: ${started.url ?? `run ${started.id}`}`,
+          run: { id: started.id, url: started.url },
+        };
+      }
+      log.info(
+        'trigger',
+        `${send.image}: claim ${send.key} unanswered since ${send.resend.claimedBefore}; ${started.status === 'not-found' ? 'no run started with its key' : `could not look for its run (${started.reason})`}: sending again`,
+      );
+    }
     const outcome = await sendTrigger(send.request, token, forge.effects);
     log.info(
       'trigger',
@@ -235,9 +272,14 @@ async function sendAll(
 /** The answer recorded in state for an outcome. */
 function answerOf(outcome: TriggerOutcome, config: string | undefined): TriggerAnswer {
   if (outcome.status === 'triggered') {
+    const run = outcome.run === undefined ? undefined : (outcome.run.url ?? outcome.run.id);
     return {
       status: 'triggered',
-      answer: `HTTP ${outcome.httpStatus}${outcome.detail === null ? '' : ` ${outcome.detail}`}`,
+      answer:
+        outcome.attempts === 0 && outcome.detail !== null
+          ? outcome.detail
+          : `HTTP ${outcome.httpStatus}${outcome.detail === null ? '' : ` ${outcome.detail}`}`,
+      ...(run === undefined ? {} : { run }),
     };
   }
   return {

@@ -45,8 +45,10 @@ export interface PlannedSend {
   readonly key: string;
   readonly request: TriggerRequest;
   readonly target: TriggerTarget;
+  /** The input or variable that carries the key (images.yaml `source.triggerKeyInput`), when one is named. */
+  readonly keyInput: string | null;
   /**
-   * Set when this is a claim sent before whose answer was never recorded: when it was claimed before (look for a
+   * Set when this is a claim sent before whose answer was never recorded: when it was first claimed (look for a
    * run started with the key since then, before sending again) and how many times it has been claimed now.
    */
   readonly resend: { readonly claimedBefore: string; readonly sends: number } | null;
@@ -94,7 +96,9 @@ export function planRun(input: RunInput): RunPlan {
 
   const request = (name: string, key: string) => {
     const image = managedImage(enrolment, name);
-    return image === undefined ? `${name} is not a managed image in images.yaml` : input.requestFor(image, key);
+    if (image === undefined) return `${name} is not a managed image in images.yaml`;
+    const made = input.requestFor(image, key);
+    return typeof made === 'string' ? made : { ...made, keyInput: image.source.triggerKeyInput ?? null };
   };
   const sends: PlannedSend[] = [];
   const skipped: { image: string; reason: string }[] = [];

@@ -303,7 +303,10 @@ export interface ClaimInFlight {
   readonly since: string;
   readonly urgent: boolean;
   readonly causes: readonly { readonly base: string; readonly digest: string }[];
+  /** When it was first claimed (a run started for it is not older). */
   readonly claimedAt: string;
+  /** When it was last claimed: the first claim, or the last re-send after a timeout. */
+  readonly lastClaimedAt: string;
   readonly sends: number;
 }
 
@@ -319,7 +322,9 @@ export function claimsInFlight(state: StateSnapshot): ClaimInFlight[] {
         since: before === undefined ? c.since : earlierOf(before.since, c.since),
         urgent: (before?.urgent ?? false) || c.urgent,
         causes: uniqueCauses([...(before?.causes ?? []), ...c.causes]),
-        claimedAt: before === undefined ? c.claimedAt : laterOf(before.claimedAt, c.claimedAt),
+        claimedAt: before === undefined ? c.claimedAt : earlierOf(before.claimedAt, c.claimedAt),
+        lastClaimedAt:
+          before === undefined ? (c.resentAt ?? c.claimedAt) : laterOf(before.lastClaimedAt, c.resentAt ?? c.claimedAt),
         sends: Math.max(before?.sends ?? 0, c.sends),
       });
     }
@@ -332,7 +337,7 @@ export function claimsInFlight(state: StateSnapshot): ClaimInFlight[] {
  * killed between claim and answer, or its answer commit was lost): due to be sent again, with the same key.
  */
 export function timedOutClaims(state: StateSnapshot, now: string, timeoutSeconds: number): ClaimInFlight[] {
-  return claimsInFlight(state).filter((c) => compareInstants(addSeconds(c.claimedAt, timeoutSeconds), now) <= 0);
+  return claimsInFlight(state).filter((c) => compareInstants(addSeconds(c.lastClaimedAt, timeoutSeconds), now) <= 0);
 }
 
 /** Claim the timed-out `claims` again at `now` (same key, one more send): committed before they are re-sent. */
@@ -344,7 +349,7 @@ export function reclaim(state: StateSnapshot, claims: readonly ClaimInFlight[], 
     if (!record.claims.some((c) => keys.has(c.key))) continue;
     next = withRecord(next, base, {
       ...record,
-      claims: record.claims.map((c) => (keys.has(c.key) ? { ...c, claimedAt: now, sends: c.sends + 1 } : c)),
+      claims: record.claims.map((c) => (keys.has(c.key) ? { ...c, resentAt: now, sends: c.sends + 1 } : c)),
     });
   }
   return next;

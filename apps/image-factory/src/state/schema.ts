@@ -126,8 +126,10 @@ export const RebuildClaimSchema = Type.Object(
     since: Time,
     urgent: Type.Boolean(),
     causes: Type.Array(Type.Object({ base: Name, digest: Digest }, { additionalProperties: false })),
-    /** When it was (last) claimed: a send is attempted right after; the timeout counts from here. */
+    /** When it was first claimed: a send was attempted right after (a run started for it is not older). */
     claimedAt: Time,
+    /** When it was last claimed again after a timeout (absent: never); the timeout counts from here. */
+    resentAt: Type.Optional(Time),
     /** How many times it has been claimed (1, then 2 after the first timeout, …). */
     sends: Type.Integer({ minimum: 1 }),
   },
