@@ -151,6 +151,60 @@ describe('image-factory enroll / unenroll', () => {
     ).toContain('--allow-tags required');
   });
 
+  it('writes a github.com URL as owner/name, the short form the trigger uses, with the key input', async () => {
+    const dir = workspace();
+    const before = read(dir, 'images.yaml');
+    const args = MANAGED.slice(0, 10); // up to --provider github
+    const result = await cli(
+      [
+        ...args,
+        '--repo',
+        'https://github.com/acme/web.git',
+        '--dockerfile',
+        'Dockerfile',
+        '--workflow',
+        'web.yaml',
+        '--trigger-key-input',
+        'factory-key',
+      ],
+      { cwd: dir },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(read(dir, 'images.yaml').slice(before.length)).toBe(
+      '\n  - name: web\n    registry: ghcr.io\n    repository: acme/web\n    source:\n      provider: github\n      repo: acme/web\n      dockerfile: Dockerfile\n      workflow: web.yaml\n      triggerKeyInput: factory-key\n',
+    );
+  });
+
+  it('refuses a source repo that climbs out of the forge path, and writes nothing', async () => {
+    const dir = workspace();
+    const before = read(dir, 'images.yaml');
+    const args = MANAGED.slice(0, 10);
+    const result = await cli([...args, '--repo', '../../../evil/x', '--dockerfile', 'Dockerfile'], { cwd: dir });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /images\.yaml: the new entry \(nothing was written\): images\[7\]\.source\.repo must be owner\/name .*"\." and "\.\." are not names/,
+    );
+    expect(read(dir, 'images.yaml')).toBe(before);
+  });
+
+  it('refuses --workflow for GitLab (a pipeline runs on the branch), as --help and the schema say', async () => {
+    const dir = workspace();
+    const args = MANAGED.slice(0, 8); // up to --repository
+    const result = await cli(
+      [...args, '--provider', 'gitlab', '--repo', 'acme/web', '--dockerfile', 'Dockerfile', '--workflow', 'main'],
+      { cwd: dir },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('--workflow is for GitHub only');
+    const help = (await cli(['enroll', '--help'])).stdout;
+    expect(help).toContain('Not used for GitLab: a rebuild creates a pipeline on --branch');
+    expect(help).not.toContain('trigger ref');
+    const schema = JSON.parse(read(REPO_ROOT, 'image-factory/schema/images.schema.json'));
+    const workflow: string = schema.properties.images.items.properties.source.properties.workflow.description;
+    expect(workflow).toContain('GitLab: not used');
+    expect(workflow).not.toContain('trigger ref');
+  });
+
   it('kustomize rewrites pipelines after a hand edit, and leaves the shipped folder as it is', async () => {
     const dir = workspace();
     expect((await cli(['kustomize'], { cwd: dir })).stdout).not.toMatch(/wrote|deleted|updated/);

@@ -1,6 +1,7 @@
 /** `image-factory enroll`, `unenroll` and `kustomize`: enrolment without hand-written Kargo YAML. */
 import { resolve } from 'node:path';
 import type { ImageEntry } from '../../enrolment/edit.js';
+import { reduceSourceRepo } from '../../enrolment/forge-coordinates.js';
 import { FactoryError } from '../../errors.js';
 import { type EnrolResult, enrolImage, refreshKustomize, unenrolImage } from '../../jobs/enroll.js';
 import {
@@ -49,11 +50,20 @@ const MANAGED_OPTIONS = {
   repo: {
     type: 'string',
     value: 'SPEC',
-    help: 'owner/name, GitLab path, git URL or local path of the source repository',
+    help: 'GitHub: owner/name; GitLab: group/…/project or the numeric project id. A github.com or\ngitlab.com URL (https://, git@) is written in that short form; for GitHub Enterprise or\nself-managed GitLab give the short form (the host comes from the base-URL settings)',
   },
   dockerfile: { type: 'string', value: 'PATH', help: "from the source repository's root" },
   branch: { type: 'string', value: 'NAME', help: 'default main' },
-  workflow: { type: 'string', value: 'FILE', help: 'GitHub workflow to dispatch (GitLab: trigger ref)' },
+  workflow: {
+    type: 'string',
+    value: 'FILE|ID',
+    help: 'GitHub: the workflow to dispatch, its file name (build.yaml) or numeric id.\nNot used for GitLab: a rebuild creates a pipeline on --branch',
+  },
+  'trigger-key-input': {
+    type: 'string',
+    value: 'NAME',
+    help: "the workflow input (GitHub) / pipeline variable (GitLab) that receives each rebuild's\nidempotency key, so the CI can drop a repeat (declare it in the workflow)",
+  },
   'build-arg': { type: 'string', multiple: true, value: 'NAME=VALUE', help: 'repeatable' },
 } as const satisfies OptionSpecs;
 
@@ -84,7 +94,7 @@ the result is invalid.`,
   ],
   exit: '0 enrolled, 1 the result would be invalid (nothing written), 2 usage error or unreadable file.',
   examples: [
-    'image-factory enroll --managed --name backstage --registry ghcr.io --repository acme/backstage \\\n    --provider github --repo acme/platform --dockerfile apps/backstage/Dockerfile --workflow backstage.yaml',
+    'image-factory enroll --managed --name backstage --registry ghcr.io --repository acme/backstage \\\n    --provider github --repo acme/platform --dockerfile apps/backstage/Dockerfile --workflow backstage.yaml \\\n    --trigger-key-input factory-key',
     "image-factory enroll --external --name postgres --registry docker.io --repository library/postgres \\\n    --allow-tags '^16\\.\\d+$' --strategy SemVer --strict-semvers false",
   ],
 });
@@ -166,7 +176,21 @@ export const enrollCommand = defineCommand({
     requireFlags('enroll', values, ['name', 'registry', 'repository']);
     if (values.managed) requireFlags('enroll', values, ['provider', 'repo', 'dockerfile']);
     else requireFlags('enroll', values, ['allow-tags']);
+    if (values.managed && values.provider === 'gitlab' && values.workflow !== undefined) {
+      throw new FactoryError(
+        'usage',
+        'image-factory enroll: --workflow is for GitHub only (a GitLab rebuild creates a pipeline on --branch); drop it',
+      );
+    }
     const buildArgs = parseKeyValues('enroll', 'build-arg', values['build-arg'] ?? []);
+    // The short form the forge APIs take is what images.yaml holds; a value that is not one is written as given,
+    // so that validation reports it with its line and column.
+    const provider = values.provider;
+    const reduced =
+      values.repo !== undefined && (provider === 'github' || provider === 'gitlab')
+        ? reduceSourceRepo(provider, values.repo)
+        : null;
+    const repo = reduced?.ok === true ? reduced.value : values.repo;
     const limit = values['discovery-limit'];
     if (limit !== undefined && !/^[0-9]+$/.test(limit)) {
       throw new FactoryError('usage', 'image-factory enroll: --discovery-limit must be a whole number');
@@ -179,11 +203,12 @@ export const enrollCommand = defineCommand({
         ? {
             source: {
               provider: values.provider,
-              repo: values.repo,
+              repo,
               ...(values.branch === undefined ? {} : { branch: values.branch }),
               dockerfile: values.dockerfile,
               ...(values.workflow === undefined ? {} : { workflow: values.workflow }),
               ...(Object.keys(buildArgs).length === 0 ? {} : { buildArgs }),
+              ...(values['trigger-key-input'] === undefined ? {} : { triggerKeyInput: values['trigger-key-input'] }),
             },
           }
         : {}),
