@@ -175,14 +175,17 @@ function waitEnd(due: string, rebuilding: ReadonlyMap<string, string>, ancestors
   return addSeconds(start, ANCESTOR_WAIT_SECONDS);
 }
 
-/** Why a direct dependent needs no rebuild for this update, or undefined. */
+/**
+ * Why a direct dependent needs no rebuild for this update, or undefined: its build records the new digest as its base,
+ * or was created strictly after the digest was released (a build made in the same second cannot be known to hold it).
+ */
 function freshness(image: WaveImage, update: BaseUpdate): string | undefined {
   if (image.build === null) return undefined;
   if (image.build.baseDigests.includes(update.digest)) return `its build records ${update.digest} as its base`;
   if (
     update.released !== null &&
     image.build.created !== null &&
-    compareInstants(image.build.created, update.released) >= 0
+    compareInstants(image.build.created, update.released) > 0
   ) {
     return `built ${image.build.created}, after ${update.digest} was released (${update.released})`;
   }
