@@ -1,20 +1,27 @@
 /**
  * Rebuild triggers against stubs of GitHub's and GitLab's APIs that check each request's documented shape:
  * the exact request, the token only in its header, retries 1 s / 2 s / 4 s (recorded, not waited), Retry-After,
- * and the forge's own message on a refusal.
+ * the forge's own message on a refusal, the inputs a workflow declares (GitHub refuses others), and the run the
+ * forge reports (GitHub's `return_run_details`, GitLab's pipeline).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { githubDispatch, gitlabPipeline, sendTrigger, type TriggerEffects } from '../src/rebuild/triggers.js';
-import { type ForgeStub, startGithubStub, startGitlabStub } from './support/forge-stubs.js';
+import { type GithubStub, type GitlabStub, startGithubStub, startGitlabStub } from './support/forge-stubs.js';
 
 const TOKEN = 'ghp_test-token-never-printed';
-let github: ForgeStub;
-let gitlab: ForgeStub;
+let github: GithubStub;
+let gitlab: GitlabStub;
 
 beforeAll(async () => {
-  github = await startGithubStub(TOKEN);
+  github = await startGithubStub(TOKEN, {
+    workflows: {
+      'acme/api/build.yaml': { inputs: ['image-factory-key', 'reason'] },
+      'acme/api/b.yaml': {},
+      'a/b/b.yaml': {},
+    },
+  });
   gitlab = await startGitlabStub(TOKEN);
 });
 afterAll(async () => {
@@ -31,7 +38,7 @@ function effects(sleeps: number[]): TriggerEffects {
 }
 
 describe('GitHub workflow_dispatch', () => {
-  test('the request: path, headers, {"ref"} without inputs when none are declared; 204 is triggered', async () => {
+  test('the request: path, headers, {"ref", "return_run_details"} without inputs when none are declared; the run GitHub started is recorded', async () => {
     const request = githubDispatch(github.url, {
       provider: 'github',
       repo: 'acme/api',
@@ -48,12 +55,19 @@ describe('GitHub workflow_dispatch', () => {
         'x-github-api-version': '2022-11-28',
         'user-agent': 'image-factory',
       },
-      body: '{"ref":"main"}',
+      body: '{"ref":"main","return_run_details":true}',
     });
     expect(JSON.stringify(request)).not.toContain(TOKEN);
     const outcome = await sendTrigger(request, TOKEN, effects([]));
-    expect(outcome).toEqual({ status: 'triggered', httpStatus: 204, attempts: 1, detail: null });
-    expect(github.requests.at(-1)?.body).toEqual({ ref: 'main' });
+    const run = github.runs.at(-1);
+    expect(outcome).toEqual({
+      status: 'triggered',
+      httpStatus: 200,
+      attempts: 1,
+      detail: run?.html_url,
+      run: { id: String(run?.id), url: run?.html_url },
+    });
+    expect(github.requests.at(-1)?.body).toEqual({ ref: 'main', return_run_details: true });
   });
 
   test('declared inputs are sent as strings', async () => {
@@ -68,7 +82,66 @@ describe('GitHub workflow_dispatch', () => {
     expect(github.requests.at(-1)?.body).toEqual({
       ref: 'release/1.x',
       inputs: { 'image-factory-key': 'k-123', reason: 'node:22 sha256:abc' },
+      return_run_details: true,
     });
+  });
+
+  test("an input the workflow does not declare: GitHub's 422, recorded as failed with its message", async () => {
+    const request = githubDispatch(github.url, {
+      provider: 'github',
+      repo: 'acme/api',
+      branch: 'main',
+      workflow: 'b.yaml',
+      inputs: { 'image-factory-key': 'k-9' },
+    });
+    expect(await sendTrigger(request, TOKEN, effects([]))).toEqual({
+      status: 'failed',
+      httpStatus: 422,
+      attempts: 1,
+      message: 'Unexpected inputs provided: ["image-factory-key"]',
+    });
+  });
+
+  test('a GitHub that answers 204 (return_run_details ignored) is triggered without a run', async () => {
+    const older = await startGithubStub(TOKEN, { runDetails: 'ignored' });
+    try {
+      const outcome = await sendTrigger(
+        githubDispatch(older.url, { provider: 'github', repo: 'a/b', branch: 'main', workflow: 'b.yaml' }),
+        TOKEN,
+        effects([]),
+      );
+      expect(outcome).toEqual({ status: 'triggered', httpStatus: 204, attempts: 1, detail: null });
+    } finally {
+      await older.close();
+    }
+  });
+
+  test('a GitHub Enterprise Server that refuses return_run_details: the same dispatch is sent once without it', async () => {
+    const older = await startGithubStub(TOKEN, {
+      runDetails: 'unsupported',
+      workflows: { 'a/b/b.yaml': { inputs: ['k'] } },
+    });
+    try {
+      const outcome = await sendTrigger(
+        githubDispatch(older.url, {
+          provider: 'github',
+          repo: 'a/b',
+          branch: 'main',
+          workflow: 'b.yaml',
+          inputs: { k: 'v' },
+        }),
+        TOKEN,
+        effects([]),
+      );
+      expect(outcome).toEqual({ status: 'triggered', httpStatus: 204, attempts: 2, detail: null });
+      expect(older.requests.map((r) => r.body)).toEqual([
+        { ref: 'main', inputs: { k: 'v' }, return_run_details: true },
+        { ref: 'main', inputs: { k: 'v' } },
+      ]);
+      expect(older.runs).toHaveLength(1);
+    } finally {
+      await older.close();
+    }
   });
 
   test("422 is a permanent failure carrying GitHub's message, not retried", async () => {
@@ -161,8 +234,10 @@ describe('GitLab pipeline', () => {
     expect(outcome).toMatchObject({
       status: 'triggered',
       httpStatus: 201,
-      detail: expect.stringMatching(/^https:\/\/gitlab\.example\.com\/pipelines\/\d+$/),
+      detail: gitlab.pipelines.at(-1)?.web_url,
+      run: { id: String(gitlab.pipelines.at(-1)?.id), url: gitlab.pipelines.at(-1)?.web_url },
     });
+    expect(gitlab.pipelines.at(-1)).toMatchObject({ project: 'acme/platform/docs', ref: 'main', source: 'api' });
     expect(gitlab.requests.at(-1)).toMatchObject({
       path: '/api/v4/projects/acme%2Fplatform%2Fdocs/pipeline',
       query: { ref: 'main' },

@@ -2,12 +2,13 @@
  * Rebuild triggers (DESIGN §10): GitHub Actions `workflow_dispatch` and GitLab pipeline creation. A request is built
  * by a pure function (what `--dry-run` prints: method, URL, headers without the token, body); `sendTrigger` adds the
  * token and sends it, retrying transient failures 1 s / 2 s / 4 s (429 waits for Retry-After), and turns the answer
- * into an outcome: triggered, failed (4xx, with the forge's message), or transient (left due for the next sweep).
+ * into an outcome: triggered (with the run GitHub or GitLab reports), failed (4xx with the forge's message, or a
+ * redirect, which is never followed with a token), or transient (left due for the next sweep). Every text of an
+ * outcome is the forge's answer bounded while reading (64 KiB) and redacted: nothing secret reaches git or a log.
  */
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { messageOf } from '../errors.js';
-import { causeCode, retryAfterMs } from '../registry/http.js';
+import { type HttpRequest, type SendEffects, sendWithRetry } from '../util/send-with-retry.js';
 
 /** Where a rebuild runs and with what. */
 export interface TriggerTarget {
@@ -22,12 +23,16 @@ export interface TriggerTarget {
 }
 
 /** A request as it will be sent, minus the token. */
-export interface TriggerRequest {
+export interface TriggerRequest extends HttpRequest {
   readonly provider: 'github' | 'gitlab';
   readonly method: 'POST';
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string | null;
+}
+
+/** A CI run a forge reports: GitHub's workflow run, GitLab's pipeline. */
+export interface TriggeredRun {
+  readonly id: string;
+  /** Its page (`html_url`, `web_url`), when the forge named one. */
+  readonly url: string | null;
 }
 
 export type TriggerOutcome =
@@ -36,6 +41,8 @@ export type TriggerOutcome =
       readonly httpStatus: number;
       readonly attempts: number;
       readonly detail: string | null;
+      /** The run started, when the forge said which (GitHub with `return_run_details`, GitLab always). */
+      readonly run?: TriggeredRun;
     }
   | { readonly status: 'failed'; readonly httpStatus: number; readonly attempts: number; readonly message: string }
   | { readonly status: 'transient'; readonly attempts: number; readonly message: string };
@@ -47,13 +54,25 @@ export const DEFAULT_GITLAB_URL = 'https://gitlab.com';
 /** Waits before the 2nd, 3rd and 4th attempt of a transient failure. */
 export const TRIGGER_BACKOFF_MS: readonly number[] = [1000, 2000, 4000];
 /** A Retry-After longer than this is not waited for: the trigger stays due for the next sweep. */
-const MAX_RETRY_AFTER_MS = 60_000;
-const MAX_ANSWER_BYTES = 64 * 1024;
+export const MAX_RETRY_AFTER_MS = 60_000;
+/** Bytes of a forge's answer read; the rest is cancelled unread. */
+export const MAX_ANSWER_BYTES = 64 * 1024;
 
 const stripSlash = (url: string) => url.replace(/\/+$/, '');
 const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
 
-/** `POST {api}/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches` with `{"ref", "inputs"?}`. */
+/** The headers of every GitHub REST request (the token is added when sending). */
+export const GITHUB_HEADERS: Readonly<Record<string, string>> = {
+  accept: 'application/vnd.github+json',
+  'x-github-api-version': GITHUB_API_VERSION,
+  'user-agent': 'image-factory',
+};
+
+/**
+ * `POST {api}/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches` with `{"ref", "inputs"?,
+ * "return_run_details": true}`: GitHub then answers 200 with the run it started (an older GitHub Enterprise Server
+ * ignores the field and answers 204).
+ */
 export function githubDispatch(apiUrl: string, target: TriggerTarget): TriggerRequest {
   if (target.workflow === undefined) throw new Error(`GitHub trigger for ${target.repo} needs a workflow`);
   const inputs = target.inputs === undefined || Object.keys(target.inputs).length === 0 ? undefined : target.inputs;
@@ -61,13 +80,8 @@ export function githubDispatch(apiUrl: string, target: TriggerTarget): TriggerRe
     provider: 'github',
     method: 'POST',
     url: `${stripSlash(apiUrl)}/repos/${encodePath(target.repo)}/actions/workflows/${encodeURIComponent(target.workflow)}/dispatches`,
-    headers: {
-      accept: 'application/vnd.github+json',
-      'content-type': 'application/json',
-      'x-github-api-version': GITHUB_API_VERSION,
-      'user-agent': 'image-factory',
-    },
-    body: JSON.stringify({ ref: target.branch, ...(inputs === undefined ? {} : { inputs }) }),
+    headers: { ...GITHUB_HEADERS, 'content-type': 'application/json' },
+    body: JSON.stringify({ ref: target.branch, ...(inputs === undefined ? {} : { inputs }), return_run_details: true }),
   };
 }
 
@@ -83,25 +97,29 @@ export function gitlabPipeline(gitlabUrl: string, target: TriggerTarget): Trigge
   };
 }
 
-export interface TriggerEffects {
-  readonly fetch: typeof fetch;
-  readonly sleep: (ms: number) => Promise<void>;
-  readonly now: () => number;
+/** The network, the clock and the waits of a trigger (and of a run lookup). */
+export type TriggerEffects = SendEffects;
+
+/** The header carrying the token: `Authorization: Bearer` for GitHub, `PRIVATE-TOKEN` for GitLab. */
+export function tokenHeader(provider: 'github' | 'gitlab', token: string): Record<string, string> {
+  return provider === 'github' ? { authorization: `Bearer ${token}` } : { 'private-token': token };
 }
 
 const ForgeErrorSchema = Type.Object({
   message: Type.Optional(Type.Unknown()),
   error: Type.Optional(Type.String()),
 });
-const GitlabPipelineSchema = Type.Object({ id: Type.Number(), web_url: Type.Optional(Type.String()) });
-
-async function answerText(response: Response): Promise<string> {
-  const text = await response.text();
-  return text.length > MAX_ANSWER_BYTES ? text.slice(0, MAX_ANSWER_BYTES) : text;
-}
+/** GitLab's 201: the pipeline created. */
+const GitlabPipelineSchema = Type.Object({ id: Type.Integer({ minimum: 1 }), web_url: Type.Optional(Type.String()) });
+/** GitHub's 200 to `return_run_details: true`: the run started. */
+const GithubRunDetailsSchema = Type.Object({
+  workflow_run_id: Type.Integer({ minimum: 1 }),
+  run_url: Type.Optional(Type.String()),
+  html_url: Type.Optional(Type.String()),
+});
 
 /** The forge's own words for a refusal: GitHub's `message`, GitLab's `message` (text or field map) or `error`. */
-function forgeMessage(text: string): string {
+export function forgeMessage(text: string): string {
   try {
     const body: unknown = JSON.parse(text);
     if (Value.Check(ForgeErrorSchema, body)) {
@@ -115,56 +133,87 @@ function forgeMessage(text: string): string {
   return text.slice(0, 200) || '(no message)';
 }
 
+/** A page URL a forge reported, kept only when it is one (http/https, of a sane length). */
+export function pageUrl(value: string | undefined): string | null {
+  if (value === undefined || value.length > 2048 || !URL.canParse(value)) return null;
+  const { protocol } = new URL(value);
+  return protocol === 'https:' || protocol === 'http:' ? value : null;
+}
+
+/** The run a 2xx answer names: GitHub's run details, GitLab's pipeline; none for GitHub's 204. */
+export function triggeredRun(provider: 'github' | 'gitlab', text: string): TriggeredRun | undefined {
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (provider === 'github' && Value.Check(GithubRunDetailsSchema, body))
+    return { id: String(body.workflow_run_id), url: pageUrl(body.html_url) };
+  if (provider === 'gitlab' && Value.Check(GitlabPipelineSchema, body))
+    return { id: String(body.id), url: pageUrl(body.web_url) };
+  return undefined;
+}
+
+/** GitHub's refusal of a body key it does not know (`"return_run_details" is not a permitted key`). */
+const refusesRunDetails = (status: number, text: string) =>
+  (status === 422 || status === 400) && text.includes('return_run_details');
+
+/** A GitHub dispatch without `return_run_details`; undefined for any other request. */
+function withoutRunDetails(request: TriggerRequest): TriggerRequest | undefined {
+  if (request.provider !== 'github' || request.body === null) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(request.body);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== 'object' || body === null || !('return_run_details' in body)) return undefined;
+  const { return_run_details: _, ...rest } = body;
+  return { ...request, body: JSON.stringify(rest) };
+}
+
+/** The message of a redirect that was not followed. */
+export function redirectMessage(status: number, location: string | null): string {
+  return `the forge answered ${status} to ${location ?? '(no Location)'}: redirects are not followed with a token`;
+}
+
 /**
  * Send a trigger with its token (`Authorization: Bearer` for GitHub, `PRIVATE-TOKEN` for GitLab). Never throws:
- * every end is an outcome to record.
+ * every end is an outcome to record, its texts bounded and redacted.
  */
 export async function sendTrigger(
   request: TriggerRequest,
   token: string,
   effects: TriggerEffects,
 ): Promise<TriggerOutcome> {
-  const auth: Record<string, string> =
-    request.provider === 'github' ? { authorization: `Bearer ${token}` } : { 'private-token': token };
-  let last = '';
-  let made = 0;
-  const attempts = TRIGGER_BACKOFF_MS.length + 1;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    made = attempt;
-    let wait = TRIGGER_BACKOFF_MS[attempt - 1] ?? 0;
-    try {
-      const response = await effects.fetch(request.url, {
-        method: request.method,
-        headers: { ...request.headers, ...auth },
-        ...(request.body === null ? {} : { body: request.body }),
-        signal: AbortSignal.timeout(30_000),
-      });
-      const text = await answerText(response);
-      if (response.status >= 200 && response.status < 300) {
-        let detail: string | null = null;
-        try {
-          const body: unknown = text === '' ? undefined : JSON.parse(text);
-          if (Value.Check(GitlabPipelineSchema, body)) detail = body.web_url ?? `pipeline ${body.id}`;
-        } catch {
-          // GitHub answers 204 without a body
-        }
-        return { status: 'triggered', httpStatus: response.status, attempts: attempt, detail };
-      }
-      if (response.status === 429 || response.status >= 500) {
-        const after = retryAfterMs(response.headers.get('retry-after'), effects.now());
-        last = `HTTP ${response.status}${after === undefined ? '' : ` (Retry-After ${Math.ceil(after / 1000)} s)`}: ${forgeMessage(text)}`;
-        if (after !== undefined) {
-          if (after > MAX_RETRY_AFTER_MS) break;
-          wait = after;
-        }
-      } else {
-        return { status: 'failed', httpStatus: response.status, attempts: attempt, message: forgeMessage(text) };
-      }
-    } catch (error) {
-      const code = causeCode(error);
-      last = `network error: ${messageOf(error)}${code === undefined ? '' : ` (${code})`}`;
-    }
-    if (attempt < attempts) await effects.sleep(wait);
+  const send = (sent: TriggerRequest) =>
+    sendWithRetry(
+      sent,
+      tokenHeader(sent.provider, token),
+      [token],
+      { backoffMs: TRIGGER_BACKOFF_MS, maxRetryAfterMs: MAX_RETRY_AFTER_MS, maxBytes: MAX_ANSWER_BYTES },
+      effects,
+      forgeMessage,
+    );
+  let exchange = await send(request);
+  const plain = withoutRunDetails(request);
+  if (plain !== undefined && exchange.kind === 'answer' && refusesRunDetails(exchange.status, exchange.text)) {
+    // A GitHub Enterprise Server older than return_run_details refuses the key: the same dispatch without it.
+    const first = exchange.attempts;
+    const again = await send(plain);
+    exchange = { ...again, attempts: first + again.attempts };
   }
-  return { status: 'transient', attempts: made, message: last };
+  if (exchange.kind === 'transient')
+    return { status: 'transient', attempts: exchange.attempts, message: exchange.message };
+  const { status, attempts } = exchange;
+  if (status >= 200 && status < 300) {
+    const run = triggeredRun(request.provider, exchange.text);
+    if (run === undefined) return { status: 'triggered', httpStatus: status, attempts, detail: null };
+    const detail = run.url ?? `${request.provider === 'github' ? 'run' : 'pipeline'} ${run.id}`;
+    return { status: 'triggered', httpStatus: status, attempts, detail, run };
+  }
+  const message =
+    status >= 300 && status < 400 ? redirectMessage(status, exchange.location) : forgeMessage(exchange.text);
+  return { status: 'failed', httpStatus: status, attempts, message };
 }

@@ -1,0 +1,114 @@
+/**
+ * One HTTP exchange with a token-bearing API (a forge): never follows a redirect (the token would go to the host the
+ * server names), retries transient failures (429 waits for `Retry-After` up to a bound; 5xx and network errors wait
+ * the given backoff), bounds each attempt by a timeout that covers the body, reads at most `maxBytes` of an answer
+ * and redacts it before anything else sees it.
+ */
+import { messageOf } from '../errors.js';
+import { redactAnswer } from '../log/redact.js';
+import { causeCode, retryAfterMs } from '../registry/http.js';
+import { readBounded } from './read-bounded.js';
+
+/** The clock, the network and the waits, injected so the rules are testable. */
+export interface SendEffects {
+  readonly fetch: typeof fetch;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
+  /** Per-attempt timeout covering the headers and the body. When unspecified, 30 s. */
+  readonly timeoutMs?: number;
+}
+
+/** A request as it is sent, minus the credential headers. */
+export interface HttpRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | null;
+}
+
+export interface RetryRules {
+  /** Waits before the 2nd, 3rd, … attempt of a transient failure; its length + 1 is the number of attempts. */
+  readonly backoffMs: readonly number[];
+  /** A `Retry-After` longer than this is not waited for: the exchange ends transient. */
+  readonly maxRetryAfterMs: number;
+  /** Bytes of an answer read; the rest is cancelled, not read. */
+  readonly maxBytes: number;
+}
+
+/** How an exchange ended: an answer (any status that is not retried, 3xx included) or a transient failure. */
+export type Exchange =
+  | {
+      readonly kind: 'answer';
+      readonly attempts: number;
+      readonly status: number;
+      /** The `Location` header of a redirect (redacted), which was not followed. */
+      readonly location: string | null;
+      /** The answer's first `maxBytes`, redacted. */
+      readonly text: string;
+      readonly truncated: boolean;
+    }
+  | { readonly kind: 'transient'; readonly attempts: number; readonly message: string };
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Send `request` with `credentials` (headers added here only, never echoed), retrying by `rules`. `held` are the
+ * secrets in the credentials, redacted from every answer and message even when not registered. `describe` turns a
+ * (redacted) answer into the server's own words for a transient message. Never throws.
+ */
+export async function sendWithRetry(
+  request: HttpRequest,
+  credentials: Readonly<Record<string, string>>,
+  held: readonly string[],
+  rules: RetryRules,
+  effects: SendEffects,
+  describe: (text: string) => string,
+): Promise<Exchange> {
+  const timeoutMs = effects.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const attempts = rules.backoffMs.length + 1;
+  let last = '';
+  let made = 0;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    made = attempt;
+    let wait = rules.backoffMs[attempt - 1] ?? 0;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), timeoutMs);
+    try {
+      const response = await effects.fetch(request.url, {
+        method: request.method,
+        headers: { ...request.headers, ...credentials },
+        ...(request.body === null ? {} : { body: request.body }),
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+      const { text, truncated } = await readBounded(response, rules.maxBytes);
+      const safe = redactAnswer(text, { held, truncated });
+      if (response.status !== 429 && response.status < 500) {
+        const location = response.headers.get('location');
+        return {
+          kind: 'answer',
+          attempts: attempt,
+          status: response.status,
+          location: location === null ? null : redactAnswer(location, { held }),
+          text: safe,
+          truncated,
+        };
+      }
+      const after = retryAfterMs(response.headers.get('retry-after'), effects.now());
+      last = `HTTP ${response.status}${after === undefined ? '' : ` (Retry-After ${Math.ceil(after / 1000)} s)`}: ${describe(safe)}`;
+      if (after !== undefined) {
+        if (after > rules.maxRetryAfterMs) break;
+        wait = after;
+      }
+    } catch (error) {
+      const code = causeCode(error);
+      last = controller.signal.aborted
+        ? `no answer within ${timeoutMs} ms`
+        : `network error: ${redactAnswer(messageOf(error), { held })}${code === undefined ? '' : ` (${code})`}`;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (attempt < attempts) await effects.sleep(wait);
+  }
+  return { kind: 'transient', attempts: made, message: last };
+}
