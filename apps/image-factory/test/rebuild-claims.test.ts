@@ -81,7 +81,7 @@ const requestFor = (image: ManagedImage, key: string) => {
   return { request: githubDispatch('https://api.github.com', target), target };
 };
 const plan = (state: StateSnapshot, now: string, enrolment = chainEnrolment, claimTimeoutSeconds = 7200) =>
-  planRun({ state, enrolment, update: null, now, claimTimeoutSeconds, requestFor });
+  planRun({ state, enrolment, updates: [], now, claimTimeoutSeconds, requestFor });
 
 describe('catch-up: a release seen long after it happened', () => {
   test('the ancestor and its descendant are never claimed in the same run; the wait counts from the claim', () => {
@@ -101,7 +101,7 @@ describe('catch-up: a release seen long after it happened', () => {
     const later = planRun({
       state,
       enrolment: chainEnrolment,
-      update: null,
+      updates: [],
       now: T(10),
       claimTimeoutSeconds: 7200,
       requestFor: noGithub,
@@ -247,7 +247,7 @@ describe('pending entries', () => {
       planRun({
         state: s,
         enrolment: chainEnrolment,
-        update: null,
+        updates: [],
         now: T(3),
         claimTimeoutSeconds: 7200,
         requestFor: none,

@@ -60,6 +60,11 @@ export interface RebuildJobOptions {
    * run already started with it). @default 7200 (two hourly sweep periods)
    */
   readonly claimTimeoutSeconds?: number;
+  /**
+   * With `--due`: ask each base tag's current digest (one HEAD per base) and record the updates no Stage reported,
+   * as `rebuild --reference` would have (a failed verification, a lost Freight). @default true
+   */
+  readonly heal?: boolean;
 }
 
 export interface TriggerReport {
@@ -79,6 +84,10 @@ export interface RebuildJobResult {
   /** Due, but not triggerable here (no token, no workflow): left pending. */
   readonly skipped: readonly { readonly image: string; readonly reason: string }[];
   readonly commits: readonly string[];
+  /** The sweep's look at the registry: base updates no Stage had reported (recorded now). */
+  readonly healed: readonly { readonly base: string; readonly digest: string }[];
+  /** Bases the sweep could not ask about (their updates, if any, wait for the next sweep). */
+  readonly unreachable: readonly { readonly base: string; readonly reason: string }[];
 }
 
 const BASE_DIGEST_ANNOTATION = 'org.opencontainers.image.base.digest';
@@ -88,6 +97,8 @@ export const DEFAULT_CLAIM_TIMEOUT_SECONDS = 7200;
 const TRIGGER_CONCURRENCY = 4;
 /** Registry lookups of dependents' builds in flight at once. */
 const BUILD_LOOKUPS = 8;
+/** HEADs of base tags in flight at once during a sweep (Docker Hub counts no HEADs against its pull limit). */
+const SWEEP_LOOKUPS = 8;
 
 /** The state name of the base image a reference (`registry/repo:tag`) names, or undefined when nothing builds on it. */
 export function baseNamed(state: StateSnapshot, reference: string): string | undefined {
@@ -173,6 +184,46 @@ async function updateFacts(
       urgent: urgency.fixed.length > 0,
     },
     builds,
+  };
+}
+
+type UpdateFacts = Awaited<ReturnType<typeof updateFacts>>;
+
+/**
+ * The sweep's look at the registry: the digest each tracked base tag points to now (one HEAD per base with
+ * dependents), and, for a digest state has not recorded, the same facts `rebuild --reference` would have read.
+ * A base that cannot be asked is reported, not fatal: the sweep still triggers what is due.
+ */
+async function unreportedUpdates(
+  state: StateSnapshot,
+  options: RebuildJobOptions,
+): Promise<{ updates: UpdateFacts[]; unreachable: { base: string; reason: string }[] }> {
+  const bases = [...state.baseImages.values()]
+    .filter((b) => b.tag !== null && b.untracked === undefined && b.dependents.length > 0)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const unreachable: { base: string; reason: string }[] = [];
+  const found = await mapLimit(bases, SWEEP_LOOKUPS, async (base) => {
+    try {
+      const head = await options.registry.head(
+        { registry: base.registry, repository: base.repository },
+        base.tag ?? '',
+      );
+      const known = [base.rebuild?.current?.digest, base.rebuild?.latest?.digest];
+      if (known.includes(head.digest)) return null;
+      options.job.log.info(
+        'sweep',
+        `${base.reference} points to ${head.digest}, which no Stage reported: recording it`,
+      );
+      return await updateFacts({ base: base.name, digest: head.digest }, state, options);
+    } catch (error) {
+      unreachable.push({ base: base.name, reason: messageOf(error) });
+      options.job.log.warn('sweep', `${base.reference}: not checked (${messageOf(error)})`);
+      return null;
+    }
+  });
+  return {
+    updates: found.flatMap((f) => (f === null ? [] : [f])),
+    unreachable: unreachable.sort((a, b) => (a.base < b.base ? -1 : 1)),
   };
 }
 
@@ -327,11 +378,25 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
       if (name === undefined) {
         // A tag no image is built on (a managed image's other tags): nothing to decide.
         log.info('plan', `no image is built on ${mode.base}: nothing to decide`);
-        return { status: 'unchanged', decisions: [], triggers: [], skipped: [], commits: [] };
+        return {
+          status: 'unchanged',
+          decisions: [],
+          triggers: [],
+          skipped: [],
+          commits: [],
+          healed: [],
+          unreachable: [],
+        };
       }
       target = { ...mode, base: name };
     }
-    const facts = target.kind === 'update' ? await updateFacts(target, folder.snapshot(), options) : null;
+    const swept =
+      target.kind === 'due' && options.heal !== false
+        ? await unreportedUpdates(folder.snapshot(), options)
+        : { updates: [], unreachable: [] };
+    const updates = target.kind === 'update' ? [await updateFacts(target, folder.snapshot(), options)] : swept.updates;
+    const healed = swept.updates.map((u) => ({ base: u.update.base, digest: u.update.digest }));
+    const { unreachable } = swept;
     const runId = randomBytes(8).toString('hex');
     const endpoints = endpointsOf(options.forge);
 
@@ -342,7 +407,7 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
       const planned = planRun({
         state: folder.snapshot(),
         enrolment,
-        update: facts,
+        updates,
         now,
         claimTimeoutSeconds,
         requestFor: (image, key) => triggerRequest(image, endpoints, key, dryRun),
@@ -368,6 +433,8 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
         triggers: dry.planned.sends.map((s) => reportOf(s, null)),
         skipped: dry.planned.skipped,
         commits: [],
+        healed,
+        unreachable,
       };
     }
     const retry = {
@@ -381,7 +448,15 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
     const { planned, enrolment } = claim.plan;
     const commits = claim.status === 'pushed' ? [claim.commit] : [];
     if (planned.sends.length === 0 || claim.status !== 'pushed') {
-      return { status: claim.status, decisions: planned.decisions, triggers: [], skipped: planned.skipped, commits };
+      return {
+        status: claim.status,
+        decisions: planned.decisions,
+        triggers: [],
+        skipped: planned.skipped,
+        commits,
+        healed,
+        unreachable,
+      };
     }
 
     // Step 2: the claims are in git: now, and only now, call the CIs, each once.
@@ -407,6 +482,8 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
       triggers: planned.sends.map((s, i) => reportOf(s, outcomes[i] ?? null)),
       skipped: planned.skipped,
       commits,
+      healed,
+      unreachable,
     };
   });
 }

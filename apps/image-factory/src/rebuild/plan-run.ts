@@ -32,8 +32,11 @@ export type RequestFor = (
 export interface RunInput {
   readonly state: StateSnapshot;
   readonly enrolment: Enrolment;
-  /** The base update this run records, with the dependents' builds (null for a sweep). */
-  readonly update: { readonly update: BaseUpdate; readonly builds: ReadonlyMap<string, BuildFacts> } | null;
+  /**
+   * The base updates this run records, in order, each with the dependents' builds: the one a Stage reported, or the
+   * ones a sweep found in the registry that no Stage reported (none: a sweep of what is due).
+   */
+  readonly updates: readonly { readonly update: BaseUpdate; readonly builds: ReadonlyMap<string, BuildFacts> }[];
   readonly now: string;
   readonly claimTimeoutSeconds: number;
   readonly requestFor: RequestFor;
@@ -78,9 +81,9 @@ export function managedImage(enrolment: Enrolment, name: string): ManagedImage |
 export function planRun(input: RunInput): RunPlan {
   const { enrolment, now } = input;
   let state = input.state;
-  let decisions: readonly WaveDecision[] = [];
-  if (input.update !== null) {
-    const recorded = recordBaseUpdate(state, enrolment, input.update.update, input.update.builds);
+  const decisions: WaveDecision[] = [];
+  for (const { update, builds } of input.updates) {
+    const recorded = recordBaseUpdate(state, enrolment, update, builds);
     if (recorded.status === 'cycle') {
       throw new FactoryError(
         'invalid-state',
@@ -89,7 +92,7 @@ export function planRun(input: RunInput): RunPlan {
     }
     if (recorded.status === 'recorded') {
       state = recorded.state;
-      decisions = recorded.decisions;
+      decisions.push(...recorded.decisions);
     }
   }
   state = requeueRefused(state, enrolment, now);
