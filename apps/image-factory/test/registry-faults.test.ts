@@ -2,53 +2,46 @@
  * Retry rules against a real registry behind a real HTTP proxy that injects what a busy registry sends: 429 with
  * Retry-After, 503, Docker Hub's rate-limit headers. The client's sleep is injected (recorded, not waited).
  */
-import { createServer, request, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { FactoryError } from '../src/errors.js';
 import { RegistryClient } from '../src/registry/client.js';
 import { credentialStoreFrom } from '../src/registry/docker-config.js';
-import { basicAuthEntry, type Pushed, pushImage, startRegistry, type TestRegistry } from './support/registry.js';
-
-interface Fault {
-  readonly status: number;
-  readonly headers?: Record<string, string>;
-}
+import {
+  basicAuthEntry,
+  type Pushed,
+  pushImage,
+  type RegistryProxy,
+  startProxy,
+  startRegistry,
+  type TestRegistry,
+} from './support/registry.js';
 
 let registry: TestRegistry;
-let proxy: Server;
+let proxy: RegistryProxy;
 let proxyHost: string;
 let image: Pushed;
-/** Faults for the next manifest requests, in order; then requests pass through. */
-const faults: Fault[] = [];
-/** Headers added to every passed-through answer. */
-let extraHeaders: Record<string, string> = {};
+
+const MANIFESTS = /\/manifests\//;
+/** The next manifest requests get these answers, in order; then requests pass through. */
+const faults = {
+  push: (...answers: { status: number; headers?: Record<string, string> }[]) => {
+    for (const answer of answers) proxy.fail(MANIFESTS, answer);
+  },
+};
 
 beforeAll(async () => {
   registry = await startRegistry('htpasswd');
   image = await pushImage(registry, 'acme/app', '1.0', { created: '2026-11-05T12:00:00Z' });
-  const [host, port] = registry.host.split(':');
-  proxy = createServer((req, res) => {
-    const fault = req.url?.includes('/manifests/') ? faults.shift() : undefined;
-    if (fault !== undefined) {
-      res.writeHead(fault.status, fault.headers).end();
-      return;
-    }
-    const upstream = request(
-      { host, port: Number(port), method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...extraHeaders });
-        answer.pipe(res);
-      },
-    );
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  proxyHost = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  proxy = await startProxy(registry);
+  proxyHost = proxy.host;
 }, 60_000);
 
+afterEach(() => proxy.reset());
+
 afterAll(async () => {
-  proxy?.close();
+  await proxy?.stop();
   await registry?.stop();
 });
 
@@ -121,15 +114,11 @@ describe('429 and 5xx', () => {
 });
 
 test("Docker Hub's rate-limit headers are read and reported", async () => {
-  extraHeaders = { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '76;w=21600' };
-  try {
-    const c = client([]);
-    expect(c.rateLimit(proxyHost)).toBeNull();
-    await c.head(repo(), '1.0');
-    expect(c.rateLimit(proxyHost)).toEqual({ limit: 100, remaining: 76 });
-  } finally {
-    extraHeaders = {};
-  }
+  proxy.extraHeaders = { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '76;w=21600' };
+  const c = client([]);
+  expect(c.rateLimit(proxyHost)).toBeNull();
+  await c.head(repo(), '1.0');
+  expect(c.rateLimit(proxyHost)).toEqual({ limit: 100, remaining: 76 });
 });
 
 test('a per-request timeout turns a silent registry into a retried failure', async () => {
