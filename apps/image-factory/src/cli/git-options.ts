@@ -3,10 +3,10 @@
 import { FactoryError } from '../errors.js';
 import { credentialsFromURL, resolveCredentials } from '../git/credentials.js';
 import { DEFAULT_BACKOFF_MS, DEFAULT_DEADLINE_MS } from '../git/publish.js';
-import { forgeURLsFrom } from '../git/remote.js';
 import { DEFAULT_GIT_TIMEOUT_MS } from '../git/workspace.js';
 import type { StateJobOptions } from '../jobs/state-job.js';
 import { createLogger, defaultLogFormat, type LogFormat } from '../log/logger.js';
+import { type BaseUrlSetting, baseUrlHelp, GITHUB_URL, GITLAB_URL, resolveBaseUrl } from '../rebuild/forge-urls.js';
 import { type CommandIO, durationOption, HELP_OPTION, type OptionSpecs } from './usage.js';
 
 const REPOSITORY_OPTIONS = {
@@ -73,15 +73,16 @@ const CREDENTIAL_OPTIONS = {
     value: 'EMAIL',
     help: '(default $GIT_AUTHOR_EMAIL or "image-factory@users.noreply.local")',
   },
+  // The keys are the settings' flags (test/forge-urls.test.ts holds them together); the help comes from them.
   'github-url': {
     type: 'string',
     value: 'URL',
-    help: 'base URL for owner/name on GitHub Enterprise (default $GITHUB_SERVER_URL or https://github.com)',
+    help: baseUrlHelp(GITHUB_URL, 'GitHub web host that owner/name is cloned from (GitHub Enterprise)'),
   },
   'gitlab-url': {
     type: 'string',
     value: 'URL',
-    help: 'base URL for self-managed GitLab (default $CI_SERVER_URL or https://gitlab.com)',
+    help: baseUrlHelp(GITLAB_URL, 'GitLab host, for clones of project paths and the pipeline API'),
   },
 } as const satisfies OptionSpecs;
 
@@ -165,7 +166,10 @@ export async function stateJobOptions(
   if (format !== 'json' && format !== 'text') {
     throw new FactoryError('usage', `image-factory ${command}: --log-format must be json or text`);
   }
-  const forges = forgeURLsFrom(io.env);
+  const forges = {
+    github: baseUrlOption(command, GITHUB_URL, values['github-url'], io),
+    gitlab: baseUrlOption(command, GITLAB_URL, values['gitlab-url'], io),
+  };
   return {
     gitRepo,
     gitBranch: values['git-branch'] ?? 'main',
@@ -183,13 +187,22 @@ export async function stateJobOptions(
       name: values['git-author-name'] ?? io.env.GIT_AUTHOR_NAME ?? 'image-factory',
       email: values['git-author-email'] ?? io.env.GIT_AUTHOR_EMAIL ?? 'image-factory@users.noreply.local',
     },
-    forges: {
-      github: values['github-url']?.replace(/\/+$/, '') ?? forges.github,
-      gitlab: values['gitlab-url']?.replace(/\/+$/, '') ?? forges.gitlab,
-    },
+    forges,
     env: io.env,
     cwd: io.cwd,
     log: createLogger(format as LogFormat, image, io.stderr),
     ...(values['work-dir'] === undefined ? {} : { workDir: values['work-dir'] }),
   };
+}
+
+/** A base URL from its flag, the environment or its default (rebuild/forge-urls.ts); a bad one is a usage error. */
+export function baseUrlOption(
+  command: string,
+  setting: BaseUrlSetting,
+  flagValue: string | undefined,
+  io: CommandIO,
+): string {
+  const resolved = resolveBaseUrl(setting, flagValue, io.env);
+  if (!resolved.ok) throw new FactoryError('usage', `image-factory ${command}: ${resolved.error}`);
+  return resolved.value.url;
 }

@@ -4,18 +4,14 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FactoryError } from '../errors.js';
 
-/** Base URLs for short `owner/name` forms (GitHub Enterprise, self-managed GitLab). */
+/**
+ * Base URLs for short `owner/name` forms (GitHub Enterprise, self-managed GitLab), resolved by the caller from the
+ * one rule for each (rebuild/forge-urls.ts: flag, environment, default), so a clone and a trigger of the same
+ * GitLab project go to the same host.
+ */
 export interface ForgeURLs {
   readonly github: string;
   readonly gitlab: string;
-}
-
-/** github.com and gitlab.com unless GITHUB_SERVER_URL / CI_SERVER_URL (as their CI sets them) say otherwise. */
-export function forgeURLsFrom(env: Readonly<Record<string, string | undefined>>): ForgeURLs {
-  return {
-    github: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
-    gitlab: (env.CI_SERVER_URL || 'https://gitlab.com').replace(/\/+$/, ''),
-  };
 }
 
 /** Is this a URL git understands directly (scheme://, scp-like user@host:path, file:)? */

@@ -1,13 +1,15 @@
 /** `image-factory rebuild`: decide and trigger rebuilds when a base image moves, or sweep what has come due. */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { parseDelay } from '../../enrolment/duration.js';
 import { FactoryError, messageOf } from '../../errors.js';
 import { type RebuildJobResult, type RebuildMode, runRebuildJob } from '../../jobs/rebuild-job.js';
 import { registerSecret } from '../../log/redact.js';
-import { DEFAULT_GITHUB_API_URL, DEFAULT_GITLAB_URL } from '../../rebuild/triggers.js';
+import { baseUrlHelp, GITHUB_API_URL } from '../../rebuild/forge-urls.js';
 import { summariseTrivyReport, type VulnerabilitySummary } from '../../rebuild/vulnerabilities.js';
 import { NODE_EFFECTS } from '../../registry/http.js';
-import { GIT_OPTIONS, GIT_SECTIONS, stateJobOptions } from '../git-options.js';
+import { formatInstant, parseTime } from '../../util/time.js';
+import { baseUrlOption, GIT_OPTIONS, GIT_SECTIONS, stateJobOptions } from '../git-options.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
 import { type CommandIO, defineCommand, EXIT_OK, type OptionSpecs, renderHelp, writeJson } from '../usage.js';
 
@@ -36,10 +38,20 @@ const REBUILD_OPTIONS = {
     value: 'FILE',
     help: 'a Trivy JSON report (repeatable), matched to digests by Metadata.RepoDigests: a new digest that fixes a\nCRITICAL vulnerability of the current one makes the rebuilds due at once',
   },
+  'claim-timeout': {
+    type: 'string',
+    default: '2h',
+    value: 'DURATION',
+    help: 'a claim with no recorded answer after this is sent again with the same key, after looking\nfor a run already started with it (as rebuildDelay: 30m, 2h, 1d; default 2h, two hourly\nsweep periods)',
+  },
+  // The key is GITHUB_API_URL.flag (test/forge-urls.test.ts holds them together); the help comes from it.
   'github-api-url': {
     type: 'string',
     value: 'URL',
-    help: `GitHub API (default $GITHUB_API_URL or ${DEFAULT_GITHUB_API_URL})`,
+    help: baseUrlHelp(
+      GITHUB_API_URL,
+      'GitHub API the workflow_dispatch triggers go to (GitHub Enterprise: https://HOST/api/v3)',
+    ),
   },
   'github-token-file': { type: 'string', value: 'FILE', help: 'GitHub token (default $GITHUB_TOKEN); never printed' },
   'gitlab-token-file': { type: 'string', value: 'FILE', help: 'GitLab token (default $GITLAB_TOKEN); never printed' },
@@ -66,7 +78,25 @@ and commit the answers. --due does the sweep only. --dry-run prints each decisio
 });
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** A time flag (`--now`, `--released`) as an instant in the state form; a usage error naming the flag otherwise. */
+function timeFlag(flag: string, text: string): string {
+  const parsed = parseTime(text);
+  if (!parsed.ok) throw new FactoryError('usage', `image-factory rebuild: --${flag} ${parsed.error}`);
+  return formatInstant(parsed.ms);
+}
+
+/** `--claim-timeout` in seconds: the duration syntax of rebuildDelay, more than 0. */
+function claimTimeoutSeconds(text: string): number {
+  const seconds = parseDelay(text);
+  if (seconds === null || seconds <= 0) {
+    throw new FactoryError(
+      'usage',
+      `image-factory rebuild: --claim-timeout "${text}" must be a duration more than 0, as rebuildDelay writes it (30m, 2h, 1d)`,
+    );
+  }
+  return seconds;
+}
 
 async function token(io: CommandIO, file: string | undefined, env: string): Promise<string | null> {
   let value: string | undefined;
@@ -84,23 +114,46 @@ async function token(io: CommandIO, file: string | undefined, env: string): Prom
   return value;
 }
 
+/**
+ * The Trivy reports named on the command line. A file that cannot be read is a usage error (exit 2); one that is
+ * not JSON and one that is JSON but not a Trivy report are the same mistake and end alike (exit 1, one message form).
+ */
 async function reports(io: CommandIO, files: readonly string[]): Promise<VulnerabilitySummary[]> {
   const summaries: VulnerabilitySummary[] = [];
   for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(resolve(io.cwd, file), 'utf8');
+    } catch (error) {
+      throw new FactoryError(
+        'usage',
+        `image-factory rebuild: --vulnerability-report ${file}: cannot read: ${messageOf(error)}`,
+      );
+    }
     let data: unknown;
     try {
-      data = JSON.parse(await readFile(resolve(io.cwd, file), 'utf8'));
+      data = JSON.parse(text);
     } catch (error) {
-      throw new FactoryError('usage', `--vulnerability-report ${file}: ${messageOf(error)}`);
+      throw new FactoryError(
+        'invalid-config',
+        `image-factory rebuild: --vulnerability-report ${file}: not a Trivy JSON report (SchemaVersion 2): not JSON (${messageOf(error)})`,
+      );
     }
     const summary = summariseTrivyReport(data);
-    if (!summary.ok) throw new FactoryError('invalid-config', `--vulnerability-report ${file}: ${summary.error}`);
+    if (!summary.ok) {
+      const error = summary.error.startsWith('not a Trivy JSON report')
+        ? summary.error
+        : `not a Trivy JSON report (SchemaVersion 2): ${summary.error}`;
+      throw new FactoryError('invalid-config', `image-factory rebuild: --vulnerability-report ${file}: ${error}`);
+    }
     summaries.push(summary.value);
   }
   return summaries;
 }
 
+/** The text form of a run. A dry run speaks in the conditional: it claimed nothing and sent nothing. */
 function formatResult(result: RebuildJobResult): string {
+  const dryRun = result.status === 'dry-run';
   const lines = result.decisions.map(
     (d) =>
       `${d.image}: ${d.action}${d.action === 'rebuild' ? ` due ${d.due}${d.urgent ? ' (urgent)' : ''}${d.waitFor.length > 0 ? `, waits for ${d.waitFor.join(', ')} until ${d.waitUntil}` : ''}` : d.action === 'fresh' ? ` (${d.reason})` : ''}`,
@@ -108,7 +161,9 @@ function formatResult(result: RebuildJobResult): string {
   for (const t of result.triggers) {
     const outcome =
       t.outcome === null
-        ? 'would send'
+        ? dryRun
+          ? 'would claim and send'
+          : 'not sent'
         : t.outcome.status === 'triggered'
           ? `triggered (HTTP ${t.outcome.httpStatus})`
           : `${t.outcome.status}: ${t.outcome.message}`;
@@ -116,9 +171,10 @@ function formatResult(result: RebuildJobResult): string {
       `${t.image}: ${t.request.method} ${t.request.url}${t.request.body === null ? '' : ` ${t.request.body}`} → ${outcome} [key ${t.key}]`,
     );
   }
-  for (const s of result.skipped) lines.push(`${s.image}: due, not triggered: ${s.reason}`);
+  for (const s of result.skipped)
+    lines.push(`${s.image}: due, ${dryRun ? 'would not be' : 'not'} triggered: ${s.reason}`);
   lines.push(
-    result.status === 'dry-run'
+    dryRun
       ? 'dry run: nothing committed, nothing sent'
       : `${result.status}${result.commits.length > 0 ? ` (${result.commits.map((c) => c.slice(0, 12)).join(', ')})` : ''}`,
   );
@@ -157,32 +213,23 @@ export const rebuildCommand = defineCommand({
           ? { kind: 'update', base: values.reference, digest: values.digest, byReference: true }
           : { kind: 'update', base: values.base ?? '', digest: values.digest };
     }
-    if (values.now !== undefined && (!RFC3339.test(values.now) || Number.isNaN(Date.parse(values.now)))) {
-      throw new FactoryError(
-        'usage',
-        `image-factory rebuild: --now "${values.now}" is not an RFC 3339 time (2026-12-01T00:00:00Z)`,
-      );
+    if (values.released !== undefined && mode.kind === 'due') {
+      throw new FactoryError('usage', 'image-factory rebuild: --released goes with --base or --reference, not --due');
     }
-    const released = values.released;
-    if (
-      released !== undefined &&
-      (!RFC3339.test(released) || Number.isNaN(Date.parse(released)) || mode.kind === 'due')
-    ) {
-      throw new FactoryError(
-        'usage',
-        `image-factory rebuild: --released takes an RFC 3339 time, with --base or --reference`,
-      );
-    }
-    const clock = values.now === undefined ? (io.now?.() ?? new Date()) : new Date(values.now);
+    const now = values.now === undefined ? formatInstant(io.now?.() ?? new Date()) : timeFlag('now', values.now);
+    const released = values.released === undefined ? undefined : timeFlag('released', values.released);
+    const job = await stateJobOptions('rebuild', values, io, mode.kind === 'update' ? mode.base : '*');
     const result = await runRebuildJob(mode, {
-      job: await stateJobOptions('rebuild', values, io, mode.kind === 'update' ? mode.base : '*'),
+      job,
       registry: await registryClientFrom('rebuild', values, io),
-      now: `${clock.toISOString().slice(0, 19)}Z`,
+      now,
       reports: await reports(io, values['vulnerability-report'] ?? []),
-      ...(released === undefined ? {} : { released: `${new Date(released).toISOString().slice(0, 19)}Z` }),
+      ...(released === undefined ? {} : { released }),
+      claimTimeoutSeconds: claimTimeoutSeconds(values['claim-timeout'] ?? '2h'),
       forge: {
-        githubApiUrl: (values['github-api-url'] ?? io.env.GITHUB_API_URL ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, ''),
-        gitlabUrl: (values['gitlab-url'] ?? io.env.GITLAB_URL ?? DEFAULT_GITLAB_URL).replace(/\/+$/, ''),
+        githubApiUrl: baseUrlOption('rebuild', GITHUB_API_URL, values['github-api-url'], io),
+        // One GitLab host for clones and pipelines: the one rule stateJobOptions resolved.
+        gitlabUrl: job.forges.gitlab,
         githubToken: await token(io, values['github-token-file'], 'GITHUB_TOKEN'),
         gitlabToken: await token(io, values['gitlab-token-file'], 'GITLAB_TOKEN'),
         effects: NODE_EFFECTS,
