@@ -8,6 +8,7 @@
 import type { Enrolment, ManagedImage } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
 import type { StateSnapshot } from '../state/types.js';
+import { buildContexts, type Pin, pinsFor } from './pins.js';
 import {
   type BuildFacts,
   type ClaimInFlight,
@@ -23,10 +24,14 @@ import {
 import type { TriggerRequest, TriggerTarget } from './triggers.js';
 import type { BaseUpdate, WaveDecision } from './wave.js';
 
-/** A request ready to send for one decision, or why it cannot be sent from here. */
+/**
+ * A request ready to send for one decision (with its base pins as BuildKit named-context lines, empty when none is
+ * known), or why it cannot be sent from here.
+ */
 export type RequestFor = (
   image: ManagedImage,
   key: string,
+  buildContexts: string,
 ) => { readonly request: TriggerRequest; readonly target: TriggerTarget } | string;
 
 export interface RunInput {
@@ -97,10 +102,10 @@ export function planRun(input: RunInput): RunPlan {
   }
   state = requeueRefused(state, enrolment, now);
 
-  const request = (name: string, key: string) => {
+  const request = (name: string, key: string, pins: readonly Pin[]) => {
     const image = managedImage(enrolment, name);
     if (image === undefined) return `${name} is not a managed image in images.yaml`;
-    const made = input.requestFor(image, key);
+    const made = input.requestFor(image, key, buildContexts(pins, state.baseImages));
     return typeof made === 'string' ? made : { ...made, keyInput: image.source.triggerKeyInput ?? null };
   };
   const sends: PlannedSend[] = [];
@@ -109,7 +114,7 @@ export function planRun(input: RunInput): RunPlan {
   // Claims never answered: sent again with their key (after a look for a run already started with it).
   const again: ClaimInFlight[] = [];
   for (const claim of timedOutClaims(state, now, input.claimTimeoutSeconds)) {
-    const made = request(claim.image, claim.key);
+    const made = request(claim.image, claim.key, claim.pins ?? []);
     if (typeof made === 'string') {
       skipped.push({ image: claim.image, reason: `claim ${claim.key} not sent again: ${made}` });
       continue;
@@ -125,17 +130,23 @@ export function planRun(input: RunInput): RunPlan {
   state = reclaim(state, again, now);
 
   const claimed = [];
+  const pins = new Map<string, readonly Pin[]>();
   for (const rebuild of dueRebuilds(state, now)) {
     const key = triggerKey(rebuild);
-    const made = request(rebuild.image, key);
+    const image = state.images.get(rebuild.image);
+    const delay = managedImage(enrolment, rebuild.image)?.rebuildDelaySeconds ?? enrolment.defaults.rebuildDelaySeconds;
+    const imagePins =
+      image === undefined ? [] : pinsFor(image, state.baseImages, delay, now, rebuild.urgent, rebuild.causes);
+    const made = request(rebuild.image, key, imagePins);
     if (typeof made === 'string') {
       skipped.push({ image: rebuild.image, reason: made });
       continue;
     }
     claimed.push(rebuild);
+    pins.set(rebuild.image, imagePins);
     sends.push({ image: rebuild.image, key, ...made, resend: null });
   }
-  state = claimRebuilds(state, claimed, now);
+  state = claimRebuilds(state, claimed, now, pins);
   state = markNotSent(state, skipped);
   return { state, decisions, sends, skipped };
 }

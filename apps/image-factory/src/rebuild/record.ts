@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Enrolment, ManagedImage } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
-import { MAX_REBUILD_HISTORY } from '../state/schema.js';
+import { MAX_REBUILD_HISTORY, MAX_SEEN_DIGESTS } from '../state/schema.js';
 import type {
   BaseImageState,
   PendingRebuildState,
@@ -19,6 +19,7 @@ import type {
 } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { addSeconds, compareInstants, earlierOf, laterOf } from '../util/time.js';
+import { type Pin, seenDigests } from './pins.js';
 import {
   ANCESTOR_WAIT_SECONDS,
   type BaseUpdate,
@@ -187,7 +188,12 @@ export function recordBaseUpdate(
     return { status: 'unchanged', state };
   const wave = decideWave(waveGraphOf(state, enrolment, builds), update, pendingByImage(state));
   if (!wave.ok) return { status: 'cycle', cycle: wave.cycle };
-  const seen = { digest: update.digest, released: update.released, seen: update.seen };
+  const seen = {
+    digest: update.digest,
+    released: update.released,
+    seen: update.seen,
+    ...(update.urgent ? { urgent: true as const } : {}),
+  };
   const pending = new Map<string, PendingRebuildState>(record.pending.map((p) => [p.image, p]));
   const history: RebuildHistoryEntry[] = [...record.history];
   for (const decision of wave.decisions) {
@@ -206,6 +212,7 @@ export function recordBaseUpdate(
   }
   const next: RebuildRecord = {
     ...(record.current === undefined ? { current: seen } : { current: record.current, latest: seen }),
+    seen: [...seenDigests(record), seen].slice(-MAX_SEEN_DIGESTS),
     pending: sortPending([...pending.values()]),
     claims: record.claims,
     history: bounded(history),
@@ -252,7 +259,13 @@ export function triggerKey(rebuild: Pick<PendingRebuild, 'image' | 'since' | 'ca
  * (kept apart from the bounded history: never evicted). A job commits this before calling a CI; losing the push race
  * means another job claimed them. Images waiting for a claimed one start their wait now (at most an hour from here).
  */
-export function claimRebuilds(state: StateSnapshot, rebuilds: readonly PendingRebuild[], now: string): StateSnapshot {
+export function claimRebuilds(
+  state: StateSnapshot,
+  rebuilds: readonly PendingRebuild[],
+  now: string,
+  /** Each rebuild's pins (pins.ts), decided by the caller on this state; absent: unpinned. */
+  pins: ReadonlyMap<string, readonly Pin[]> = new Map(),
+): StateSnapshot {
   const byImage = new Map(rebuilds.map((r) => [r.image, r]));
   let next = state;
   for (const base of state.baseImages.values()) {
@@ -264,9 +277,13 @@ export function claimRebuilds(state: StateSnapshot, rebuilds: readonly PendingRe
     for (const p of record.pending) {
       const rebuild = byImage.get(p.image);
       if (rebuild === undefined) continue;
-      // The rebuild takes whatever is current: the newest digest this base has seen.
+      // The digest pinned for this base; unpinned, the rebuild takes whatever is newest.
+      const imagePins = pins.get(p.image);
       const digest =
-        record.latest?.digest ?? record.current?.digest ?? p.causes.find((c) => c.base === base.name)?.digest;
+        imagePins?.find((pin) => pin.base === base.name)?.digest ??
+        record.latest?.digest ??
+        record.current?.digest ??
+        p.causes.find((c) => c.base === base.name)?.digest;
       if (digest === undefined) continue;
       claims.push({
         image: p.image,
@@ -276,6 +293,7 @@ export function claimRebuilds(state: StateSnapshot, rebuilds: readonly PendingRe
         urgent: rebuild.urgent,
         causes: rebuild.causes,
         claimedAt: now,
+        ...(imagePins === undefined || imagePins.length === 0 ? {} : { pins: imagePins }),
         sends: 1,
       });
     }
@@ -308,6 +326,8 @@ export interface ClaimInFlight {
   /** When it was last claimed: the first claim, or the last re-send after a timeout. */
   readonly lastClaimedAt: string;
   readonly sends: number;
+  /** The digest decided per base (absent: unpinned). */
+  readonly pins?: readonly Pin[];
 }
 
 /** Every claim in flight, one per key (sorted by image, then key). */
@@ -326,6 +346,7 @@ export function claimsInFlight(state: StateSnapshot): ClaimInFlight[] {
         lastClaimedAt:
           before === undefined ? (c.resentAt ?? c.claimedAt) : laterOf(before.lastClaimedAt, c.resentAt ?? c.claimedAt),
         sends: Math.max(before?.sends ?? 0, c.sends),
+        ...((before?.pins ?? c.pins) === undefined ? {} : { pins: before?.pins ?? c.pins }),
       });
     }
   }
@@ -393,6 +414,7 @@ export function recordTriggerOutcome(
         answer: outcome.answer,
         ...(outcome.status === 'failed' && outcome.config !== undefined ? { config: outcome.config } : {}),
         ...(outcome.run === undefined ? {} : { run: outcome.run }),
+        ...(claim.pins === undefined ? {} : { pins: claim.pins }),
       });
       if (outcome.status !== 'transient') continue;
       const again: PendingRebuildState = {

@@ -88,9 +88,18 @@ const Digest = Type.String({ pattern: '^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128
 
 /** A digest of a base image the factory has seen, and when it was released (null: unknown, an epoch date). */
 export const SeenDigestSchema = Type.Object(
-  { digest: Digest, released: Type.Union([Time, Type.Null()]), seen: Time },
+  {
+    digest: Digest,
+    released: Type.Union([Time, Type.Null()]),
+    seen: Time,
+    /** It fixes a CRITICAL vulnerability of what the dependents were built on (absent: not known to). */
+    urgent: Type.Optional(Type.Literal(true)),
+  },
   { additionalProperties: false },
 );
+
+/** Base pins a rebuild is triggered with: each base of the image and the digest the build must use. */
+const PinsSchema = Type.Array(Type.Object({ base: Name, digest: Digest }, { additionalProperties: false }));
 
 /** A rebuild decided and not yet triggered (one per dependent image and base). */
 export const PendingRebuildSchema = Type.Object(
@@ -130,6 +139,11 @@ export const RebuildClaimSchema = Type.Object(
     claimedAt: Time,
     /** When it was last claimed again after a timeout (absent: never); the timeout counts from here. */
     resentAt: Type.Optional(Time),
+    /**
+     * The digest decided for each base of the image (sent as BuildKit named contexts); the same on every re-send.
+     * Absent: none known (the image's bases have no recorded digest).
+     */
+    pins: Type.Optional(PinsSchema),
     /** How many times it has been claimed (1, then 2 after the first timeout, …). */
     sends: Type.Integer({ minimum: 1 }),
   },
@@ -152,9 +166,14 @@ export const RebuildHistorySchema = Type.Object(
     config: Type.Optional(Type.String()),
     /** The CI run or pipeline the trigger started, when the forge said (its web URL, or its id). */
     run: Type.Optional(Type.String()),
+    /** The base digests the rebuild was pinned to (absent: the trigger carried none, the image is unpinned). */
+    pins: Type.Optional(PinsSchema),
   },
   { additionalProperties: false },
 );
+
+/** Digests seen per base image, for the choice of the digest a rebuild is pinned to (older ones: `git log -p`). */
+export const MAX_SEEN_DIGESTS = 20;
 
 /** History entries kept per base image (older ones are in `git log -p`); claims and pending entries are not history. */
 export const MAX_REBUILD_HISTORY = 50;
@@ -166,6 +185,11 @@ export const RebuildRecordSchema = Type.Object(
     current: Type.Optional(SeenDigestSchema),
     /** The newest digest seen, while it differs from current. */
     latest: Type.Optional(SeenDigestSchema),
+    /**
+     * The digests seen, oldest first, with their release (or first-seen) times: a rebuild is pinned to the newest one
+     * released at least the image's rebuildDelay ago. Absent in files written before pins (then current and latest).
+     */
+    seen: Type.Optional(Type.Array(SeenDigestSchema, { maxItems: MAX_SEEN_DIGESTS })),
     pending: Type.Array(PendingRebuildSchema),
     /** Claimed, answer not recorded yet (absent: none; files written before claims were kept apart). */
     claims: Type.Optional(Type.Array(RebuildClaimSchema)),
