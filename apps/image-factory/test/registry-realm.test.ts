@@ -88,6 +88,21 @@ describe('a plain-HTTP realm', () => {
     }
   });
 
+  test('the same registry with an https:// realm on another port: the token is bought there, nothing named', async () => {
+    const tls = await startRegistry('token', { tls: true, tokenTls: true });
+    try {
+      const fetchTls = trustingFetch(tls.caFile ?? '');
+      const error = await refusal(
+        client(tls.host, [], [], fetchTls).head({ registry: tls.host, repository: 'acme/app' }, '1'),
+      );
+      // Past the registry's auth: it answers that the repository has no such tag.
+      expect(error.message).toBe(`manifest unknown: tag 1 of ${tls.host}/acme/app`);
+      expect(tls.tokenRequests).toEqual([{ method: 'GET', scope: 'repository:acme/app:pull', account: 'alice' }]);
+    } finally {
+      await tls.stop();
+    }
+  });
+
   test('another port is another host: refused until both the registry and the realm host are named', async () => {
     const before = registry.tokenRequests.length;
     const error = await refusal(

@@ -7,6 +7,7 @@ import { retryAfterMs } from '../src/registry/http.js';
 import { releaseTime } from '../src/registry/inspect.js';
 import { parseManifest } from '../src/registry/manifest.js';
 import { choosePlatform, type Platform, parsePlatform } from '../src/registry/platform.js';
+import { hostKey, realmRefusal } from '../src/registry/realm.js';
 import { chooseTag } from '../src/registry/tag-selection.js';
 
 describe('WWW-Authenticate', () => {
@@ -35,6 +36,59 @@ describe('WWW-Authenticate', () => {
     expect(parseChallenge('Basic realm="say \\"hi\\"", Bearer realm="x"')?.params).toEqual({ realm: 'say "hi"' });
     expect(parseChallenge(null)).toBeUndefined();
     expect(parseChallenge('')).toBeUndefined();
+  });
+});
+
+describe('token realms (where credentials may go)', () => {
+  const registry = new URL('https://registry.example.com/v2/');
+  const refused = (realm: string, insecure: string[] = [], from = registry) =>
+    realmRefusal(from, new URL(realm), new Set(insecure.map(hostKey)));
+
+  test('HTTPS on any host that is not link-local or loopback: allowed', () => {
+    expect(refused('https://auth.example.com/token')).toBeUndefined();
+    expect(refused('https://registry.example.com:8443/token')).toBeUndefined();
+  });
+
+  test('plain HTTP: only when both the registry and the realm host are named (another port is another host)', () => {
+    const plain = new URL('http://registry.example.com:5000/v2/');
+    expect(refused('http://registry.example.com:5000/token', ['registry.example.com:5000'], plain)).toBeUndefined();
+    expect(refused('http://registry.example.com:5001/token', ['registry.example.com:5000'], plain)).toContain(
+      'it is plain HTTP',
+    );
+    expect(refused('http://auth.example.com/token', ['auth.example.com'], plain)).toContain('it is plain HTTP');
+    expect(
+      refused('http://AUTH.example.com:80/token', ['registry.example.com:5000', 'auth.example.com'], plain),
+    ).toBeUndefined();
+    // The registry itself HTTPS: an http realm on its own host is a downgrade, named or not.
+    expect(refused('http://registry.example.com/token', ['auth.example.com'])).toContain('it is plain HTTP');
+  });
+
+  test('userinfo, link-local, other schemes: refused whatever is named', () => {
+    expect(refused('https://u:p@auth.example.com/token')).toContain('userinfo');
+    expect(refused('https://u@auth.example.com/token')).toContain('userinfo');
+    for (const realm of [
+      'https://169.254.169.254/',
+      'https://169.254.0.1/',
+      'https://[fe80::1]/',
+      'https://[febf::1]/',
+    ])
+      expect(refused(realm, ['169.254.169.254'])).toContain('link-local');
+    expect(refused('https://[fec0::1]/')).toBeUndefined();
+    expect(refused('https://169.255.0.1/')).toBeUndefined();
+    expect(refused('file:///etc/passwd')).toContain('neither https nor http');
+  });
+
+  test('loopback only for a registry on loopback', () => {
+    for (const realm of [
+      'https://127.0.0.1/',
+      'https://127.1.2.3/',
+      'https://[::1]/',
+      'https://localhost/',
+      'https://0.0.0.0/',
+    ])
+      expect(refused(realm)).toContain('it is a loopback address and the registry (registry.example.com) is not');
+    expect(refused('https://127.0.0.1:5001/', [], new URL('https://localhost:5000/v2/'))).toBeUndefined();
+    expect(refused('https://localhost:5001/', [], new URL('https://[::1]:5000/v2/'))).toBeUndefined();
   });
 });
 

@@ -12,7 +12,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, createSign, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -104,8 +104,16 @@ function selfSigned(key: string, cert: string, subject: string, ...extra: string
   execFileSync('openssl', [...args, ...extra], { stdio: 'ignore' });
 }
 
-/** The token server of the Docker token spec: GET with Basic auth, POST with a refresh token. */
-async function startTokenServer(dir: string, service: string, issuer: string): Promise<TokenServer> {
+/**
+ * The token server of the Docker token spec: GET with Basic auth, POST with a refresh token. Plain HTTP, or HTTPS
+ * with `tls` (the registry's own key and certificate).
+ */
+async function startTokenServer(
+  dir: string,
+  service: string,
+  issuer: string,
+  tls?: { key: string; cert: string },
+): Promise<TokenServer> {
   const key = join(dir, 'token.key');
   const cert = join(dir, 'token.crt');
   selfSigned(key, cert, '/CN=image-factory-test-token');
@@ -136,7 +144,7 @@ async function startTokenServer(dir: string, service: string, issuer: string): P
     const signature = createSign('RSA-SHA256').update(`${header}.${claims}`).sign(privateKey).toString('base64url');
     return `${header}.${claims}.${signature}`;
   };
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     req.on('data', (d: Buffer) => {
       body += d.toString();
@@ -173,11 +181,15 @@ async function startTokenServer(dir: string, service: string, issuer: string): P
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ token, ...(seconds === null ? {} : { expires_in: seconds }) }));
     });
-  });
+  };
+  const server: Server =
+    tls === undefined
+      ? createServer(handle)
+      : createHttpsServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const tokenServer: TokenServer = {
-    url: `http://127.0.0.1:${port}/token`,
+    url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}/token`,
     requests,
     issued,
     server,
@@ -187,16 +199,26 @@ async function startTokenServer(dir: string, service: string, issuer: string): P
   return tokenServer;
 }
 
-/** Start a registry with `auth`; `tls` serves HTTPS with a certificate for 127.0.0.1 made by openssl. */
+/**
+ * Start a registry with `auth`; `tls` serves HTTPS with a certificate for 127.0.0.1 made by openssl, `tokenTls` the
+ * token server too (with the same certificate; else it is plain HTTP on its own port).
+ */
 export async function startRegistry(
   auth: 'htpasswd' | 'token',
-  options: { tls?: boolean } = {},
+  options: { tls?: boolean; tokenTls?: boolean } = {},
 ): Promise<TestRegistry & { caFile?: string }> {
   const dir = tempDir('if-registry-');
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const service = 'image-factory-test-registry';
   const issuer = 'image-factory-test-issuer';
+  let tlsConfig = '';
+  let caFile: string | undefined;
+  if (options.tls) {
+    caFile = join(dir, 'registry.crt');
+    selfSigned(join(dir, 'registry.key'), caFile, '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1');
+    tlsConfig = `  tls:\n    certificate: ${caFile}\n    key: ${join(dir, 'registry.key')}\n`;
+  }
   let token: TokenServer | undefined;
   let authConfig: string;
   if (auth === 'htpasswd') {
@@ -206,15 +228,10 @@ export async function startRegistry(
     });
     authConfig = `  htpasswd:\n    realm: ${service}\n    path: ${join(dir, 'htpasswd')}\n`;
   } else {
-    token = await startTokenServer(dir, service, issuer);
+    const tokenTls =
+      options.tokenTls && caFile !== undefined ? { key: join(dir, 'registry.key'), cert: caFile } : undefined;
+    token = await startTokenServer(dir, service, issuer, tokenTls);
     authConfig = `  token:\n    realm: ${token.url}\n    service: ${service}\n    issuer: ${issuer}\n    rootcertbundle: ${join(dir, 'token.crt')}\n`;
-  }
-  let tlsConfig = '';
-  let caFile: string | undefined;
-  if (options.tls) {
-    caFile = join(dir, 'registry.crt');
-    selfSigned(join(dir, 'registry.key'), caFile, '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1');
-    tlsConfig = `  tls:\n    certificate: ${caFile}\n    key: ${join(dir, 'registry.key')}\n`;
   }
   writeFileSync(
     join(dir, 'config.yml'),
