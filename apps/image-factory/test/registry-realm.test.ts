@@ -3,11 +3,14 @@
  * registry's challenge, so it is checked before any token request. Against the real registry with token auth, a
  * proxy in front of it naming the realms a hostile registry would, and the registry over TLS.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { exitCodeOf, FactoryError } from '../src/errors.js';
 import { RegistryClient } from '../src/registry/client.js';
 import { credentialStoreFrom } from '../src/registry/docker-config.js';
+import { imageFacts } from '../src/registry/inspect.js';
 import {
   basicAuthEntry,
   PASSWORD,
@@ -197,4 +200,57 @@ describe('realms no credential goes to', () => {
       }
     },
   );
+});
+
+describe('a blob download redirected to storage', () => {
+  test('no credential reaches storage, on any hop (storage redirecting within itself included)', async () => {
+    const c = client(proxy.host, [proxy.host, registry.tokenHost ?? '']);
+    const top = await c.manifest({ registry: proxy.host, repository: 'acme/app' }, '1.0');
+    if (top.manifest.kind !== 'image') throw new Error('pushImage pushes an image manifest');
+    const config = top.manifest.manifest.config.digest;
+    const bytes = await c.blob({ registry: proxy.host, repository: 'acme/app' }, config, 1 << 20);
+    const seen: { path: string; authorization: string | undefined }[] = [];
+    const storage = createServer((req, res) => {
+      seen.push({ path: req.url ?? '', authorization: req.headers.authorization });
+      if (req.url === '/first') res.writeHead(307, { location: '/second' }).end();
+      else res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(bytes);
+    });
+    await new Promise<void>((resolve) => storage.listen(0, '127.0.0.1', resolve));
+    try {
+      const storageHost = `127.0.0.1:${(storage.address() as AddressInfo).port}`;
+      proxy.fail(/\/blobs\//, { status: 307, headers: { location: `http://${storageHost}/first` } });
+      const facts = await imageFacts(
+        client(proxy.host, [proxy.host, registry.tokenHost ?? '']),
+        {
+          registry: proxy.host,
+          repository: 'acme/app',
+        },
+        '1.0',
+      );
+      expect(facts.created).toBe('2026-11-05T12:00:00Z');
+      expect(seen).toEqual([
+        { path: '/first', authorization: undefined },
+        { path: '/second', authorization: undefined },
+      ]);
+    } finally {
+      storage.close();
+    }
+  });
+
+  test('a redirect to a link-local address: refused without a connection attempt', async () => {
+    proxy.fail(/\/blobs\//, { status: 307, headers: { location: 'http://169.254.169.254/latest/meta-data/' } });
+    const urls: string[] = [];
+    const error = await refusal(
+      imageFacts(
+        client(proxy.host, [proxy.host, registry.tokenHost ?? ''], urls),
+        {
+          registry: proxy.host,
+          repository: 'acme/app',
+        },
+        '1.0',
+      ),
+    );
+    expect(error.message).toContain('the redirect to 169.254.169.254 is refused: it is a link-local address');
+    expect(urls.filter((u) => u.includes('169.254'))).toEqual([]);
+  });
 });

@@ -21,7 +21,7 @@ import {
   send,
 } from './http.js';
 import { MANIFEST_ACCEPT, type ParsedManifest, parseManifest } from './manifest.js';
-import { hostKey } from './realm.js';
+import { hostKey, redirectRefusal } from './realm.js';
 import { describe, type RepositoryRef } from './repository.js';
 
 export type { RepositoryRef } from './repository.js';
@@ -144,15 +144,19 @@ export class RegistryClient {
   async blob(ref: RepositoryRef, digest: string, maxBytes: number): Promise<Uint8Array> {
     const what = describe(ref, digest);
     let response = await this.#request('GET', ref, `/blobs/${digest}`, digest, 'manual');
-    let origin = new URL(response.url || this.#url(ref, '')).origin;
+    const registry = new URL(this.#url(ref, ''));
+    let base = response.url || registry.href;
     for (let hop = 0; hop < MAX_REDIRECTS && response.status >= 300 && response.status < 400; hop++) {
       const location = response.headers.get('location');
       await response.body?.cancel();
-      if (location === null) break;
-      const next = new URL(location, `${origin}/`);
-      // Credentials go to the registry only: a redirect to storage (S3, a CDN) is followed without them.
+      if (location === null || !URL.canParse(location, base)) break;
+      const next = new URL(location, base);
+      const refusal = redirectRefusal(registry, next);
+      if (refusal !== undefined)
+        throw new FactoryError('registry', `${what}: the redirect to ${next.host} is refused: ${refusal}`);
+      // Credentials go to the registry only: storage (S3, a CDN) gets none, on whichever hop it is reached.
       const headers: Record<string, string> = { 'user-agent': this.#userAgent };
-      if (next.origin === origin) Object.assign(headers, await this.#auth.authorization(ref, false));
+      if (next.origin === registry.origin) Object.assign(headers, await this.#auth.authorization(ref, false));
       this.counts.get++;
       response = await send(
         next.toString(),
@@ -161,7 +165,7 @@ export class RegistryClient {
         this.#policy,
         this.#effects,
       );
-      origin = next.origin;
+      base = next.href;
     }
     if (response.status !== 200) await refuse(response, ref, digest, this.#credentials);
     const bytes = await readBody(response, maxBytes, what);

@@ -1,5 +1,5 @@
 /**
- * Where a registry may send the client for a token. The realm comes from the registry's `WWW-Authenticate`
+ * Where a registry may send the client: for a token, and for a blob's bytes. The realm comes from the registry's `WWW-Authenticate`
  * challenge, so a hostile or misconfigured registry chooses it; the client sends its config.json credentials
  * there. A realm is refused before any connection when it:
  * - carries userinfo (`https://u:p@host/`): credentials the client did not choose, and a URL that logs leak;
@@ -8,6 +8,8 @@
  * - is plain HTTP, unless both the registry and the realm host are named with `--insecure-registry` (a host is
  *   `hostname:port`: another port is another host).
  * The rules apply with or without credentials, so an anonymous token request goes nowhere a credentialed one may not.
+ * A blob download redirected to storage carries no credentials and is checked by the first three rules and the
+ * scheme alone (storage may be plain HTTP: the digest is verified).
  */
 import { BlockList, isIP } from 'node:net';
 
@@ -49,19 +51,37 @@ export function hostKey(host: string): string {
 }
 
 /**
+ * Why a URL the registry sends the client to (a token realm, a blob's storage) may not be asked at all: another
+ * scheme, userinfo, a link-local address, a loopback address for a registry that is not on loopback.
+ */
+function destinationRefusal(registry: URL, target: URL): string | undefined {
+  if (target.protocol !== 'https:' && target.protocol !== 'http:')
+    return `its scheme ${target.protocol} is neither https nor http`;
+  if (target.username !== '' || target.password !== '')
+    return 'it carries a user name or password (userinfo); credentials go only in a header the client writes';
+  if (isLinkLocal(target))
+    return 'it is a link-local address (169.254.0.0/16, fe80::/10: where cloud metadata services answer)';
+  if (isLoopback(target) && !isLoopback(registry))
+    return `it is a loopback address and the registry (${registry.host}) is not`;
+  return undefined;
+}
+
+/**
+ * Why a blob download redirected by the registry at `registry` may not follow to `target` (no credential goes
+ * there anyway: this keeps a registry from making the client ask a metadata service or this machine).
+ */
+export function redirectRefusal(registry: URL, target: URL): string | undefined {
+  return destinationRefusal(registry, target);
+}
+
+/**
  * Why `realm` may not be asked for a token of the registry at `registry` (its API URL), or undefined when it may.
  * `insecure` holds the `--insecure-registry` hosts, spelled by `hostKey`. The reason names the realm's host, never
  * its userinfo.
  */
 export function realmRefusal(registry: URL, realm: URL, insecure: ReadonlySet<string>): string | undefined {
-  if (realm.protocol !== 'https:' && realm.protocol !== 'http:')
-    return `its scheme ${realm.protocol} is neither https nor http`;
-  if (realm.username !== '' || realm.password !== '')
-    return 'it carries a user name or password (userinfo); credentials go only in a header the client writes';
-  if (isLinkLocal(realm))
-    return 'it is a link-local address (169.254.0.0/16, fe80::/10: where cloud metadata services answer)';
-  if (isLoopback(realm) && !isLoopback(registry))
-    return `it is a loopback address and the registry (${registry.host}) is not`;
+  const refusal = destinationRefusal(registry, realm);
+  if (refusal !== undefined) return refusal;
   if (realm.protocol === 'http:' && !(insecure.has(hostKey(realm.host)) && insecure.has(hostKey(registry.host)))) {
     return `it is plain HTTP: credentials go to a token realm only over HTTPS, unless both the registry and the realm host (${realm.host}) are named with --insecure-registry`;
   }
