@@ -14,6 +14,8 @@ import { OUTPUT_FILE, synthesise } from '../src/synth.js';
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), 'if-chart-'));
+// biome-ignore lint/suspicious/noExplicitAny: walking untyped Kubernetes YAML in assertions
+type Any = any;
 
 const plan: WarehousePlan = {
   name: 'node-22-bookworm-slim',
@@ -144,6 +146,7 @@ describe('synthesis of the example catalogue', () => {
     expect(result.warehouses.map((w) => `${w.kind}:${w.name}`)).toEqual([
       'base:busybox-1-36-musl',
       'base:gcr-io-distroless-static-debian12-nonroot',
+      'base:ghcr-io-acme-node-base-22',
       'base:golang-1-23-bookworm',
       'base:nginx-1-27-alpine',
       'base:node-22-bookworm-slim',
@@ -181,8 +184,47 @@ describe('synthesis of the example catalogue', () => {
     const out = tmp();
     const cli = join(REPO, 'apps/image-factory/bin/image-factory.mjs');
     const stdout = execFileSync(process.execPath, [cli, 'synth', '--root', REPO, '--out', out], { encoding: 'utf8' });
-    expect(stdout).toMatch(/wrote .*image-factory\.k8s\.yaml: 7 Warehouse\(s\) \(5 base, 2 external\)/);
+    expect(stdout).toMatch(
+      /wrote .*image-factory\.k8s\.yaml: 8 Warehouse\(s\) \(6 base, 2 external\) and 6 rebuild Stage\(s\)/,
+    );
     expect(readFileSync(join(out, OUTPUT_FILE), 'utf8')).toBe(readFileSync(join(PACKAGE, 'dist', OUTPUT_FILE), 'utf8'));
+  });
+
+  it('carries a new build of node-base under :22 to backstage: a Digest Warehouse on that tag and its -rebuild Stage', () => {
+    // DESIGN §10 / issue 19: backstage builds FROM ghcr.io/acme/node-base:22; node-base's own Warehouse (SemVer,
+    // kustomize/image-factory/managed/node-base.yaml) serves its analysis only.
+    const objects = parseAllDocuments(readFileSync(join(PACKAGE, 'dist', OUTPUT_FILE), 'utf8')).map(
+      (d) => d.toJS() as Any,
+    );
+    const warehouse = objects.find((o) => o.kind === 'Warehouse' && o.metadata.name === 'ghcr-io-acme-node-base-22');
+    expect(warehouse.spec.subscriptions).toEqual([
+      {
+        image: {
+          repoURL: 'ghcr.io/acme/node-base',
+          allowTagsRegexes: ['^22$'],
+          imageSelectionStrategy: 'Digest',
+          constraint: '22',
+          discoveryLimit: 20,
+        },
+      },
+    ]);
+    expect(warehouse.metadata.annotations).toMatchObject({
+      'image-factory.io/dependents': 'backstage',
+      'image-factory.io/managed-image': 'node-base',
+    });
+    const stage = objects.find((o) => o.kind === 'Stage' && o.metadata.name === 'ghcr-io-acme-node-base-22-rebuild');
+    expect(stage.spec.requestedFreight).toEqual([
+      { origin: { kind: 'Warehouse', name: 'ghcr-io-acme-node-base-22' }, sources: { direct: true } },
+    ]);
+    // repo + ":" + Freight tag is what the AnalysisTemplate passes as --reference: ghcr.io/acme/node-base:22.
+    expect(stage.spec.verification.args[0]).toEqual({ name: 'repo', value: 'ghcr.io/acme/node-base' });
+    // A -rebuild Stage exactly for each Warehouse with dependents: every base here, no external image.
+    const rebuilt = objects.filter((o) => o.kind === 'Stage').map((o) => o.spec.requestedFreight[0].origin.name);
+    const withDependents = objects
+      .filter((o) => o.kind === 'Warehouse' && o.metadata.annotations['image-factory.io/dependents'] !== undefined)
+      .map((o) => o.metadata.name);
+    expect(rebuilt).toEqual(withDependents);
+    expect(rebuilt).not.toContain('postgres');
   });
 
   it('the cdk8s App itself synthesises the same objects', () => {

@@ -156,6 +156,13 @@ describe('kubectl kustomize kustomize/image-factory', () => {
         .map((w) => w.metadata.name)
         .sort(),
     ).toEqual(managed);
+    // A managed image's own Warehouse serves its analysis only: no -rebuild Stage here (the chart renders one for
+    // each base Warehouse with dependents, e.g. ghcr-io-acme-node-base-22-rebuild; DESIGN §10).
+    expect(
+      find('Stage')
+        .map((s) => s.metadata.name)
+        .sort(),
+    ).toEqual(managed.flatMap((name) => [`${name}-analyze-dockerfile`, `${name}-analyzed`]).sort());
     for (const name of managed) {
       const analyze = find('Stage', `${name}-analyze-dockerfile`)[0] as Any;
       const analyzed = find('Stage', `${name}-analyzed`)[0] as Any;

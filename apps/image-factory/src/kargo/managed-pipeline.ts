@@ -1,8 +1,9 @@
 /**
  * The managed pipeline of one managed image, as Kargo objects: its Warehouse (planned by planManagedWarehouse(),
- * the same rule and defaults as every other Warehouse), `<image>-analyze-dockerfile`, `<image>-analyzed`, and
- * `<image>-rebuild` (rebuild-stage.ts: a new build of an image others are built on starts their rebuilds; for an
- * image nobody builds on, its verification finds nothing to do).
+ * the same rule and defaults as every other Warehouse), `<image>-analyze-dockerfile` and `<image>-analyzed`. Its
+ * Warehouse serves the analysis only: a new build reaches the images built on it through the base Warehouse of the
+ * tag they build FROM and that Warehouse's `-rebuild` Stage, which the chart renders from state, where the
+ * dependents are known (DESIGN §10); an image nobody builds on has none.
  *
  * `<image>-analyze-dockerfile` has a promotion step: Kargo treats a Stage without steps as a control-flow Stage,
  * marks Freight verified without running its verification, and refuses promotions to it. The step is
@@ -19,7 +20,6 @@ import {
   warehouseManifest,
 } from './manifests.js';
 import { ANALYSIS_TEMPLATE, KARGO_PROJECT, MANAGED_BY } from './project.js';
-import { rebuildStageManifest } from './rebuild-stage.js';
 
 /** Options for the generated objects. */
 export interface PipelineOptions {
@@ -39,7 +39,7 @@ export function managedPipelineObjects(
   image: ManagedImage,
   defaults: EnrolmentDefaults,
   options: PipelineOptions = {},
-): [WarehouseManifest, StageManifest, StageManifest, StageManifest] {
+): [WarehouseManifest, StageManifest, StageManifest] {
   const namespace = options.namespace ?? KARGO_PROJECT;
   const plan = planManagedWarehouse(image, defaults);
   const repoURL = plan.subscription.repoURL;
@@ -80,6 +80,5 @@ export function managedPipelineObjects(
       metadata: metadata(stages.analyzed),
       spec: { requestedFreight: [{ origin, sources: { stages: [stages.analyze] } }] },
     },
-    rebuildStageManifest({ name: plan.name, repoURL }, { namespace, labels }),
   ];
 }

@@ -118,6 +118,7 @@ export function warehouseManifest(plan: WarehousePlan, options: WarehouseManifes
       annotations: {
         'image-factory.io/reference': plan.reference,
         ...(plan.dependents.length > 0 ? { 'image-factory.io/dependents': dependentsAnnotation(plan.dependents) } : {}),
+        ...(plan.managedImage === undefined ? {} : { 'image-factory.io/managed-image': plan.managedImage }),
       },
     },
     spec: {

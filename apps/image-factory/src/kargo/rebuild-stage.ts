@@ -1,14 +1,17 @@
 /**
  * `<warehouse>-rebuild`: the Stage through which base-image Freight reaches `image-factory rebuild` (DESIGN §10).
- * It requests Freight directly from the Warehouse (a base image's, or a managed image's that others build on), is
- * auto-promoted (the ProjectConfig selects Stages managed by image-factory), has a `compose-output` step (a Stage
- * without steps never runs its verification) and verifies with the AnalysisTemplate `image-factory-rebuild`,
- * passing the repository, tag and digest; `rebuild --reference repo:tag` finds the base image in state (a tag no
- * image is built on is nothing to do). Pure.
+ * One exists exactly for each base Warehouse with dependents (the chart renders it): a third-party base's, or the
+ * tag of a managed image others build FROM; none for a managed image's own Warehouse (its Freight names the newest
+ * build's tag, never the tag built FROM) and none where nothing is built on the image (a Job per build that finds
+ * nothing to do). It requests Freight directly from the Warehouse, is auto-promoted (the ProjectConfig selects Stages
+ * managed by image-factory), has a `compose-output` step (a Stage without steps never runs its verification) and
+ * verifies with the AnalysisTemplate `image-factory-rebuild`, passing the repository, tag and digest;
+ * `rebuild --reference repo:tag` finds the base image in state. Pure.
  */
 import { imageFromWarehouse, quotedExpression, type StageManifest } from './manifests.js';
 import { KARGO_PROJECT, MANAGED_BY, REBUILD_TEMPLATE } from './project.js';
 
+/** `<warehouse>-rebuild`. */
 export const rebuildStageName = (warehouse: string): string => `${warehouse}-rebuild`;
 
 /** The rebuild Stage of one Warehouse watching `repoURL`. */

@@ -1,13 +1,19 @@
 /**
  * planWarehouses: images.yaml ⊕ state → the Warehouses to create (pure). images.yaml wins for every field it
  * sets; a base or external image gets a Warehouse only where the merged config has repoURL and allowTags.
+ * A base whose repository is a managed image (FROM ghcr.io/acme/node-base:22, node-base enrolled as managed) is
+ * watched like any other base: Digest on exactly the tag the dependents build FROM (DESIGN §10), so that a new
+ * build under that tag reaches `rebuild --reference …:22`. The managed image's own Warehouse follows its builds
+ * (SemVer by default) for their analysis only: Kargo's SemVer strategy with strictSemvers (default true, Kargo
+ * v1.11.2 pkg/subscription/image.go:92-94) never discovers a tag like `22`, and Freight carries only the newest
+ * tag discovered (pkg/controller/warehouses/warehouses.go:662), so its Freight can never name the tag built FROM.
  * planManagedWarehouse: the Warehouse of a managed image's pipeline. Both share one subscription rule and one set of
  * defaults, so a managed image's Warehouse reads images.yaml exactly as an external image's does.
  */
 import type { Enrolment, EnrolmentDefaults, ExternalImage, ManagedImage } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
 import type { ImageSubscriptionFields } from '../kargo/subscription.js';
-import { repoURLOf } from '../state/plan.js';
+import { exactTagRegex, repoURLOf } from '../state/plan.js';
 import type { BaseImageState, StateSnapshot } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { pickDefined } from '../util/pick-defined.js';
@@ -20,6 +26,7 @@ interface Candidate extends ImageSubscriptionFields {
   readonly reference: string;
   readonly repoURL?: string;
   readonly dependents: readonly string[];
+  readonly managedImage?: string;
 }
 
 function externalCandidate(image: ExternalImage, enrolment: Enrolment): Candidate {
@@ -49,6 +56,36 @@ function baseCandidate(base: BaseImageState, enrolment: Enrolment, dependents: r
 }
 
 /**
+ * A base built FROM a managed image's tag: Digest on exactly that tag (Kargo's digest selector reads the one tag in
+ * `constraint`: v1.11.2 pkg/image/digest_selector.go:53-55,71), polled as often as the managed image's own
+ * Warehouse polls the same repository. The state keeps no Warehouse config for it (the tag is in the reference).
+ */
+function managedBaseCandidate(
+  base: BaseImageState & { readonly tag: string },
+  image: ManagedImage,
+  enrolment: Enrolment,
+  dependents: readonly string[],
+): Candidate {
+  return {
+    name: base.name,
+    kind: 'base',
+    reference: base.reference,
+    repoURL: repoURLOf(base.registry, base.repository),
+    allowTags: exactTagRegex(base.tag),
+    imageSelectionStrategy: 'Digest',
+    constraint: base.tag,
+    discoveryLimit: enrolment.defaults.discoveryLimit,
+    interval: image.subscription.interval ?? enrolment.defaults.interval,
+    dependents,
+    managedImage: image.name,
+  };
+}
+
+/** A base reference that names a tag and no digest: one a Warehouse can follow. */
+const followsTag = (base: BaseImageState): base is BaseImageState & { readonly tag: string } =>
+  base.tag !== null && base.digest === null;
+
+/**
  * Decide the Warehouses.
  * @param enrolment images.yaml (wins over state)
  * @param state the state files
@@ -57,11 +94,11 @@ export function planWarehouses(enrolment: Enrolment, state: StateSnapshot): Ware
   const warnings: string[] = [];
   const candidates: Candidate[] = [];
   const managed = new Map<string, ManagedImage>();
-  const managedRepos = new Set<string>();
+  const managedRepos = new Map<string, ManagedImage>();
   for (const image of enrolment.images) {
     if (image.kind === 'managed') {
       managed.set(image.name, image);
-      managedRepos.add(repoURLOf(image.registry, image.repository));
+      managedRepos.set(repoURLOf(image.registry, image.repository), image);
     } else {
       candidates.push(externalCandidate(image, enrolment));
     }
@@ -78,8 +115,10 @@ export function planWarehouses(enrolment: Enrolment, state: StateSnapshot): Ware
     }
   }
   for (const base of state.baseImages.values()) {
-    if (base.managedImage !== undefined || managedRepos.has(repoURLOf(base.registry, base.repository))) continue;
-    if (base.untracked !== undefined) continue;
+    // images.yaml wins: a repository it enrols as managed is a managed base, whatever the state recorded.
+    const managedBase = managedRepos.get(repoURLOf(base.registry, base.repository));
+    if (managedBase === undefined && base.managedImage !== undefined) continue;
+    if (managedBase === undefined ? base.untracked !== undefined : !followsTag(base)) continue;
     const dependents = base.dependents.filter((d) => managed.has(d));
     if (dependents.length === 0) {
       warnings.push(
@@ -87,7 +126,11 @@ export function planWarehouses(enrolment: Enrolment, state: StateSnapshot): Ware
       );
       continue;
     }
-    candidates.push(baseCandidate(base, enrolment, dependents));
+    candidates.push(
+      managedBase !== undefined && followsTag(base)
+        ? managedBaseCandidate(base, managedBase, enrolment, dependents)
+        : baseCandidate(base, enrolment, dependents),
+    );
   }
 
   const warehouses: WarehousePlan[] = [];
@@ -149,6 +192,7 @@ function warehousePlan(c: Candidate & { readonly repoURL: string }, defaults: En
     interval: c.interval ?? defaults.interval,
     subscription,
     dependents: [...c.dependents].sort(compareCodeUnits),
+    ...(c.managedImage === undefined ? {} : { managedImage: c.managedImage }),
   };
 }
 

@@ -27,6 +27,11 @@ export interface WarehousePlan {
   readonly subscription: PlannedSubscription;
   /** Managed images built on it (base images), sorted. */
   readonly dependents: readonly string[];
+  /**
+   * The managed image whose build this base is (a base FROM `ghcr.io/acme/node-base:22`, node-base enrolled as
+   * managed). Unset: a third-party base, or not a base.
+   */
+  readonly managedImage?: string;
 }
 
 /** The Warehouses, and why some images got none. */
