@@ -25,6 +25,7 @@ describe('what is not a credential is left alone', () => {
   test('words after Bearer/Basic/token that are English, and a challenge realm', () => {
     for (const text of [
       'the token expired',
+      'Invalid Bearer token.',
       'Basic authentication is required',
       'Bearer realm="https://auth.example.com/token",service="registry.example.com"',
       'no GitHub token: set GITHUB_TOKEN or --github-token-file',

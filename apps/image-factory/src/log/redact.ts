@@ -48,10 +48,13 @@ const SCHEME_VALUE = /\b(bearer|basic|token)(\s+)([A-Za-z0-9._~+/=-]{4,})/gi;
 
 /**
  * Whether the word after `Bearer`/`Basic`/`token` looks like a credential rather than English ("token expired",
- * "Basic authentication"): a digit, mixed case, a symbol of the base64/token alphabets, or 20 characters and more.
+ * "Basic authentication", "a Bearer token."): a digit, mixed case, a symbol of the base64/token alphabets (a
+ * sentence's closing period aside), or 20 characters and more.
  */
-const looksLikeCredential = (word: string): boolean =>
-  /\d/.test(word) || (/[a-z]/.test(word) && /[A-Z]/.test(word)) || /[._~+/=-]/.test(word) || word.length >= 20;
+function looksLikeCredential(word: string): boolean {
+  const core = word.replace(/\.$/, '');
+  return /\d/.test(core) || (/[a-z]/.test(core) && /[A-Z]/.test(core)) || /[._~+/=-]/.test(core) || core.length >= 20;
+}
 
 /** `realm="…"` in a `WWW-Authenticate: Bearer realm="…"` challenge: a parameter's name, not a credential. */
 const isAuthParam = (word: string, next: string | undefined): boolean => /^[A-Za-z_-]+=$/.test(word) && next === '"';
@@ -89,6 +92,11 @@ export function redactAnswer(text: string, options: AnswerRedaction = {}): strin
   return out;
 }
 
+/** A scheme's credential or a header's value running to the end of a cut answer. */
+const CUT_SCHEME_VALUE = /\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=-]+$/i;
+const CUT_HEADER_VALUE =
+  /\b((?:proxy-)?authorization|private-token|job-token)(\\?["']?\s*[:=]\s*\\?["']?)[^"'\\\r\n]+$/i;
+
 /** A cut answer: the beginning of a secret, or a credential after a scheme or header name, at its very end. */
 function redactCutEnd(text: string, known: readonly string[]): string {
   // Three characters or fewer of a secret's beginning tell nothing (and would match any text's last letters).
@@ -99,10 +107,6 @@ function redactCutEnd(text: string, known: readonly string[]): string {
   }
   return text.replace(CUT_SCHEME_VALUE, '$1$2***').replace(CUT_HEADER_VALUE, '$1$2***');
 }
-
-const CUT_SCHEME_VALUE = /\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=-]+$/i;
-const CUT_HEADER_VALUE =
-  /\b((?:proxy-)?authorization|private-token|job-token)(\\?["']?\s*[:=]\s*\\?["']?)[^"'\\\r\n]+$/i;
 
 /** Forget every secret (tests). */
 export function clearSecrets(): void {
