@@ -7,6 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { FactoryError } from '../errors.js';
+import { registerSecret } from '../log/redact.js';
 import type { Challenge } from './challenge.js';
 import { parseChallenge } from './challenge.js';
 import type { CredentialStore, RegistryCredential } from './docker-config.js';
@@ -203,6 +204,7 @@ export class RegistryAuth {
       throw new FactoryError('registry', `${what}: the answer is not a token`);
     const token = body.token ?? body.access_token;
     if (token === undefined || token === '') throw new FactoryError('registry', `${what}: the answer has no token`);
+    registerSecret(token);
     return { token, expiresAt: tokenExpiry(effects.now(), body.expires_in) };
   }
 }

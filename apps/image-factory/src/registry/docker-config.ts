@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { FactoryError, messageOf } from '../errors.js';
+import { registerSecret } from '../log/redact.js';
 
 const AuthEntrySchema = Type.Object({
   auth: Type.Optional(Type.String()),
@@ -103,6 +104,13 @@ export function credentialStoreFrom(data: unknown, label: string): CredentialSto
   };
 }
 
+/** The secrets a credential holds, in the forms they travel in (a Basic header's base64 included). */
+export function secretsOf(credential: RegistryCredential | undefined): string[] {
+  if (credential === undefined) return [];
+  if (credential.kind !== 'basic') return [credential.token];
+  return [credential.password, Buffer.from(`${credential.username}:${credential.password}`).toString('base64')];
+}
+
 /** No credentials at all: every registry is asked anonymously. */
 export const NO_CREDENTIALS: CredentialStore = {
   lookup: () => undefined,
@@ -136,5 +144,13 @@ export async function loadCredentialStore(
   } catch (error) {
     throw new FactoryError('invalid-config', `${path} is not JSON: ${messageOf(error)}`);
   }
-  return credentialStoreFrom(data, path);
+  const store = credentialStoreFrom(data, path);
+  // Every secret the file holds is never printed, whichever registry it is for (the store checked every entry).
+  if (Value.Check(DockerConfigSchema, data)) {
+    for (const [key, entry] of Object.entries(data.auths ?? {})) {
+      for (const secret of secretsOf(credentialOf(entry, `${path}: auths["${key}"]`))) registerSecret(secret);
+      registerSecret(entry.auth);
+    }
+  }
+  return store;
 }

@@ -1,12 +1,14 @@
 /**
  * A registry's refusals as errors a person can act on: 401/403 say which config.json entry to check (never its
  * secret), 404 says what is unknown (repository, blob, tag or digest), anything else names the host, the status
- * and the registry's own message (the distribution API's error JSON, read to at most 64 KiB).
+ * and the registry's own message (the distribution API's error JSON, read to at most 64 KiB), redacted: a registry
+ * may echo the request's `Authorization` header, and the message is printed and may be kept.
  */
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { FactoryError } from '../errors.js';
-import type { CredentialStore } from './docker-config.js';
+import { redactAnswer } from '../log/redact.js';
+import { type CredentialStore, secretsOf } from './docker-config.js';
 import { readJson } from './http.js';
 import type { RepositoryRef } from './repository.js';
 
@@ -48,7 +50,9 @@ export async function refuse(
     if (detail?.code === 'BLOB_UNKNOWN') throw new FactoryError('not-found', `blob unknown: ${reference} of ${what}`);
     throw new FactoryError('not-found', `manifest unknown: ${target} of ${what}`);
   }
-  const message = detail?.message ?? detail?.code;
+  const said = detail?.message ?? detail?.code;
+  const message =
+    said === undefined ? undefined : redactAnswer(said, { held: secretsOf(credentials.lookup(ref.registry)) });
   throw new FactoryError(
     'registry',
     `${response.url ? new URL(response.url).host : ref.registry}: HTTP ${status} for ${reference} of ${what}${message === undefined ? '' : `: ${message}`}`,

@@ -315,8 +315,11 @@ export interface RegistryProxy {
   readonly requests: ProxiedRequest[];
   /** Headers added to every answer passed through. */
   extraHeaders: Record<string, string>;
-  /** The next request whose path matches gets this answer instead of the registry's (each once, in order). */
-  fail(path: RegExp, answer: { status: number; headers?: Record<string, string> }): void;
+  /**
+   * The next request whose path matches gets this answer instead of the registry's (each once, in order); `body`
+   * is written from the request (a server that echoes what it was sent).
+   */
+  fail(path: RegExp, answer: FaultAnswer): void;
   /**
    * Requests whose path matches get the registry's own answer (status and headers, `Docker-Content-Digest` among
    * them) with its body replaced by `replace(body)`: other bytes under the same digest. Until `reset()`.
@@ -338,6 +341,13 @@ export interface RegistryProxy {
   stop(): Promise<void>;
 }
 
+/** An answer the proxy gives instead of the registry's. */
+export interface FaultAnswer {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  readonly body?: (request: IncomingMessage) => string;
+}
+
 interface Rule<T> {
   readonly path: RegExp;
   readonly value: T;
@@ -346,7 +356,7 @@ interface Rule<T> {
 /** Start a proxy in front of `upstream` (a plain-HTTP registry), listening on `address` (default 127.0.0.1). */
 export async function startProxy(upstream: TestRegistry, address = '127.0.0.1'): Promise<RegistryProxy> {
   const [upstreamHost = '', upstreamPort = ''] = upstream.host.split(':');
-  const failures: Rule<{ status: number; headers?: Record<string, string> }>[] = [];
+  const failures: Rule<FaultAnswer>[] = [];
   let tampers: Rule<(body: Buffer) => Buffer>[] = [];
   let floods: Rule<{ total: number; contentType: string; done: (written: number) => void }>[] = [];
   let challenge: ((header: string) => string) | undefined;
@@ -416,9 +426,9 @@ export async function startProxy(upstream: TestRegistry, address = '127.0.0.1'):
     requests.push({ method: req.method ?? '', path, authorization: req.headers.authorization });
     const failure = failures.findIndex((f) => f.path.test(path));
     if (failure >= 0) {
-      const [{ value }] = failures.splice(failure, 1) as [Rule<{ status: number; headers?: Record<string, string> }>];
+      const [{ value }] = failures.splice(failure, 1) as [Rule<FaultAnswer>];
       req.resume();
-      res.writeHead(value.status, value.headers).end();
+      res.writeHead(value.status, value.headers).end(value.body?.(req));
       return;
     }
     const flooding = floods.find((f) => f.path.test(path));
