@@ -69,7 +69,7 @@ updates; at once when a vulnerability report shows a CRITICAL fixed; not at all 
 commit the decisions and claim the rebuilds due now, then trigger them in GitHub Actions or GitLab CI, once each,
 and commit the answers. --due does the sweep only. --dry-run prints each decision and the request it would send.`,
   sections: [['Rebuild', REBUILD_OPTIONS], ['Registry', REGISTRY_OPTIONS], ...GIT_SECTIONS],
-  exit: '0 decisions recorded (a trigger that failed is recorded with its reason), 1 invalid input or a cycle in\nthe graph, 2 usage error, 3 transient failure (registry, git) before anything was recorded: safe to run again.',
+  exit: '0 decisions recorded (a trigger that failed is recorded with its reason), 1 invalid input (images.yaml,\nstate, a --vulnerability-report that is not a Trivy JSON report) or a cycle in the graph, 2 usage error (a bad\nflag: an impossible --now/--released date, a base URL that is not https) or an unreadable file, 3 transient\nfailure (registry, git) before anything was recorded: safe to run again.',
   examples: [
     'image-factory rebuild --base node-22-bookworm-slim --digest sha256:… --git-repo https://github.com/acme/gitops.git',
     'image-factory rebuild --due --git-repo https://github.com/acme/gitops.git',
