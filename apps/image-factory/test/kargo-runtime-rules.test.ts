@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { loadEnrolment } from '../src/enrolment/load.js';
 import type { ManagedImage } from '../src/enrolment/types.js';
 import { managedPipelineObjects } from '../src/kargo/managed-pipeline.js';
+import { warehouseManifest } from '../src/kargo/manifests.js';
+import { rebuildStageManifest } from '../src/kargo/rebuild-stage.js';
 import { checkKargoRuntimeRules, formatManifestProblem } from '../src/kargo/runtime-rules.js';
+import type { WarehousePlan } from '../src/warehouses/types.js';
 
 const enrolment = loadEnrolment(
   'images:\n  - name: api\n    registry: ghcr.io\n    repository: acme/api\n' +
@@ -165,5 +168,101 @@ describe('managedPipelineObjects', () => {
     expect(analyzed.spec.requestedFreight).toEqual([
       { origin: { kind: 'Warehouse', name: 'api' }, sources: { stages: ['api-analyze-dockerfile'] } },
     ]);
+  });
+});
+
+describe('checkKargoRuntimeRules: the rebuild Stages (DESIGN §10)', () => {
+  // A base Warehouse as the chart renders it for backstage's FROM ghcr.io/acme/node-base:22, and its -rebuild Stage.
+  const basePlan: WarehousePlan = {
+    name: 'ghcr-io-acme-node-base-22',
+    kind: 'base',
+    reference: 'ghcr.io/acme/node-base:22',
+    interval: '5m0s',
+    subscription: {
+      repoURL: 'ghcr.io/acme/node-base',
+      allowTags: '^22$',
+      imageSelectionStrategy: 'Digest',
+      constraint: '22',
+      discoveryLimit: 20,
+    },
+    dependents: ['backstage'],
+    managedImage: 'node-base',
+  };
+  const rebuild = (plan: WarehousePlan): [Any, Any] => [
+    structuredClone(warehouseManifest(plan, { namespace: NS })),
+    structuredClone(rebuildStageManifest({ name: plan.name, repoURL: plan.subscription.repoURL })),
+  ];
+
+  it('passes a base Warehouse following the tag built FROM, with dependents, and its -rebuild Stage', () => {
+    expect(check([namespace, project, ...rebuild(basePlan)])).toEqual([]);
+  });
+
+  it("rejects a -rebuild Stage on a managed image's own Warehouse: its Freight never names the tag built FROM", () => {
+    // node-base's own Warehouse (SemVer, strictSemvers by default): Freight tags like 22.3.0, so the Stage would run
+    // `rebuild --reference ghcr.io/acme/node-base:22.3.0`, on which nothing is built.
+    const own = managedPipelineObjects(
+      loadEnrolment(
+        'images:\n  - name: node-base\n    registry: ghcr.io\n    repository: acme/node-base\n' +
+          '    source: {provider: github, repo: acme/mono, dockerfile: Dockerfile}\n',
+      ).images[0] as ManagedImage,
+      enrolment.defaults,
+    )[0];
+    const warehouse: Any = structuredClone(own);
+    warehouse.metadata.annotations['image-factory.io/dependents'] = 'backstage';
+    const stage = structuredClone(rebuildStageManifest({ name: 'node-base', repoURL: 'ghcr.io/acme/node-base' }));
+    expect(check([warehouse, stage])).toEqual([
+      expect.stringMatching(
+        /^Stage image-factory-kargo\/node-base-rebuild \(image ghcr.io\/acme\/node-base\): spec.requestedFreight\[0\].origin takes Freight from Warehouse node-base, which selects images by SemVer: .*newest tag .*imageSelectionStrategy: Digest/,
+      ),
+    ]);
+  });
+
+  it('rejects a base Warehouse of a -rebuild Stage whose constraint is not the tag of its reference', () => {
+    const [warehouse, stage] = rebuild(basePlan);
+    warehouse.spec.subscriptions[0].image.constraint = '22.3';
+    expect(check([warehouse, stage])).toEqual([
+      expect.stringContaining(
+        'takes Freight from Warehouse ghcr-io-acme-node-base-22, which follows the tag 22.3, but its reference ghcr.io/acme/node-base:22 is built FROM the tag 22',
+      ),
+    ]);
+  });
+
+  it('rejects a -rebuild Stage on a Warehouse nothing is built on (a Job per new Freight that decides nothing)', () => {
+    const [warehouse, stage] = rebuild({ ...basePlan, dependents: [] });
+    expect(check([warehouse, stage])).toEqual([
+      expect.stringMatching(
+        /^Stage image-factory-kargo\/ghcr-io-acme-node-base-22-rebuild .*: spec.requestedFreight\[0\].origin takes Freight from Warehouse ghcr-io-acme-node-base-22, which has no dependents .*remove the Stage/,
+      ),
+    ]);
+  });
+});
+
+describe('checkKargoRuntimeRules: no API access for an identity in the Project namespace', () => {
+  // Kargo v1.11.2 pkg/controller/management/projects/projects.go:885-925: the project-admin Role may create
+  // AnalysisTemplates (and so Jobs under any ServiceAccount of the namespace).
+  const reader = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'pod-reader' } };
+  const binding = (saNamespace: string) => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'pod-reader' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'pod-reader' },
+    subjects: [
+      { kind: 'User', name: 'someone' },
+      { kind: 'ServiceAccount', name: 'compliance', namespace: saNamespace },
+    ],
+  });
+
+  it('rejects a binding that grants a ServiceAccount of the Project namespace any role', () => {
+    expect(check([namespace, project, reader, binding(NS)])).toEqual([
+      expect.stringMatching(
+        /^ClusterRoleBinding pod-reader: subjects\[1\] grants ClusterRole pod-reader to ServiceAccount image-factory-kargo\/compliance, in the Kargo Project namespace image-factory-kargo, where every project admin may create AnalysisTemplates .*a namespace of its own/,
+      ),
+    ]);
+    const roleBinding = { ...binding(NS), kind: 'RoleBinding', metadata: { name: 'x', namespace: 'apps' } };
+    expect(check([namespace, project, roleBinding])).toHaveLength(1);
+  });
+
+  it('passes the same binding for a ServiceAccount in a namespace of its own', () => {
+    expect(check([namespace, project, reader, binding('image-factory-compliance')])).toEqual([]);
   });
 });

@@ -138,6 +138,20 @@ describe('kubectl kustomize kustomize/image-factory', () => {
     expect(pod.volumes.find((v: Any) => v.name === 'tmp').emptyDir).toBeDefined();
   });
 
+  it("pulls the Jobs' image with the registry Secret, the one the tool reads as DOCKER_CONFIG", () => {
+    const account = find('ServiceAccount', 'image-factory-analysis')[0] as Any;
+    expect(account.imagePullSecrets).toEqual([{ name: 'image-factory-registry' }]);
+    for (const template of find('AnalysisTemplate') as Any[]) {
+      const pod = template.spec.metrics[0].provider.job.spec.template.spec;
+      expect(pod.serviceAccountName).toBe('image-factory-analysis');
+      expect(pod.imagePullSecrets).toBeUndefined(); // the ServiceAccount's apply
+    }
+    const registry = (
+      find('AnalysisTemplate', 'image-factory-rebuild')[0] as Any
+    ).spec.metrics[0].provider.job.spec.template.spec.volumes.find((v: Any) => v.name === 'registry-credentials');
+    expect(registry.secret.secretName).toBe('image-factory-registry');
+  });
+
   it('gives the ServiceAccount no Kubernetes API access', () => {
     expect((find('ServiceAccount')[0] as Any).automountServiceAccountToken).toBe(false);
     expect(find('Role')).toEqual([]);
@@ -236,7 +250,7 @@ describe('the bundled tool', () => {
 });
 
 describe('the optional compliance component', () => {
-  it('adds only a ServiceAccount that may get and list pods cluster-wide', () => {
+  it('adds only a ServiceAccount that may get and list pods cluster-wide, in a namespace no Kargo Project owns', () => {
     const overlay = mkdtempSync(join(tmpdir(), 'if-overlay-'));
     try {
       writeFileSync(
@@ -250,10 +264,18 @@ describe('the optional compliance component', () => {
       expect(added.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
         'ClusterRole/image-factory-compliance-pod-reader',
         'ClusterRoleBinding/image-factory-compliance-pod-reader',
+        'Namespace/image-factory-compliance',
         'ServiceAccount/image-factory-compliance',
       ]);
       const role: Any = added.find((o) => o.kind === 'ClusterRole');
       expect(role.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }]);
+      // Kargo's project-admin Role may create AnalysisTemplates in the Project namespace (Kargo v1.11.2
+      // pkg/controller/management/projects/projects.go:885-925): an identity there is every project admin's.
+      const account = added.find((o) => o.kind === 'ServiceAccount') as K8s;
+      expect(account.metadata.namespace).toBe('image-factory-compliance');
+      const namespace: Any = added.find((o) => o.kind === 'Namespace');
+      expect(namespace.metadata.labels?.['kargo.akuity.io/project']).toBeUndefined();
+      expect(checkKargoRuntimeRules(built).map(formatManifestProblem)).toEqual([]);
     } finally {
       rmSync(overlay, { recursive: true, force: true });
     }

@@ -1,9 +1,13 @@
 /**
- * Kargo's runtime rules that no CRD schema shows (read from Kargo v1.11.2's controllers and webhooks; DESIGN §9).
- * Objects that break them install without an error and then do nothing, so they are checked before anything is
- * written: by the chart's synthesis, by `image-factory kustomize` / `enroll`, and by the tests on
- * `kubectl kustomize kustomize/image-factory`. Pure: objects in (as read from YAML), problems out.
+ * Kargo's runtime rules that no CRD schema shows (read from Kargo v1.11.2's controllers and webhooks; DESIGN §9,
+ * §10). Objects that break them install without an error and then do nothing (or the wrong thing), so they are
+ * checked before anything is written: by the chart's synthesis, by `image-factory kustomize` / `enroll`, and by the
+ * tests on `kubectl kustomize kustomize/image-factory`. Besides the Stage rules of §9: a `-rebuild` Stage takes
+ * Freight from a Warehouse that follows the tag images are built FROM and that something is built on, and no
+ * ServiceAccount of a Project namespace is granted a role. Pure: objects in (as read from YAML), problems out.
  */
+
+import { REBUILD_TEMPLATE } from './project.js';
 
 /** One problem with one object; the message says what to change. */
 export interface ManifestProblem {
@@ -46,6 +50,9 @@ const list = (value: unknown, ...path: string[]): readonly unknown[] => {
 };
 
 const KARGO = 'kargo.akuity.io/v1alpha1';
+const RBAC = 'rbac.authorization.k8s.io/v1';
+const DEPENDENTS = 'image-factory.io/dependents';
+const REFERENCE = 'image-factory.io/reference';
 const PROJECT_LABEL = 'kargo.akuity.io/project';
 const DELIMITERS = ['${{', '${%'];
 /** A value that is one expression whose result is forced to a string. */
@@ -63,7 +70,7 @@ function locate(object: unknown): Located {
   const kind = text(object, 'kind') ?? '(no kind)';
   const name = text(object, 'metadata', 'name') ?? '(no name)';
   const namespace = text(object, 'metadata', 'namespace');
-  const image = text(object, 'metadata', 'annotations', 'image-factory.io/reference');
+  const image = text(object, 'metadata', 'annotations', REFERENCE);
   return {
     object,
     label: `${kind} ${namespace === undefined ? '' : `${namespace}/`}${name}`,
@@ -91,24 +98,29 @@ export function checkKargoRuntimeRules(
   const add = (at: Located, path: string, message: string) =>
     problems.push({ object: at.label, ...(at.image === undefined ? {} : { image: at.image }), field: path, message });
 
-  const warehouses = new Map<string, readonly string[]>();
+  const warehouses = new Map<string, unknown>();
   for (const object of objects) {
     if (!isKargo(object, 'Warehouse')) continue;
-    const key = `${text(object, 'metadata', 'namespace') ?? ''}/${text(object, 'metadata', 'name') ?? ''}`;
-    const repoURLs = list(object, 'spec', 'subscriptions').flatMap((s) => text(s, 'image', 'repoURL') ?? []);
-    warehouses.set(key, repoURLs);
+    warehouses.set(`${text(object, 'metadata', 'namespace') ?? ''}/${text(object, 'metadata', 'name') ?? ''}`, object);
   }
 
   for (const object of objects) {
-    if (isKargo(object, 'Stage')) checkStage(locate(object), warehouses, add);
+    if (!isKargo(object, 'Stage')) continue;
+    checkStage(locate(object), warehouses, add);
+    checkRebuildStage(locate(object), warehouses, add);
   }
   checkProjectNamespaces(objects, options.ordered ?? true, add);
+  checkProjectIdentities(objects, add);
   return problems;
 }
 
+/** The repoURLs a Warehouse object subscribes to, as written. */
+const subscribedRepoURLs = (warehouse: unknown): string[] =>
+  list(warehouse, 'spec', 'subscriptions').flatMap((s) => text(s, 'image', 'repoURL') ?? []);
+
 type Add = (at: Located, field: string, message: string) => void;
 
-function checkStage(at: Located, warehouses: ReadonlyMap<string, readonly string[]>, add: Add): void {
+function checkStage(at: Located, warehouses: ReadonlyMap<string, unknown>, add: Add): void {
   const stage = at.object;
   const namespace = text(stage, 'metadata', 'namespace') ?? '';
   const steps = list(stage, 'spec', 'promotionTemplate', 'spec', 'steps');
@@ -183,7 +195,8 @@ function checkStage(at: Located, warehouses: ReadonlyMap<string, readonly string
         );
         continue;
       }
-      const subscribed = warehouses.get(`${namespace}/${origin}`);
+      const warehouse = warehouses.get(`${namespace}/${origin}`);
+      const subscribed = warehouse === undefined ? undefined : subscribedRepoURLs(warehouse);
       if (subscribed === undefined) {
         add(at, path, `names Warehouse ${origin}, which is not among the objects checked: apply it with the Stage`);
       } else if (!subscribed.includes(repoURL)) {
@@ -195,6 +208,105 @@ function checkStage(at: Located, warehouses: ReadonlyMap<string, readonly string
         );
       }
     }
+  }
+}
+
+/** The tag of a `registry/repository:tag` reference, or undefined when it names none. */
+function tagOf(reference: string): string | undefined {
+  const name = reference.split('@')[0] ?? '';
+  const colon = name.lastIndexOf(':');
+  return colon > name.lastIndexOf('/') ? name.slice(colon + 1) : undefined;
+}
+
+/**
+ * A Stage verified by `image-factory-rebuild` hands `rebuild --reference <repo>:<Freight tag>` to the tool, so it
+ * must take Freight from a Warehouse whose Freight tag is the tag images are built FROM, and that something is built
+ * on (DESIGN §10). Kargo v1.11.2: Freight carries the newest image a subscription discovers
+ * (pkg/controller/warehouses/warehouses.go:662); only the Digest strategy reads exactly one tag, the one in
+ * `constraint` (pkg/image/digest_selector.go:53-55,71); SemVer skips a tag like `22` under strictSemvers, which
+ * defaults to true (pkg/subscription/image.go:92-94).
+ */
+function checkRebuildStage(at: Located, warehouses: ReadonlyMap<string, unknown>, add: Add): void {
+  const stage = at.object;
+  const templates = list(stage, 'spec', 'verification', 'analysisTemplates');
+  if (!templates.some((t) => text(t, 'name') === REBUILD_TEMPLATE)) return;
+  const namespace = text(stage, 'metadata', 'namespace') ?? '';
+  list(stage, 'spec', 'requestedFreight').forEach((request, i) => {
+    const name = text(request, 'origin', 'name') ?? '';
+    const warehouse = warehouses.get(`${namespace}/${name}`);
+    // A Warehouse not among the objects is reported by the imageFrom() rule.
+    if (text(request, 'origin', 'kind') !== 'Warehouse' || warehouse === undefined) return;
+    const path = `spec.requestedFreight[${i}].origin`;
+    if ((text(warehouse, 'metadata', 'annotations', DEPENDENTS) ?? '').trim() === '') {
+      add(
+        at,
+        path,
+        `takes Freight from Warehouse ${name}, which has no dependents (annotation ${DEPENDENTS}): every new Freight ` +
+          'would run a rebuild Job that finds nothing built on it. A -rebuild Stage exists only for a Warehouse ' +
+          'something enrolled is built on: remove the Stage',
+      );
+    }
+    const reference = text(warehouse, 'metadata', 'annotations', REFERENCE);
+    const builtFrom = reference === undefined ? undefined : tagOf(reference);
+    for (const subscription of list(warehouse, 'spec', 'subscriptions')) {
+      const strategy = text(subscription, 'image', 'imageSelectionStrategy') ?? 'SemVer';
+      const constraint = text(subscription, 'image', 'constraint');
+      if (strategy !== 'Digest' || constraint === undefined) {
+        add(
+          at,
+          path,
+          `takes Freight from Warehouse ${name}, which selects images by ${strategy}: its Freight carries the newest ` +
+            'tag it discovers (e.g. 22.3.0), never the tag images are built FROM, so `rebuild --reference` finds ' +
+            'nothing built on it. Watch that one tag: imageSelectionStrategy: Digest with constraint: <the tag>',
+        );
+      } else if (builtFrom !== undefined && constraint !== builtFrom) {
+        add(
+          at,
+          path,
+          `takes Freight from Warehouse ${name}, which follows the tag ${constraint}, but its reference ${reference} ` +
+            `is built FROM the tag ${builtFrom}: set constraint: ${builtFrom}`,
+        );
+      }
+    }
+  });
+}
+
+/**
+ * A ServiceAccount in a Kargo Project namespace is anyone's who administers the Project: Kargo v1.11.2's
+ * project-admin Role grants `*` on AnalysisTemplates and ServiceAccounts there
+ * (pkg/controller/management/projects/projects.go:885-925), and an AnalysisTemplate's Job runs as any
+ * ServiceAccount of the namespace. So no binding among the objects may grant one a role.
+ */
+function checkProjectIdentities(objects: readonly unknown[], add: Add): void {
+  const projectNamespaces = new Set<string>();
+  for (const object of objects) {
+    const name = text(object, 'metadata', 'name');
+    if (name === undefined) continue;
+    if (isKargo(object, 'Project')) projectNamespaces.add(name);
+    if (
+      text(object, 'apiVersion') === 'v1' &&
+      text(object, 'kind') === 'Namespace' &&
+      text(object, 'metadata', 'labels', PROJECT_LABEL) === 'true'
+    ) {
+      projectNamespaces.add(name);
+    }
+  }
+  for (const binding of objects) {
+    const kind = text(binding, 'kind');
+    if (text(binding, 'apiVersion') !== RBAC || (kind !== 'RoleBinding' && kind !== 'ClusterRoleBinding')) continue;
+    const role = `${text(binding, 'roleRef', 'kind') ?? 'role'} ${text(binding, 'roleRef', 'name') ?? ''}`;
+    list(binding, 'subjects').forEach((subject, i) => {
+      if (text(subject, 'kind') !== 'ServiceAccount') return;
+      const namespace = text(subject, 'namespace') ?? text(binding, 'metadata', 'namespace') ?? '';
+      if (!projectNamespaces.has(namespace)) return;
+      add(
+        locate(binding),
+        `subjects[${i}]`,
+        `grants ${role} to ServiceAccount ${namespace}/${text(subject, 'name') ?? ''}, in the Kargo Project ` +
+          `namespace ${namespace}, where every project admin may create AnalysisTemplates whose Jobs run as it ` +
+          "(Kargo's project-admin Role): give the ServiceAccount a namespace of its own",
+      );
+    });
   }
 }
 
