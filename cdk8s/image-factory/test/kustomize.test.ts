@@ -69,6 +69,28 @@ describe('kubectl kustomize kustomize/image-factory', () => {
     expect(checkKargoRuntimeRules(objects).map(formatManifestProblem)).toEqual([]);
   });
 
+  it('passes them together with the chart output, as both are applied: every -rebuild Stage on a Warehouse that follows the tag built FROM', () => {
+    const chart = parseAllYamlFast(readFileSync(join(REPO, 'cdk8s/image-factory/dist/image-factory.k8s.yaml'), 'utf8'));
+    const all = [...objects, ...(chart as K8s[])];
+    expect(checkKargoRuntimeRules(all).map(formatManifestProblem)).toEqual([]);
+    const validator = new ManifestValidator({ crdFolders: CRD_FOLDERS, subscriptionSchemas: SUBSCRIPTION_SCHEMAS });
+    expect((chart as K8s[]).flatMap((o) => validator.validate(o)).map(formatManifestProblem)).toEqual([]);
+    // node-base's new build under :22 reaches backstage: its own Warehouse (analysis) and the base Warehouse of the
+    // tag backstage builds FROM, with the -rebuild Stage, both present once applied.
+    const names = all.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'Warehouse/node-base',
+        'Stage/node-base-analyze-dockerfile',
+        'Warehouse/ghcr-io-acme-node-base-22',
+        'Stage/ghcr-io-acme-node-base-22-rebuild',
+      ]),
+    );
+    expect(names.filter((n) => n.endsWith('-rebuild') && n.startsWith('Stage/'))).not.toContain(
+      'Stage/node-base-rebuild',
+    );
+  });
+
   it('has the runtime check reject the same build with the Namespace moved last (the check is real)', () => {
     const [namespace, ...rest] = objects;
     expect(checkKargoRuntimeRules([...rest, namespace]).map(formatManifestProblem)).toEqual([
