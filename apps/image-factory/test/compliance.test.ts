@@ -13,6 +13,7 @@ import { renderState } from '../src/state/store.js';
 import { EMPTY_STATE } from '../src/state/types.js';
 import { cli, fixture } from './helpers.js';
 import { tempDir } from './support/git-repos.js';
+import type { TestRegistry } from './support/registry.js';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 const API = D('a');
@@ -221,15 +222,22 @@ test('--live: the newest digest of a base image tag comes from the registry (one
       (c: { pod: string; verdict: string }) => `${c.pod} ${c.verdict}`,
     );
     expect(verdicts).toEqual(['agent-a behind', 'agent-b current']);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(
-      registry
-        .requests()
-        .slice(before)
-        .filter((r) => r.method === 'HEAD')
-        .map((r) => r.uri),
-    ).toEqual(['/v2/base/alpine/manifests/3.20']);
+    // One ping (it learns the registry's auth) and one HEAD: wait until the registry has logged both answered.
+    const served = await loggedRequests(registry, before, 2);
+    expect(served.filter((r) => r.method === 'HEAD').map((r) => r.uri)).toEqual(['/v2/base/alpine/manifests/3.20']);
+    expect(served.map((r) => `${r.method} ${r.uri}`)).toEqual(['GET /v2/', 'HEAD /v2/base/alpine/manifests/3.20']);
   } finally {
     await registry.stop();
   }
 });
+
+/** The registry's log since `before`, once it holds `count` requests (the registry writes its log asynchronously). */
+async function loggedRequests(registry: TestRegistry, before: number, count: number) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const served = registry.requests().slice(before);
+    if (served.length >= count) return served;
+    if (Date.now() > deadline) throw new Error(`the registry logged ${served.length} of ${count} requests`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

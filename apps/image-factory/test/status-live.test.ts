@@ -163,6 +163,17 @@ beforeAll(async () => {
 
 afterAll(() => registry?.stop());
 
+/** The registry's log since `before`, once it holds `count` requests (the registry writes its log asynchronously). */
+async function loggedRequests(registry: TestRegistry, before: number, count: number) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const served = registry.requests().slice(before);
+    if (served.length >= count) return served;
+    if (Date.now() > deadline) throw new Error(`the registry logged ${served.length} of ${count} requests`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const live = (...extra: string[]) =>
   cli(
     ['status', '--live', '--root', root, '--registry-config', config, '--insecure-registry', registry.host, ...extra],
@@ -267,8 +278,7 @@ test('status --live --json: digests, release times, the tag Kargo would pick, st
     },
   ]);
   expect(json.rateLimits).toEqual([]);
-  await new Promise((r) => setTimeout(r, 200));
-  const served = registry.requests().slice(before);
+  const served = await loggedRequests(registry, before, json.requests.ping + json.requests.head + json.requests.get);
   const heads = served
     .filter((r) => r.method === 'HEAD')
     .map((r) => r.uri)
@@ -294,16 +304,14 @@ test('--release-cache: a second run costs one HEAD per reference and no manifest
   expect(Object.keys(entries)).toEqual(Object.keys(entries).sort());
   const before = registry.requests().length;
   const second = await live('--json', '--release-cache', cache);
-  await new Promise((r) => setTimeout(r, 200));
-  const served = registry
-    .requests()
-    .slice(before)
-    .map((r) => `${r.method} ${r.uri}`);
+  const json = JSON.parse(second.stdout);
+  const served = (
+    await loggedRequests(registry, before, json.requests.ping + json.requests.head + json.requests.get)
+  ).map((r) => `${r.method} ${r.uri}`);
   expect(served.filter((r) => r.startsWith('GET') && !r.endsWith('/v2/'))).toEqual([
     'GET /v2/vendor/db/tags/list?n=1000',
   ]);
   expect(served.filter((r) => r.startsWith('HEAD'))).toHaveLength(5);
-  const json = JSON.parse(second.stdout);
   // The same answer as without the cache, and the file unchanged (nothing new was read).
   expect({ ...json, requests: null }).toEqual({ ...first, requests: null });
   expect(readFileSync(cache, 'utf8')).toBe(written);
