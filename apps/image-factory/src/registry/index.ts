@@ -1,7 +1,7 @@
 /**
  * Registries (DESIGN §11): a small OCI distribution client and what the factory asks it. Auth is anonymous, basic
  * or a bearer token from the `WWW-Authenticate` challenge, with credentials from a Docker config.json (never
- * printed); a tag's digest is one HEAD; indexes resolve by platform; the config blob gives `created` (an epoch
+ * printed, and sent to a token realm only where `realm.ts` allows); a tag's digest is one HEAD; indexes resolve by platform; the config blob gives `created` (an epoch
  * date is unknown) and labels. 429 waits for Retry-After, 5xx and network errors retry with backoff, then the
  * error is 'unavailable' (exit 3). Effects (`fetch`, sleep, clock) are injected; the rules (tag choice,
  * platforms, challenges, release times) are pure.
