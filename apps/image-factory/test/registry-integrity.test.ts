@@ -110,4 +110,13 @@ describe('bodies are bounded while they arrive', () => {
     expect(error.message).toContain('the body is more than the 8388608 bytes allowed');
     expect(await written).toBeLessThan(24 * 1024 * 1024);
   });
+
+  test('a token answer that does not end: refused past 1 MiB', async () => {
+    proxy.rewriteChallenge(() => `Bearer realm="http://${proxy.host}/token",service="flood"`);
+    const written = proxy.flood(/^\/token$/, 512 * 1024 * 1024, 'application/json');
+    const error = await refusal(client().head(repo(), '1.0'));
+    expect(error.message).toContain(`token for ${proxy.host}/acme/app from ${proxy.host}`);
+    expect(error.message).toContain('the body is more than the 1048576 bytes allowed');
+    expect(await written).toBeLessThan(16 * 1024 * 1024);
+  });
 });
