@@ -341,4 +341,8 @@ test('the table shows the same, and a registry that is down gives exit 3', async
   ]);
   expect(stopped.status).toBe(3);
   expect(stopped.stdout).toContain('safe to run again');
+  // The registry that failed is named, with the images it could not answer for.
+  expect(stopped.stdout).toMatch(
+    new RegExp(`^registry ${registry.host} failed for app, cache, db, epoch, gone, node, static, tool: `, 'm'),
+  );
 });

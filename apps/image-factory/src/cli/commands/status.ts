@@ -197,10 +197,7 @@ async function runLive(values: LiveValues, state: StateSnapshot, io: CommandIO):
     '',
     `requests: ${status.requests.head} HEAD, ${status.requests.get} GET, ${status.requests.token} token, ${status.requests.ping} ping`,
     ...status.rateLimits.map((r) => `rate limit ${r.registry}: ${r.remaining} of ${r.limit} pulls left`),
-    ...status.failedRegistries.map(
-      (f) =>
-        `registry ${f.registry} failed for ${f.images.join(', ')}: ${f.error}${f.exitCode === 3 ? ' (safe to run again)' : ''}`,
-    ),
+    ...status.failedRegistries.map((f) => `registry ${f.registry} failed for ${f.images.join(', ')}: ${f.error}`),
   ];
   io.stdout(`${lines.join('\n')}\n`);
   return exitCode;
