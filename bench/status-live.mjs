@@ -79,6 +79,8 @@ try {
         config,
         '--insecure-registry',
         host,
+        '--insecure-registry',
+        registry.tokenHost,
         '--release-cache',
         cache,
         ...(process.env.BENCH_CONCURRENCY ? ['--concurrency', process.env.BENCH_CONCURRENCY] : []),

@@ -230,7 +230,7 @@ describe('image-factory status', () => {
     const result = await cli(['status', '--root', REPO_ROOT]);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('images enrolled:      7 (5 managed, 2 external)');
-    expect(result.stdout).toContain('Warehouses generated: 7 (5 base, 2 external) + 5 managed pipeline(s)');
+    expect(result.stdout).toContain('Warehouses generated: 8 (6 base, 2 external) + 5 managed pipeline(s)');
     expect(result.stdout).toContain(
       [
         '  docker.io/library/node:22-bookworm-slim',

@@ -130,7 +130,7 @@ describe('image-factory validate', () => {
       ]) {
         const result = await validate(
           entry(
-            `      provider: github\n      repo: ${repo}\n      dockerfile: Dockerfile\n      workflow: build.yaml\n      triggerKeyInput: key\n`,
+            `      provider: github\n      repo: ${repo}\n      dockerfile: Dockerfile\n      workflow: build.yaml\n      triggerKeyInput: key\n      baseImagesInput: bases\n`,
           ),
         );
         expect(result.status, `${repo}: ${result.stderr}`).toBe(0);
@@ -140,7 +140,7 @@ describe('image-factory validate', () => {
 
     it('warns (exit 0) about a managed image without source.triggerKeyInput, located, also in --json', async () => {
       const text = entry(
-        '      provider: github\n      repo: acme/app\n      dockerfile: Dockerfile\n      workflow: build.yaml\n',
+        '      provider: github\n      repo: acme/app\n      dockerfile: Dockerfile\n      workflow: build.yaml\n      baseImagesInput: bases\n',
       );
       const result = await validate(text);
       expect(result.status).toBe(0);
@@ -160,12 +160,36 @@ describe('image-factory validate', () => {
     it('warns that workflow is not used for GitLab (the pipeline runs on source.branch)', async () => {
       const result = await validate(
         entry(
-          '      provider: gitlab\n      repo: acme/docs\n      dockerfile: Dockerfile\n      workflow: main\n      triggerKeyInput: key\n',
+          '      provider: gitlab\n      repo: acme/docs\n      dockerfile: Dockerfile\n      workflow: main\n      triggerKeyInput: key\n      baseImagesInput: bases\n',
         ),
       );
       expect(result.status).toBe(0);
       expect(result.stderr).toBe(
         "images.yaml:9:17: warning: images[0].source.workflow is not used for GitLab: a rebuild creates a pipeline of the project's .gitlab-ci.yml on source.branch (remove it)\n",
+      );
+    });
+
+    it('warns (exit 0) about a managed image without source.baseImagesInput: its rebuilds are unpinned', async () => {
+      const result = await validate(
+        entry(
+          '      provider: github\n      repo: acme/app\n      dockerfile: Dockerfile\n      workflow: build.yaml\n      triggerKeyInput: key\n',
+        ),
+      );
+      expect(result.status).toBe(0);
+      expect(result.stderr).toBe(
+        'images.yaml:5:5: warning: images[0].source has no baseImagesInput: its rebuilds are unpinned (built on whatever its FROM tags point to when the CI runs, not the aged digests decided): declare an input for them and name it in source.baseImagesInput\n',
+      );
+    });
+
+    it('refuses one input name for two meanings (the key, the pins, a fixed input)', async () => {
+      const result = await validate(
+        entry(
+          '      provider: github\n      repo: acme/app\n      dockerfile: Dockerfile\n      workflow: build.yaml\n      triggerKeyInput: key\n      baseImagesInput: key\n',
+        ),
+      );
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(
+        /images\[0\]\.source\.baseImagesInput "key" is already another input of this source/,
       );
     });
 

@@ -207,8 +207,8 @@ describe('what a trigger sends', () => {
     githubToken: true,
     gitlabToken: true,
   };
-  const bodyOf = (extra: string) => {
-    const made = triggerRequest(managed(extra), endpoints, 'api-0123456789abcdef');
+  const bodyOf = (extra: string, contexts = '') => {
+    const made = triggerRequest(managed(extra), endpoints, 'api-0123456789abcdef', contexts);
     if (typeof made === 'string') throw new Error(made);
     return JSON.parse(made.request.body ?? '{}');
   };
@@ -222,6 +222,12 @@ describe('what a trigger sends', () => {
       inputs: { factory_key: 'api-0123456789abcdef' },
     });
     expect(bodyOf('      triggerInputs: {reason: base}\n').inputs).toEqual({ reason: 'base' });
+  });
+
+  test('the pins go only in the input images.yaml names for them; without one the build is unpinned', () => {
+    const lines = 'node:22=docker-image://docker.io/library/node@sha256:…';
+    expect(bodyOf('      baseImagesInput: base_images\n', lines).inputs).toEqual({ base_images: lines });
+    expect(bodyOf('', lines)).not.toHaveProperty('inputs');
   });
 
   test('no token: not sendable, and says which', () => {

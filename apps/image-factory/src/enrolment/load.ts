@@ -338,9 +338,22 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
           buildArgs: image.source.buildArgs ?? {},
           triggerInputs: image.source.triggerInputs ?? {},
           ...(image.source.triggerKeyInput === undefined ? {} : { triggerKeyInput: image.source.triggerKeyInput }),
+          ...(image.source.baseImagesInput === undefined ? {} : { baseImagesInput: image.source.baseImagesInput }),
         },
         subscription: pickDefined(image, ['allowTags', ...OPTIONAL_SUBSCRIPTION_FIELDS]),
       };
+      // One input, one meaning: the key, the pins and the fixed inputs never share a name (the last would win).
+      const named = [image.source.triggerKeyInput, image.source.baseImagesInput];
+      for (const field of ['triggerKeyInput', 'baseImagesInput'] as const) {
+        const name = image.source[field];
+        if (name === undefined) continue;
+        if (name in (image.source.triggerInputs ?? {}) || named.filter((n) => n === name).length > 1) {
+          at(
+            ['images', index, 'source', field],
+            `"${name}" is already another input of this source: name each input once`,
+          );
+        }
+      }
       if (/(^|\/)\.\.(\/|$)/.test(image.source.dockerfile) || image.source.dockerfile.startsWith('/')) {
         at(['images', index, 'source', 'dockerfile'], 'must be a relative path inside the source repository');
       }

@@ -54,6 +54,13 @@ export const SourceSchema = Type.Object(
         description: "The input that carries the trigger's idempotency key (declare it in the workflow).",
       }),
     ),
+    baseImagesInput: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z_][A-Za-z0-9_-]*$',
+        description:
+          'The input that carries the base digests the rebuild must use, as BuildKit named contexts (one line per base: name=docker-image://repo@sha256:…), for build-push-action build-contexts or docker buildx build --build-context. Absent: the build is unpinned (it takes whatever its FROM tags point to when it runs).',
+      }),
+    ),
   },
   {
     additionalProperties: false,

@@ -25,6 +25,11 @@ export interface ImageSource {
   readonly triggerInputs: Readonly<Record<string, string>>;
   /** The input carrying the trigger's idempotency key, when the workflow declares one. */
   readonly triggerKeyInput?: string;
+  /**
+   * The input carrying the base digests decided for the rebuild (BuildKit named-context lines); absent: the build
+   * is unpinned.
+   */
+  readonly baseImagesInput?: string;
 }
 
 /** Fields shared by every enrolled image. */

@@ -10,6 +10,9 @@ import { fieldPath, positionOf } from './yaml-position.js';
 /** Why a managed image should name the input that carries the rebuild's idempotency key. */
 export const NO_TRIGGER_KEY_INPUT =
   'has no triggerKeyInput: rebuild repeats after a crash cannot be told apart by the CI: declare an input for the idempotency key and name it in source.triggerKeyInput';
+/** Why a managed image should name the input that carries the base digests decided. */
+export const NO_BASE_IMAGES_INPUT =
+  'has no baseImagesInput: its rebuilds are unpinned (built on whatever its FROM tags point to when the CI runs, not the aged digests decided): declare an input for them and name it in source.baseImagesInput';
 /** Why `workflow` on a GitLab source does nothing. */
 export const GITLAB_WORKFLOW_UNUSED =
   "is not used for GitLab: a rebuild creates a pipeline of the project's .gitlab-ci.yml on source.branch (remove it)";
@@ -37,6 +40,9 @@ export function enrolmentWarnings(text: string, enrolment: Enrolment, file: stri
     }
     if (image.source.triggerKeyInput === undefined) {
       warn(['images', index, 'source'], NO_TRIGGER_KEY_INPUT, true);
+    }
+    if (image.source.baseImagesInput === undefined) {
+      warn(['images', index, 'source'], NO_BASE_IMAGES_INPUT, true);
     }
   });
   return warnings;

@@ -410,7 +410,7 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
         updates,
         now,
         claimTimeoutSeconds,
-        requestFor: (image, key) => triggerRequest(image, endpoints, key, dryRun),
+        requestFor: (image, key, contexts) => triggerRequest(image, endpoints, key, contexts, dryRun),
       });
       const would = dryRun ? 'would claim' : 'claimed';
       log.info(

@@ -1,7 +1,8 @@
 /**
  * The request a rebuild of a managed image sends (DESIGN §10), from images.yaml's `source` and the forge settings:
  * only the inputs images.yaml declares (GitHub answers 422 to others), plus the idempotency key under
- * `source.triggerKeyInput` when one is named. Pure: tokens are only checked for presence here.
+ * `source.triggerKeyInput` and the base pins (BuildKit named-context lines) under `source.baseImagesInput` when they
+ * are named. Pure: tokens are only checked for presence here.
  */
 import type { ManagedImage } from '../enrolment/types.js';
 import { githubDispatch, gitlabPipeline, type TriggerRequest, type TriggerTarget } from './triggers.js';
@@ -15,19 +16,22 @@ export interface ForgeEndpoints {
 }
 
 /**
- * The request and target for `image` with idempotency `key`, or why it cannot be sent from here (no workflow named,
- * no token). `dryRun` builds the request without a token.
+ * The request and target for `image` with idempotency `key` and pins `buildContexts`, or why it cannot be sent from
+ * here (no workflow named, no token). `dryRun` builds the request without a token.
  */
 export function triggerRequest(
   image: ManagedImage,
   forge: ForgeEndpoints,
   key: string,
+  buildContexts = '',
   dryRun = false,
 ): { readonly request: TriggerRequest; readonly target: TriggerTarget } | string {
   const { source } = image;
   const inputs = {
     ...source.triggerInputs,
     ...(source.triggerKeyInput === undefined ? {} : { [source.triggerKeyInput]: key }),
+    // Declared inputs only: without baseImagesInput the build is unpinned (the decision still records the pins).
+    ...(source.baseImagesInput === undefined ? {} : { [source.baseImagesInput]: buildContexts }),
   };
   if (source.provider === 'github') {
     if (source.workflow === undefined) return `images.yaml names no source.workflow for ${image.name}`;

@@ -6,8 +6,13 @@ import { FormatRegistry, Type } from '@sinclair/typebox';
 import { ImageSelectionStrategySchema, SUBSCRIPTION_FIELDS } from '../kargo/subscription.js';
 import { INSTANT_PATTERN, isInstant } from '../util/time.js';
 
-// A time in state is a real calendar instant (no 2026-02-30), not only the shape of one.
-if (!FormatRegistry.Has('instant')) FormatRegistry.Set('instant', isInstant);
+/** The formats the state schemas name, for every validator that compiles them (Ajv's `addFormat`, TypeBox). */
+export const STATE_FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
+  /** A time in state is a real calendar instant (no 2026-02-30), not only the shape of one. */
+  instant: isInstant,
+};
+for (const [name, check] of Object.entries(STATE_FORMATS))
+  if (!FormatRegistry.Has(name)) FormatRegistry.Set(name, check);
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
 const Name = Type.String({ pattern: DNS_LABEL });

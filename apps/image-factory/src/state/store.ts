@@ -8,8 +8,7 @@ import { FactoryError } from '../errors.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { writeFileAtomic } from '../util/files.js';
 import { mapLimit } from '../util/map-limit.js';
-import { isInstant } from '../util/time.js';
-import { BASE_IMAGE_STATE_SCHEMA, IMAGE_STATE_SCHEMA } from './schema.js';
+import { BASE_IMAGE_STATE_SCHEMA, IMAGE_STATE_SCHEMA, STATE_FORMATS } from './schema.js';
 import { parseStateYaml, serialiseState } from './serialise.js';
 import type { BaseImageState, ImageState, StateSnapshot } from './types.js';
 
@@ -27,7 +26,7 @@ let validators: Validators | undefined;
 function stateValidators(): Validators {
   if (validators === undefined) {
     const ajv = new Ajv2020({ allErrors: false, strict: false, validateSchema: false });
-    ajv.addFormat('instant', { type: 'string', validate: isInstant });
+    for (const [name, validate] of Object.entries(STATE_FORMATS)) ajv.addFormat(name, { type: 'string', validate });
     validators = {
       image: ajv.compile<ImageState>(IMAGE_STATE_SCHEMA),
       baseImage: ajv.compile<BaseImageState>(BASE_IMAGE_STATE_SCHEMA),
