@@ -117,14 +117,14 @@ console.log(`
 Manifests:
   ${join(manifests, 'image-factory.k8s.yaml')}   Warehouses for base and external images (cdk8s)
   ${kustomize.status === 0 ? kustomized : 'kustomize/image-factory'}   Project, RBAC, AnalysisTemplate, managed pipelines, tool ConfigMap
-Install into a cluster with Kargo: see README, "Install into a cluster".
+Install into a cluster with Kargo: see docs/install.md.
 
 The summary above is what git knows. To ask the registries what the tags point to now, when each digest was
 released and which managed builds are stale (network access to docker.io, ghcr.io and gcr.io; the example's
 acme images are fictional, so they report "not found" or 401 in their rows):
   npx image-factory status --live --root ${checkout}
   npx image-factory inspect node:22-bookworm-slim
-See README, "Registries".`);
+See docs/registries.md.`);
 step('10. the report: one self-contained page (open it in a browser)');
 const reportPage = join(demo, 'report.html');
 factory('report', '--root', checkout, '--out', reportPage);

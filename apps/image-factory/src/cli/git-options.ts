@@ -96,7 +96,7 @@ const OUTPUT_OPTIONS = {
   json: {
     type: 'boolean',
     default: false,
-    help: 'print the result as JSON on stdout instead of text (shapes in the README, "JSON output";\nlogs stay on stderr)',
+    help: 'print the result as JSON on stdout instead of text (shapes in docs/cli.md, "JSON output";\nlogs stay on stderr)',
   },
   ...HELP_OPTION,
 } as const satisfies OptionSpecs;

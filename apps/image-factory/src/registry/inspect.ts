@@ -11,7 +11,7 @@ import type { RateLimit, RegistryClient, RepositoryRef } from './client.js';
 import { type Descriptor, parseImageConfig } from './manifest.js';
 import { choosePlatform, formatPlatform, type Platform, platformEntries, samePlatform } from './platform.js';
 
-/** The `--json` shape of `image-factory inspect` (README "JSON output"). */
+/** The `--json` shape of `image-factory inspect` (docs/cli.md, "inspect"). */
 export interface InspectResult {
   readonly reference: string;
   readonly digest: string;

@@ -36,7 +36,7 @@ const OPTIONS = {
     value: 'behind|stale',
     help: 'exit 1 when a container runs behind (not the expected digest), or behind or stale (a rebuild is owed);\nwith --live, never 0 when a tag could not be checked',
   },
-  json: { type: 'boolean', default: false, help: 'print the report as JSON (shape in the README)' },
+  json: { type: 'boolean', default: false, help: 'print the report as JSON (shape in docs/cli.md)' },
   ...REGISTRY_OPTIONS,
   ...HELP_OPTION,
 } as const satisfies OptionSpecs;

@@ -12,7 +12,7 @@ const OPTIONS = {
     value: 'OS/ARCH[/VARIANT]',
     help: 'the platform to describe in a multi-platform image (default linux/amd64, else the first listed)',
   },
-  json: { type: 'boolean', default: false, help: 'print the result as JSON (shape in the README)' },
+  json: { type: 'boolean', default: false, help: 'print the result as JSON (shape in docs/cli.md)' },
   ...REGISTRY_OPTIONS,
   ...HELP_OPTION,
 } as const satisfies OptionSpecs;

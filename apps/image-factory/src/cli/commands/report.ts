@@ -17,7 +17,7 @@ const OPTIONS = {
     type: 'string',
     default: 'html',
     value: 'html|json|openmetrics',
-    help: 'html (one self-contained page), json (shape in the README) or openmetrics (gauges for Prometheus)',
+    help: 'html (one self-contained page), json (shape in docs/cli.md) or openmetrics (gauges for Prometheus)',
   },
   json: { type: 'boolean', default: false, help: 'the same as --format json' },
   out: { type: 'string', value: 'FILE', help: 'write to FILE (atomically) instead of stdout' },

@@ -32,7 +32,7 @@ const DEFAULT_CONCURRENCY = 8;
 
 const OPTIONS = {
   ...CHECKOUT_OPTIONS,
-  json: { type: 'boolean', default: false, help: 'print the same facts as JSON (shape in the README)' },
+  json: { type: 'boolean', default: false, help: 'print the same facts as JSON (shape in docs/cli.md)' },
   ...HELP_OPTION,
 } as const satisfies OptionSpecs;
 
