@@ -152,6 +152,9 @@ describe('--released asks no registry', () => {
     expect(result.status, result.stderr).toBe(0);
     const json: { decisions: { image: string; action: string }[] } = JSON.parse(result.stdout);
     expect(json.decisions.map((d) => `${d.image} ${d.action}`).sort()).toEqual(['api rebuild', 'docs rebuild']);
+    // Nor the dependents' builds: not one registry request, not one retry.
+    expect(result.stderr).not.toContain('not readable');
+    expect(result.stderr).toContain('--released: no registry asked');
   });
 });
 

@@ -85,8 +85,10 @@ test('a tag moved with no Stage reporting it: the sweep records it (one HEAD) an
   const heads = registry.requests().filter((r) => r.method === 'HEAD' && r.uri.includes('/base/node/')).length;
   expect(heads - headsBefore).toBe(1);
   expect(nodeRecord().current.digest).toBe(p.b.digest);
-  // The base that could not be asked is named; the sweep exits as the CLI documents for it.
+  // The base that could not be asked is named; the rest is recorded, and the sweep exits 3 (a check not made).
   expect(json.unreachable).toEqual([{ base: expect.stringContaining('base-gone-1'), reason: expect.any(String) }]);
+  expect(sweep.status).toBe(3);
+  expect(sweep.stderr).toContain('could not be checked in their registry');
 
   // Nothing moved since: the next sweep records nothing and sends nothing.
   const quiet = JSON.parse((await rebuild('--due', '--now', '2026-11-04T01:00:00Z')).stdout);

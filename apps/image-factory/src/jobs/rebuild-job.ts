@@ -140,12 +140,18 @@ async function updateFacts(
   const { released, doubt } = credibleRelease(reported, options.now);
   if (doubt !== undefined) options.job.log.warn('registry', `${mode.digest}: ${doubt}`);
   const builds = new Map<string, BuildFacts>();
-  // The dependents' builds, a few at a time (each is a manifest and a config GET): a base may have hundreds.
-  const dependents = [...state.images.values()].flatMap((image) =>
-    image.kind === 'managed' && image.build !== undefined && base.dependents.includes(image.name)
-      ? [{ image, digest: image.build.digest }]
-      : [],
-  );
+  // The dependents' builds, a few at a time (each is a manifest and a config GET): a base may have hundreds. With
+  // --released the run asks no registry at all (an offline what-if): no build is then known to be fresh already.
+  const dependents =
+    options.released !== undefined
+      ? []
+      : [...state.images.values()].flatMap((image) =>
+          image.kind === 'managed' && image.build !== undefined && base.dependents.includes(image.name)
+            ? [{ image, digest: image.build.digest }]
+            : [],
+        );
+  if (options.released !== undefined)
+    options.job.log.info('registry', '--released: no registry asked; no dependent is known to be fresh already');
   await mapLimit(dependents, BUILD_LOOKUPS, async ({ image, digest }) => {
     try {
       const build = await imageFacts(

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseDelay } from '../../enrolment/duration.js';
-import { FactoryError, messageOf } from '../../errors.js';
+import { EXIT, FactoryError, messageOf } from '../../errors.js';
 import { type RebuildJobResult, type RebuildMode, runRebuildJob } from '../../jobs/rebuild-job.js';
 import { registerSecret } from '../../log/redact.js';
 import { baseUrlHelp, GITHUB_API_URL } from '../../rebuild/forge-urls.js';
@@ -173,6 +173,8 @@ function formatResult(result: RebuildJobResult): string {
   }
   for (const s of result.skipped)
     lines.push(`${s.image}: due, ${dryRun ? 'would not be' : 'not'} triggered: ${s.reason}`);
+  for (const h of result.healed) lines.push(`${h.base}: now ${h.digest}, which no Stage reported: recorded`);
+  for (const u of result.unreachable) lines.push(`${u.base}: not checked: ${u.reason}`);
   lines.push(
     dryRun
       ? 'dry run: nothing committed, nothing sent'
@@ -237,6 +239,14 @@ export const rebuildCommand = defineCommand({
     });
     if (values.json) writeJson(io, result);
     else io.stdout(formatResult(result));
+    // The sweep did what it could and recorded it; a base it could not ask about is a check not made: fail, so the
+    // CronJob shows it, and the next sweep (safe to run again) looks again.
+    if (result.unreachable.length > 0) {
+      io.stderr(
+        `image-factory rebuild: ${result.unreachable.length} base image(s) could not be checked in their registry (${result.unreachable.map((u) => u.base).join(', ')}): the rest of the sweep is recorded; run again\n`,
+      );
+      return EXIT.transient;
+    }
     return EXIT_OK;
   },
 });
