@@ -8,6 +8,14 @@
 import { createHash } from 'node:crypto';
 import type { Enrolment, ManagedImage } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
+import {
+  type ClaimInFlight,
+  claimsInFlight,
+  claimsOf,
+  laterOrNull,
+  mergedPendingByImage,
+  uniqueCauses,
+} from '../state/freshness.js';
 import { MAX_REBUILD_HISTORY, MAX_SEEN_DIGESTS } from '../state/schema.js';
 import type {
   BaseImageState,
@@ -18,7 +26,7 @@ import type {
   StateSnapshot,
 } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
-import { addSeconds, compareInstants, earlierOf, laterOf } from '../util/time.js';
+import { addSeconds, compareInstants, earlierOf } from '../util/time.js';
 import { type Pin, seenDigests } from './pins.js';
 import {
   ANCESTOR_WAIT_SECONDS,
@@ -29,6 +37,8 @@ import {
   type WaveGraph,
   type WaveImage,
 } from './wave.js';
+
+export { type ClaimInFlight, claimsInFlight } from '../state/freshness.js';
 
 /** A dependent's current build as the registry describes it (for the fresh-already rule). */
 export interface BuildFacts {
@@ -66,39 +76,9 @@ export function waveGraphOf(
 
 /** Every pending rebuild of each image, from all base files, merged into one (one rebuild per image). */
 export function pendingByImage(state: StateSnapshot): Map<string, PendingRebuild> {
-  const merged = new Map<string, PendingRebuild>();
-  for (const base of [...state.baseImages.values()].sort((a, b) => compareCodeUnits(a.name, b.name))) {
-    for (const { notSent: _notSent, ...entry } of base.rebuild?.pending ?? []) {
-      const before = merged.get(entry.image);
-      if (before === undefined) {
-        merged.set(entry.image, { ...entry, causes: [...entry.causes], waitFor: [...entry.waitFor] });
-        continue;
-      }
-      // Ready when any entry is: an entry that waits for nothing lifts the others' waits.
-      const waiting = before.waitFor.length > 0 && entry.waitFor.length > 0;
-      merged.set(entry.image, {
-        image: entry.image,
-        since: earlierOf(before.since, entry.since),
-        due: earlierOf(before.due, entry.due),
-        urgent: before.urgent || entry.urgent,
-        causes: uniqueCauses([...before.causes, ...entry.causes]),
-        waitFor: waiting ? [...new Set([...before.waitFor, ...entry.waitFor])].sort(compareCodeUnits) : [],
-        waitUntil: waiting ? laterOrNull(before.waitUntil, entry.waitUntil) : null,
-      });
-    }
-  }
-  return merged;
-}
-
-function laterOrNull(a: string | null, b: string | null): string | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return laterOf(a, b);
-}
-
-function uniqueCauses(causes: readonly { base: string; digest: string }[]) {
-  const seen = new Map(causes.map((c) => [`${c.base} ${c.digest}`, c]));
-  return [...seen.values()].sort((a, b) => compareCodeUnits(`${a.base} ${a.digest}`, `${b.base} ${b.digest}`));
+  return new Map(
+    [...mergedPendingByImage(state)].map(([image, { notSent: _notSent, ...pending }]) => [image, pending]),
+  );
 }
 
 /**
@@ -109,25 +89,11 @@ function uniqueCauses(causes: readonly { base: string; digest: string }[]) {
  */
 export function rebuildRecordOf(base: BaseImageState): RebuildRecord & { readonly claims: readonly RebuildClaim[] } {
   const record = base.rebuild ?? EMPTY_RECORD;
-  const legacy = record.history.filter((h) => h.result === 'claimed' && h.key !== undefined);
-  const claims: RebuildClaim[] = [...(record.claims ?? [])];
-  for (const h of legacy) {
-    if (h.key === undefined || claims.some((c) => c.key === h.key && c.image === h.image)) continue;
-    claims.push({
-      image: h.image,
-      key: h.key,
-      digest: h.digest,
-      since: h.at,
-      urgent: false,
-      causes: [{ base: base.name, digest: h.digest }],
-      claimedAt: h.at,
-      sends: 1,
-    });
-  }
+  const legacy = record.history.some((h) => h.result === 'claimed');
   return {
     ...record,
-    claims: sortClaims(claims),
-    history: legacy.length === 0 ? record.history : record.history.filter((h) => !legacy.includes(h)),
+    claims: claimsOf(base),
+    history: legacy ? record.history.filter((h) => h.result !== 'claimed') : record.history,
   };
 }
 
@@ -312,45 +278,6 @@ export function claimRebuilds(
     });
   }
   return next;
-}
-
-/** A claim in flight, as one decision: its key and what it was claimed for (merged across the base files holding it). */
-export interface ClaimInFlight {
-  readonly image: string;
-  readonly key: string;
-  readonly since: string;
-  readonly urgent: boolean;
-  readonly causes: readonly { readonly base: string; readonly digest: string }[];
-  /** When it was first claimed (a run started for it is not older). */
-  readonly claimedAt: string;
-  /** When it was last claimed: the first claim, or the last re-send after a timeout. */
-  readonly lastClaimedAt: string;
-  readonly sends: number;
-  /** The digest decided per base (absent: unpinned). */
-  readonly pins?: readonly Pin[];
-}
-
-/** Every claim in flight, one per key (sorted by image, then key). */
-export function claimsInFlight(state: StateSnapshot): ClaimInFlight[] {
-  const byKey = new Map<string, ClaimInFlight>();
-  for (const base of [...state.baseImages.values()].sort((a, b) => compareCodeUnits(a.name, b.name))) {
-    for (const c of rebuildRecordOf(base).claims) {
-      const before = byKey.get(c.key);
-      byKey.set(c.key, {
-        image: c.image,
-        key: c.key,
-        since: before === undefined ? c.since : earlierOf(before.since, c.since),
-        urgent: (before?.urgent ?? false) || c.urgent,
-        causes: uniqueCauses([...(before?.causes ?? []), ...c.causes]),
-        claimedAt: before === undefined ? c.claimedAt : earlierOf(before.claimedAt, c.claimedAt),
-        lastClaimedAt:
-          before === undefined ? (c.resentAt ?? c.claimedAt) : laterOf(before.lastClaimedAt, c.resentAt ?? c.claimedAt),
-        sends: Math.max(before?.sends ?? 0, c.sends),
-        ...((before?.pins ?? c.pins) === undefined ? {} : { pins: before?.pins ?? c.pins }),
-      });
-    }
-  }
-  return [...byKey.values()].sort((a, b) => compareCodeUnits(a.image, b.image) || compareCodeUnits(a.key, b.key));
 }
 
 /**

@@ -101,12 +101,14 @@ export function latestHistoryByImage(
 
 type Cause = { readonly base: string; readonly digest: string };
 
-function uniqueCauses(causes: readonly Cause[]): Cause[] {
+/** Causes of a rebuild, each once, sorted by base then digest. */
+export function uniqueCauses(causes: readonly Cause[]): Cause[] {
   const seen = new Map(causes.map((c) => [`${c.base} ${c.digest}`, c]));
   return [...seen.values()].sort((a, b) => compareCodeUnits(`${a.base} ${a.digest}`, `${b.base} ${b.digest}`));
 }
 
-function laterOrNull(a: string | null, b: string | null): string | null {
+/** The later of two optional instants (null: none). */
+export function laterOrNull(a: string | null, b: string | null): string | null {
   if (a === null) return b;
   if (b === null) return a;
   return laterOf(a, b);
@@ -192,10 +194,14 @@ export interface ClaimInFlight {
   readonly since: string;
   readonly urgent: boolean;
   readonly causes: readonly Cause[];
-  /** When it was last claimed (a send follows at once). */
+  /** When it was first claimed (a send followed at once; a run started for it is not older). */
   readonly claimedAt: string;
+  /** When it was last claimed: the first claim, or the last re-send after a timeout (the timeout counts from here). */
+  readonly lastClaimedAt: string;
   /** How many times it has been claimed. */
   readonly sends: number;
+  /** The digest decided per base (absent: unpinned). */
+  readonly pins?: readonly { readonly base: string; readonly digest: string }[];
 }
 
 /** Every claim awaiting its CI's answer, one per key, sorted by image then key. */
@@ -210,8 +216,11 @@ export function claimsInFlight(state: StateSnapshot): ClaimInFlight[] {
         since: before === undefined ? c.since : earlierOf(before.since, c.since),
         urgent: (before?.urgent ?? false) || c.urgent,
         causes: uniqueCauses([...(before?.causes ?? []), ...c.causes]),
-        claimedAt: before === undefined ? c.claimedAt : laterOf(before.claimedAt, c.claimedAt),
+        claimedAt: before === undefined ? c.claimedAt : earlierOf(before.claimedAt, c.claimedAt),
+        lastClaimedAt:
+          before === undefined ? (c.resentAt ?? c.claimedAt) : laterOf(before.lastClaimedAt, c.resentAt ?? c.claimedAt),
         sends: Math.max(before?.sends ?? 0, c.sends),
+        ...((before?.pins ?? c.pins) === undefined ? {} : { pins: before?.pins ?? c.pins }),
       });
     }
   }
