@@ -6,7 +6,7 @@ import { DEFAULT_BACKOFF_MS, DEFAULT_DEADLINE_MS } from '../git/publish.js';
 import { DEFAULT_GIT_TIMEOUT_MS } from '../git/workspace.js';
 import type { StateJobOptions } from '../jobs/state-job.js';
 import { createLogger, defaultLogFormat, type LogFormat } from '../log/logger.js';
-import { type BaseUrlSetting, baseUrlHelp, GITHUB_URL, GITLAB_URL, resolveBaseUrl } from '../rebuild/forge-urls.js';
+import { type BaseUrlSetting, baseUrlHelp, GITHUB_URL, GITLAB_URL, resolveBaseUrl } from '../rebuild/index.js';
 import { type CommandIO, durationOption, HELP_OPTION, type OptionSpecs } from './usage.js';
 
 const REPOSITORY_OPTIONS = {

@@ -11,19 +11,27 @@ import { posix } from 'node:path';
 import type { Enrolment } from '../enrolment/types.js';
 import { FactoryError, messageOf } from '../errors.js';
 import { publishChange } from '../git/publish.js';
-import { findStartedRun } from '../rebuild/forge-runs.js';
-import { managedImage, type PlannedSend, planRun, type RunPlan } from '../rebuild/plan-run.js';
 import {
+  type BaseUpdate,
   type BuildFacts,
   credibleRelease,
+  type ForgeEndpoints,
+  findStartedRun,
+  managedImage,
+  type PlannedSend,
+  planRun,
+  type RunPlan,
   recordTriggerOutcome,
+  sendTrigger,
   type TriggerAnswer,
+  type TriggerEffects,
+  type TriggerOutcome,
   triggerConfig,
-} from '../rebuild/record.js';
-import { type ForgeEndpoints, triggerRequest } from '../rebuild/trigger-request.js';
-import { sendTrigger, type TriggerEffects, type TriggerOutcome } from '../rebuild/triggers.js';
-import { urgencyOf, type VulnerabilitySummary } from '../rebuild/vulnerabilities.js';
-import type { BaseUpdate, WaveDecision } from '../rebuild/wave.js';
+  triggerRequest,
+  urgencyOf,
+  type VulnerabilitySummary,
+  type WaveDecision,
+} from '../rebuild/index.js';
 import { normaliseReference } from '../reference/normalise.js';
 import type { RegistryClient } from '../registry/client.js';
 import { imageFacts } from '../registry/inspect.js';

@@ -1,24 +1,48 @@
 /**
- * The rebuild rules (DESIGN §10) as pure functions, the first part of the rebuild engine (issue 12): one wave of
- * rebuilds from a base-image update (release-age delay that cannot starve, urgency, fresh already, one rebuild per
- * image per wave, waits for ancestors, cycles as errors) and Trivy report summaries for the urgency rule (no git,
- * no HTTP, no clock: times come in as ISO strings); and the CI triggers (GitHub workflow_dispatch, GitLab pipeline):
- * pure request builders plus one sender with the retry rules; and the decisions in state (record an update, list
- * what is due, claim it with an idempotency key, record the CI's answer) as pure transitions of a state snapshot.
- * The `rebuild` command that joins them to git, the registry and the clock is not built yet.
+ * The rebuild engine's rules and forge calls (DESIGN §10), the only door into this folder. Pure: one wave of
+ * decisions from a base update (wave.ts: delay from release that cannot starve, urgency, fresh already, one rebuild
+ * per image per wave, ancestor waits, cycles as errors); the decisions in state (record.ts: record an update, what is
+ * due, claim it with its key, claim again what was never answered, record the CI's answer, requeue refusals); the
+ * digests a rebuild is pinned to (pins.ts); one run planned (plan-run.ts); the request a rebuild sends
+ * (trigger-request.ts); Trivy summaries for urgency (vulnerabilities.ts); the forges' base URLs (forge-urls.ts).
+ * Effects, injected: sending a trigger (triggers.ts) and looking for a run already started with a key
+ * (forge-runs.ts). The `rebuild` job (jobs/rebuild-job.ts) joins them to git, the registry and the clock.
  */
 
+export { findStartedRun, type RunLookup, type StartedRun } from './forge-runs.js';
+export {
+  type BaseUrlSetting,
+  baseUrlHelp,
+  checkBaseUrl,
+  GITHUB_API_URL,
+  GITHUB_URL,
+  GITLAB_URL,
+  precedenceText,
+  resolveBaseUrl,
+} from './forge-urls.js';
+export { buildContextName, buildContexts, type Pin, pinnedDigest, pinsFor } from './pins.js';
+export { managedImage, type PlannedSend, planRun, type RequestFor, type RunInput, type RunPlan } from './plan-run.js';
 export {
   type BuildFacts,
+  type ClaimInFlight,
   claimRebuilds,
+  claimsInFlight,
+  credibleRelease,
   dueRebuilds,
+  markNotSent,
   pendingByImage,
+  reclaim,
   recordBaseUpdate,
   recordTriggerOutcome,
+  requeueRefused,
+  type TriggerAnswer,
+  timedOutClaims,
+  triggerConfig,
   triggerKey,
   type UpdateResult,
   waveGraphOf,
 } from './record.js';
+export { type ForgeEndpoints, triggerRequest } from './trigger-request.js';
 export {
   DEFAULT_GITHUB_API_URL,
   DEFAULT_GITLAB_URL,
@@ -27,11 +51,18 @@ export {
   gitlabPipeline,
   sendTrigger,
   type TriggerEffects,
+  type TriggeredRun,
   type TriggerOutcome,
   type TriggerRequest,
   type TriggerTarget,
 } from './triggers.js';
-export { criticalFixed, summariseTrivyReport, type VulnerabilitySummary } from './vulnerabilities.js';
+export {
+  criticalFixed,
+  summariseTrivyReport,
+  type Urgency,
+  urgencyOf,
+  type VulnerabilitySummary,
+} from './vulnerabilities.js';
 export {
   ANCESTOR_WAIT_SECONDS,
   type BaseUpdate,
