@@ -1,22 +1,11 @@
 /** Every command's --help is rendered from the options it declares: one declaration for parsing and for help. */
-import { describe, expect, it, vi } from 'vitest';
-import type { OptionSpecs } from '../src/cli/usage.js';
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/cli/main.js';
 import { renderHelp } from '../src/cli/usage.js';
 import { cli } from './helpers.js';
 
-/**
- * The options each command hands to `defineCommand`, which parses argv against exactly these (strict: any other
- * option is a usage error). Recorded as the CLI defines its commands; `defineCommand` itself runs unchanged.
- */
-const { declared } = vi.hoisted(() => ({ declared: new Map<string, OptionSpecs>() }));
-vi.mock('../src/cli/usage.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../src/cli/usage.js')>();
-  const defineCommand: typeof real.defineCommand = (spec) => {
-    declared.set(spec.name, spec.options);
-    return real.defineCommand(spec);
-  };
-  return { ...real, defineCommand };
-});
+/** The options each command declares (its parser reads exactly these, strictly), from the CLI's own registry. */
+const declared = new Map(COMMANDS.flatMap((c) => (c.options === undefined ? [] : [[c.name, c.options] as const])));
 
 /**
  * The CLI's registry of commands, as `image-factory --help` lists it (main.ts renders that list from the same

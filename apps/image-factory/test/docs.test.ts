@@ -7,23 +7,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describe, expect, it, vi } from 'vitest';
-import type { OptionSpecs } from '../src/cli/usage.js';
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/cli/main.js';
 import { cli, REPO_ROOT } from './helpers.js';
 
-/**
- * The options each command hands to `defineCommand` (the CLI parses argv against exactly these, strictly), recorded
- * as the CLI defines its commands; `defineCommand` itself runs unchanged. The same capture as cli-help.test.ts.
- */
-const { declared } = vi.hoisted(() => ({ declared: new Map<string, OptionSpecs>() }));
-vi.mock('../src/cli/usage.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../src/cli/usage.js')>();
-  const defineCommand: typeof real.defineCommand = (spec) => {
-    declared.set(spec.name, spec.options);
-    return real.defineCommand(spec);
-  };
-  return { ...real, defineCommand };
-});
+/** The options each command declares (its parser reads exactly these, strictly), from the CLI's own registry. */
+const declared = new Map(COMMANDS.flatMap((c) => (c.options === undefined ? [] : [[c.name, c.options] as const])));
 
 /** What parseArgs needs of one option. */
 type ParseOption = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };

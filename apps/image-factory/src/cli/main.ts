@@ -20,7 +20,8 @@ import { synthCommand } from './commands/synth.js';
 import { validateCommand } from './commands/validate.js';
 import { type Command, type CommandIO, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './usage.js';
 
-const COMMANDS: readonly Command[] = [
+/** Every command, in the order `--help` lists them: what the CLI dispatches on, and what tests check its docs against. */
+export const COMMANDS: readonly Command[] = [
   parseCommand,
   validateCommand,
   analyzeCommand,

@@ -93,6 +93,11 @@ export interface Command {
   readonly help: string;
   /** Takes `--log-format` (its final error is then a log line like the others). */
   readonly logs?: boolean;
+  /**
+   * The options its parser reads (and its help lists), as declared; absent for a command that forwards its argv to
+   * another program (`synth`: the chart's entry point declares its own).
+   */
+  readonly options?: OptionSpecs;
   run(args: readonly string[], io: CommandIO): Promise<number>;
 }
 
@@ -119,6 +124,7 @@ export function defineCommand<O extends OptionSpecs & typeof HELP_OPTION>(spec: 
     name: spec.name,
     summary: spec.summary,
     help: spec.help,
+    options: spec.options,
     ...(spec.logs === true ? { logs: true } : {}),
     async run(args, io) {
       const { values, positionals } = parseCommandArgs<{ args: string[]; allowPositionals: boolean; options: O }>(
