@@ -202,8 +202,8 @@ describe('a forge that redirects', () => {
   });
 });
 
-describe('a forge that stops sending', () => {
-  test('headers then half a body then nothing: the per-request timeout covers the body; transient after 4 attempts', async () => {
+describe('a forge that stops sending, or answers late', () => {
+  test('headers then half a body then nothing: the timeout covers the body; the POST may have arrived: sent once, unknown', async () => {
     let requests = 0;
     const url = await listen((_, res) => {
       requests += 1;
@@ -212,8 +212,39 @@ describe('a forge that stops sending', () => {
     });
     const sleeps: number[] = [];
     const outcome = await sendTrigger(github(url), TOKEN, effects(sleeps, 200));
-    expect(outcome).toEqual({ status: 'transient', attempts: 4, message: 'no answer within 200 ms' });
-    expect(requests).toBe(4);
+    expect(outcome).toEqual({
+      status: 'unknown',
+      attempts: 1,
+      message: 'no answer within 200 ms: it may have been received',
+    });
+    expect(requests).toBe(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  test('a forge that accepts but answers after the timeout starts one run, not one per attempt', async () => {
+    let requests = 0;
+    const url = await listen((req, res) => {
+      requests += 1;
+      req.resume();
+      setTimeout(() => {
+        res.writeHead(204);
+        res.end();
+      }, 600);
+    });
+    const outcome = await sendTrigger(github(url), TOKEN, effects([], 200));
+    expect(outcome.status).toBe('unknown');
+    expect(requests).toBe(1);
+  });
+
+  test('a refused connection never reached the forge: retried 1 s / 2 s / 4 s, then transient', async () => {
+    // A port that was just free: nothing listens there, so the connection is refused before anything is sent.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closed = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+    await new Promise((resolve) => probe.close(resolve));
+    const sleeps: number[] = [];
+    const outcome = await sendTrigger(github(closed), TOKEN, effects(sleeps, 200));
+    expect(outcome).toMatchObject({ status: 'transient', attempts: 4 });
     expect(sleeps).toEqual([1000, 2000, 4000]);
   });
 });

@@ -334,8 +334,8 @@ async function sendAll(
   });
 }
 
-/** The answer recorded in state for an outcome. */
-function answerOf(outcome: TriggerOutcome, config: string | undefined): TriggerAnswer {
+/** The answer recorded in state for an outcome that says what became of the trigger. */
+function answerOf(outcome: Exclude<TriggerOutcome, { status: 'unknown' }>, config: string | undefined): TriggerAnswer {
   if (outcome.status === 'triggered') {
     const run = outcome.run === undefined ? undefined : (outcome.run.url ?? outcome.run.id);
     return {
@@ -365,7 +365,8 @@ export function recordAnswers(
   let next = state;
   sends.forEach((send, i) => {
     const outcome = outcomes[i];
-    if (outcome === undefined || outcome === null) return;
+    // Not sent, or sent with no telling whether it arrived: the claim stays, answered later (claim timeout, look-up).
+    if (outcome === undefined || outcome === null || outcome.status === 'unknown') return;
     const image = managedImage(enrolment, send.image);
     next = recordTriggerOutcome(next, send.key, answerOf(outcome, image && triggerConfig(image)), now);
   });

@@ -198,7 +198,7 @@ async function getJson(
     effects,
     forgeMessage,
   );
-  if (exchange.kind === 'transient') return { ok: false, reason: exchange.message };
+  if (exchange.kind === 'transient' || exchange.kind === 'unknown') return { ok: false, reason: exchange.message };
   if (exchange.status >= 300 && exchange.status < 400)
     return { ok: false, reason: redirectMessage(exchange.status, exchange.location) };
   if (exchange.status !== 200) return { ok: false, reason: `HTTP ${exchange.status}: ${forgeMessage(exchange.text)}` };

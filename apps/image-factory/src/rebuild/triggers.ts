@@ -45,7 +45,13 @@ export type TriggerOutcome =
       readonly run?: TriggeredRun;
     }
   | { readonly status: 'failed'; readonly httpStatus: number; readonly attempts: number; readonly message: string }
-  | { readonly status: 'transient'; readonly attempts: number; readonly message: string };
+  | { readonly status: 'transient'; readonly attempts: number; readonly message: string }
+  /**
+   * Sent, and it may have been received (a timeout, a connection broken after the request): not sent again here and
+   * not recorded, so the claim stays; after the claim timeout the sweep looks for a run started with its key and
+   * sends again only when there is none.
+   */
+  | { readonly status: 'unknown'; readonly attempts: number; readonly message: string };
 
 /** GitHub's REST API version the requests are written against. */
 export const GITHUB_API_VERSION = '2022-11-28';
@@ -206,6 +212,7 @@ export async function sendTrigger(
   }
   if (exchange.kind === 'transient')
     return { status: 'transient', attempts: exchange.attempts, message: exchange.message };
+  if (exchange.kind === 'unknown') return { status: 'unknown', attempts: exchange.attempts, message: exchange.message };
   const { status, attempts } = exchange;
   if (status >= 200 && status < 300) {
     const run = triggeredRun(request.provider, exchange.text);

@@ -47,7 +47,22 @@ export type Exchange =
       readonly text: string;
       readonly truncated: boolean;
     }
-  | { readonly kind: 'transient'; readonly attempts: number; readonly message: string };
+  | { readonly kind: 'transient'; readonly attempts: number; readonly message: string }
+  /**
+   * A POST that may have reached the server (it timed out, or the connection broke after it was sent): sending it
+   * again could act twice, so it is not retried here; whether it acted is for the caller to find out.
+   */
+  | { readonly kind: 'unknown'; readonly attempts: number; readonly message: string };
+
+/** Network failures that happen before a request can have reached the server: safe to send again. */
+const NOT_DELIVERED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -105,6 +120,12 @@ export async function sendWithRetry(
       last = controller.signal.aborted
         ? `no answer within ${timeoutMs} ms`
         : `network error: ${redactAnswer(messageOf(error), { held })}${code === undefined ? '' : ` (${code})`}`;
+      // A GET is safe to repeat; a POST that may have arrived is not (a forge that accepts slowly would start one
+      // run per attempt).
+      if (request.method === 'POST' && (controller.signal.aborted || code === undefined || !NOT_DELIVERED.has(code))) {
+        clearTimeout(timer);
+        return { kind: 'unknown', attempts: attempt, message: `${last}: it may have been received` };
+      }
     } finally {
       clearTimeout(timer);
     }
