@@ -469,3 +469,25 @@ test('a Trivy report showing the new digest fixes a CRITICAL vulnerability of th
   expect(w.gitlab.requests.length - gitlabBefore).toBe(1);
   expect(result.stderr).toContain('fixes CRITICAL CVE-2026-0001');
 });
+
+test('a dependent whose build records the new digest as its base (OCI base.digest) is fresh, however old the build', async () => {
+  const w = await afterNodeA();
+  const next = await pushImage(registry, 'base/node', '22-annotated', {
+    created: '2026-11-20T00:00:00Z',
+    layer: 'ann',
+  });
+  // api's new build, made before next's release time says, but on next: its manifest says so.
+  const api = await pushImage(registry, 'acme/api', '1.1', {
+    created: '2026-11-01T00:00:00Z',
+    layer: 'api-on-next',
+    annotations: { 'org.opencontainers.image.base.digest': next.digest },
+  });
+  const analysed = await analyze(w.remote, 'api', '1.1', api.digest);
+  expect(analysed.status, analysed.stderr).toBe(0);
+  const result = await w.rebuild('--base', baseName, '--digest', next.digest, '--now', '2026-11-20T01:00:00Z');
+  const json = JSON.parse(result.stdout);
+  expect(json.decisions.find((d: { image: string }) => d.image === 'api')).toMatchObject({
+    action: 'fresh',
+    reason: `its build records ${next.digest} as its base`,
+  });
+});
