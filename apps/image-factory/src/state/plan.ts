@@ -35,7 +35,12 @@ export function exactTagRegex(tag: string): string {
   return `^${tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
 }
 
-function externalState(image: ExternalImage): ExternalImageState {
+function externalState(image: ExternalImage, previous: ImageState | undefined): ExternalImageState {
+  // What scans recorded is carried over while the image stays the same repository (a new one has other digests).
+  const vulnerabilities =
+    previous?.kind === 'external' && previous.registry === image.registry && previous.repository === image.repository
+      ? previous.vulnerabilities
+      : undefined;
   return {
     name: image.name,
     kind: 'external',
@@ -44,6 +49,7 @@ function externalState(image: ExternalImage): ExternalImageState {
     repoURL: repoURLOf(image.registry, image.repository),
     allowTags: image.allowTags,
     ...pickDefined(image, OPTIONAL_SUBSCRIPTION_FIELDS),
+    ...(vulnerabilities === undefined ? {} : { vulnerabilities }),
   };
 }
 
@@ -139,7 +145,7 @@ export function planStateUpdate(
   const images = new Map<string, ImageState>();
   for (const image of enrolment.images) {
     if (image.kind === 'external') {
-      images.set(image.name, externalState(image));
+      images.set(image.name, externalState(image, current.images.get(image.name)));
       continue;
     }
     const entry = managedUses.get(image.name);
@@ -198,6 +204,7 @@ export function planStateUpdate(
     const name = nameOf(reference);
     const managedImage = managedByRepository.get(repoURLOf(ref.registry, ref.repository));
     const rebuild = previousByReference.get(reference)?.rebuild;
+    const vulnerabilities = previousByReference.get(reference)?.vulnerabilities;
     const common = {
       name,
       reference,
@@ -207,6 +214,7 @@ export function planStateUpdate(
       digest: ref.digest,
       dependents: [...dependents].sort(),
       ...(rebuild === undefined ? {} : { rebuild }),
+      ...(vulnerabilities === undefined ? {} : { vulnerabilities }),
     };
     let state: BaseImageState;
     if (managedImage !== undefined) {

@@ -16,6 +16,9 @@ for (const [name, check] of Object.entries(STATE_FORMATS))
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
 const Name = Type.String({ pattern: DNS_LABEL });
+/** A time in state: UTC, whole seconds, a real calendar instant (util/time.ts compares them as instants). */
+const Time = Type.String({ pattern: INSTANT_PATTERN, format: 'instant' });
+const Digest = Type.String({ pattern: '^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$' });
 
 /** How a managed image uses a base image (one entry per distinct reference, kind and stage). */
 export const BaseImageUseSchema = Type.Object(
@@ -70,6 +73,58 @@ const WAREHOUSE_FIELDS = {
   imageSelectionStrategy: Type.Optional(ImageSelectionStrategySchema),
 };
 
+/** Scans kept per image (one per digest; older ones are in `git log -p`). */
+export const MAX_VULNERABILITY_SCANS = 5;
+/** Fixable findings kept per scan (an image with more is summarised by its counts; the first by id are listed). */
+export const MAX_FIXABLE_FINDINGS = 200;
+
+/** One scan of one digest, summarised as the Trivy Operator counts its VulnerabilityReport (one per finding). */
+export const VulnerabilityScanSchema = Type.Object(
+  {
+    /** The digest scanned, as the image's Warehouse records it (an index digest for a multi-platform image). */
+    digest: Digest,
+    /** The platform manifest Trivy scanned, when it is not `digest` itself (absent: the same). */
+    platformDigest: Type.Optional(Digest),
+    scannedAt: Time,
+    trivyVersion: Type.String(),
+    /** When Trivy's vulnerability database was last updated (null: the report does not say). */
+    dbUpdatedAt: Type.Union([Time, Type.Null()]),
+    summary: Type.Object(
+      {
+        criticalCount: Type.Integer({ minimum: 0 }),
+        highCount: Type.Integer({ minimum: 0 }),
+        mediumCount: Type.Integer({ minimum: 0 }),
+        lowCount: Type.Integer({ minimum: 0 }),
+        unknownCount: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
+    /** The CRITICAL and HIGH findings with a fixed version (`Status: fixed`), sorted by id then package. */
+    fixable: Type.Array(
+      Type.Object(
+        {
+          id: Type.String({ minLength: 1 }),
+          severity: Type.Unsafe<'CRITICAL' | 'HIGH'>({ enum: ['CRITICAL', 'HIGH'] }),
+          package: Type.String(),
+          installed: Type.String(),
+          fixed: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: MAX_FIXABLE_FINDINGS },
+    ),
+    /** The OS is end of service life (`Metadata.OS.EOSL`; false when the report does not say). */
+    eosl: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+/** What Trivy found in an image's digests: the newest scans, one per digest (the current, the latest, a few older). */
+export const VulnerabilitiesSchema = Type.Object(
+  { scans: Type.Array(VulnerabilityScanSchema, { maxItems: MAX_VULNERABILITY_SCANS }) },
+  { additionalProperties: false },
+);
+
 /** images/<name>.yaml for an external image. */
 export const ExternalImageStateSchema = Type.Object(
   {
@@ -80,16 +135,14 @@ export const ExternalImageStateSchema = Type.Object(
     ...WAREHOUSE_FIELDS,
     repoURL: Type.String({ minLength: 1 }),
     allowTags: Type.String({ minLength: 1 }),
+    /** Owned by `scan record` (src/scan/); carried over unchanged by the analysis. Absent: never scanned. */
+    vulnerabilities: Type.Optional(VulnerabilitiesSchema),
   },
   { additionalProperties: false },
 );
 
 /** images/<name>.yaml */
 export const IMAGE_STATE_SCHEMA = Type.Union([ManagedImageStateSchema, ExternalImageStateSchema]);
-
-/** A time in state: UTC, whole seconds, a real calendar instant (util/time.ts compares them as instants). */
-const Time = Type.String({ pattern: INSTANT_PATTERN, format: 'instant' });
-const Digest = Type.String({ pattern: '^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$' });
 
 /** A digest of a base image the factory has seen, and when it was released (null: unknown, an epoch date). */
 export const SeenDigestSchema = Type.Object(
@@ -217,6 +270,8 @@ export const BASE_IMAGE_STATE_SCHEMA = Type.Object(
     dependents: Type.Array(Name),
     /** Owned by the rebuild logic (src/rebuild/record.ts); carried over unchanged by the analysis. */
     rebuild: Type.Optional(RebuildRecordSchema),
+    /** Owned by `scan record` (src/scan/); carried over unchanged by the analysis. Absent: never scanned. */
+    vulnerabilities: Type.Optional(VulnerabilitiesSchema),
     ...WAREHOUSE_FIELDS,
   },
   { additionalProperties: false },

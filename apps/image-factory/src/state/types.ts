@@ -14,6 +14,8 @@ import type {
   RebuildHistorySchema,
   RebuildRecordSchema,
   SeenDigestSchema,
+  VulnerabilitiesSchema,
+  VulnerabilityScanSchema,
 } from './schema.js';
 
 /** Read-only all the way down: state values are planned, never patched. */
@@ -41,6 +43,9 @@ export type SeenDigest = Frozen<Static<typeof SeenDigestSchema>>;
 export type PendingRebuildState = Frozen<Static<typeof PendingRebuildSchema>>;
 export type RebuildHistoryEntry = Frozen<Static<typeof RebuildHistorySchema>>;
 export type RebuildClaim = Frozen<Static<typeof RebuildClaimSchema>>;
+/** What Trivy found in an image's digests (base and external images). */
+export type Vulnerabilities = Frozen<Static<typeof VulnerabilitiesSchema>>;
+export type VulnerabilityScan = Frozen<Static<typeof VulnerabilityScanSchema>>;
 
 /** Every state file, keyed by name. */
 export interface StateSnapshot {
