@@ -427,6 +427,12 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
         claimTimeoutSeconds,
         requestFor: (image, key, contexts) => triggerRequest(image, endpoints, key, contexts, dryRun),
       });
+      for (const u of planned.urgent) {
+        log.info(
+          'urgent',
+          `${u.base}: its newest digest fixes CRITICAL ${u.fixed.join(', ')} (recorded scans): ${u.images.join(', ')} due now`,
+        );
+      }
       const would = dryRun ? 'would claim' : 'claimed';
       log.info(
         'plan',

@@ -56,6 +56,7 @@ export {
   type TriggerRequest,
   type TriggerTarget,
 } from './triggers.js';
+export { applyStoredUrgency, criticalsFixedByLatest, scanOf, type UrgentBase } from './urgency.js';
 export {
   criticalFixed,
   summariseTrivyReport,

@@ -1,6 +1,7 @@
 /**
  * One rebuild run, planned as a pure function of the state on the GitOps head (DESIGN §10): record the base update's
- * wave (when there is one), requeue refusals whose trigger settings changed, claim what is due now and what was
+ * wave (when there is one), requeue refusals whose trigger settings changed, make urgent what the recorded scans show
+ * a newer base digest fixes (urgency.ts), claim what is due now and what was
  * claimed before but never answered within the claim timeout (the same key again), and mark what cannot be sent
  * from here. The result is the next state (what the claim commit holds) and the sends that commit entitles this run
  * to make: each with its request and key, computed once. Nothing here reads a clock, a registry, git or a forge.
@@ -22,6 +23,7 @@ import {
   triggerKey,
 } from './record.js';
 import type { TriggerRequest, TriggerTarget } from './triggers.js';
+import { applyStoredUrgency, type UrgentBase } from './urgency.js';
 import type { BaseUpdate, WaveDecision } from './wave.js';
 
 /**
@@ -69,6 +71,8 @@ export interface RunPlan {
   readonly sends: readonly PlannedSend[];
   /** Due (or timed out), but not sendable from here: left pending (or claimed), with the reason. */
   readonly skipped: readonly { readonly image: string; readonly reason: string }[];
+  /** Bases whose pending rebuilds the recorded scans made urgent in this run (the newest digest fixes a CRITICAL). */
+  readonly urgent: readonly UrgentBase[];
 }
 
 /** Managed images of images.yaml by name (looked up once per decision, several times per run). */
@@ -101,6 +105,8 @@ export function planRun(input: RunInput): RunPlan {
     }
   }
   state = requeueRefused(state, enrolment, now);
+  const stored = applyStoredUrgency(state, now);
+  state = stored.state;
 
   const request = (name: string, key: string, pins: readonly Pin[]) => {
     const image = managedImage(enrolment, name);
@@ -148,5 +154,5 @@ export function planRun(input: RunInput): RunPlan {
   }
   state = claimRebuilds(state, claimed, now, pins);
   state = markNotSent(state, skipped);
-  return { state, decisions, sends, skipped };
+  return { state, decisions, sends, skipped, urgent: stored.urgent };
 }
