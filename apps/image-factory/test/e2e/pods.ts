@@ -1,0 +1,188 @@
+/**
+ * A Job's pod run as a real process, as the kubelet would run its one container: the container's command and args,
+ * its env (values, and `secretKeyRef`s resolved from the cluster's Secrets), its volumes mounted as files (the
+ * ConfigMap's data, the Secrets' keys or `items`, `emptyDir`), each under a temp dir per pod that stands for the
+ * container's filesystem root, and the cluster's clock through Debian's `faketime` (libfaketime, LD_PRELOAD: the
+ * tool and the git it runs read the simulated time as they would read a pod's clock).
+ *
+ * Kubernetes rules followed (k8s.io/api core/v1 and batch/v1 documentation):
+ * - a Secret volume or `secretKeyRef` that is missing and not `optional` keeps the pod from starting (the kubelet
+ *   reports CreateContainerConfigError / FailedMount and retries): the Job then ends Failed at its
+ *   `activeDeadlineSeconds` (DeadlineExceeded). An optional one is an absent file or variable.
+ * - `backoffLimit` N: up to N + 1 pods, each started after the previous one failed; the Job is Complete at the first
+ *   pod that exits 0 and Failed when the limit is passed.
+ * - the pod's env has only what its spec names, plus the service-link variables the kubelet adds
+ *   (KUBERNETES_SERVICE_HOST/PORT) and the image's PATH.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { formatInstant } from '../../src/util/time.js';
+import { tempDir } from '../support/git-repos.js';
+import { at, list, optBool, optNum, optStr, str, strings, strMap } from './objects.js';
+
+/** What the cluster holds that a pod may mount or read: Secrets and ConfigMaps by name (key → content). */
+export interface ClusterData {
+  readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  readonly configMaps: ReadonlyMap<string, Readonly<Record<string, string>>>;
+}
+
+/** How one pod ended. */
+export interface PodRun {
+  readonly exitCode: number | null;
+  /** Why it did not run, when it could not start (a missing Secret). */
+  readonly notStarted?: string;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** How a Job ended: batch/v1 JobComplete or JobFailed, with its pods. */
+export interface JobRun {
+  readonly condition: 'Complete' | 'Failed';
+  readonly pods: readonly PodRun[];
+}
+
+/** The real seconds a pod may run before it is killed (a simulated deadline would be 600 s of wall time). */
+const POD_WALL_LIMIT_MS = 60_000;
+
+/** The path inside the pod's root for an absolute path the spec names. */
+const inside = (root: string, path: string) => join(root, path);
+
+/** Rewrite an argument or env value naming a mount path (or a file under it) to the pod's own copy. */
+function remap(value: string, root: string, mounts: readonly string[]): string {
+  for (const mount of mounts) {
+    const index = value.indexOf(mount);
+    if (index >= 0 && (value.length === index + mount.length || value[index + mount.length] === '/'))
+      return value.slice(0, index) + inside(root, mount) + value.slice(index + mount.length);
+  }
+  return value;
+}
+
+/** Mount the pod's volumes under `root`; the reason it cannot start, or undefined. */
+function mountVolumes(podSpec: unknown, root: string, cluster: ClusterData): string | undefined {
+  const container = at(podSpec, 'containers', 0);
+  for (const mount of list(container, 'volumeMounts')) {
+    const name = str(mount, 'name');
+    const path = inside(root, str(mount, 'mountPath'));
+    const volume = list(podSpec, 'volumes').find((v) => str(v, 'name') === name);
+    if (volume === undefined) return `volume ${name} is not declared`;
+    mkdirSync(path, { recursive: true });
+    const configMap = optStr(volume, 'configMap', 'name');
+    const secretName = optStr(volume, 'secret', 'secretName');
+    let data: Readonly<Record<string, string>> | undefined;
+    let items: unknown[] = [];
+    if (configMap !== undefined) {
+      data = cluster.configMaps.get(configMap);
+      if (data === undefined) return `FailedMount: configmap "${configMap}" not found`;
+      items = list(volume, 'configMap', 'items');
+    } else if (secretName !== undefined) {
+      data = cluster.secrets.get(secretName);
+      if (data === undefined) {
+        if (optBool(volume, 'secret', 'optional') === true) continue;
+        return `FailedMount: secret "${secretName}" not found`;
+      }
+      items = list(volume, 'secret', 'items');
+    } else if (at(volume, 'emptyDir') !== undefined) {
+      continue;
+    } else {
+      return `volume ${name}: a kind this harness does not mount`;
+    }
+    const files =
+      items.length === 0
+        ? Object.entries(data)
+        : items.map((item) => [str(item, 'path'), data?.[str(item, 'key')] ?? ''] as const);
+    for (const [file, content] of files) {
+      mkdirSync(dirname(join(path, file)), { recursive: true });
+      writeFileSync(join(path, file), content);
+    }
+  }
+  return undefined;
+}
+
+/** The container's env as the kubelet builds it; the reason it cannot start, or the env. */
+function containerEnv(container: unknown, cluster: ClusterData): Record<string, string> | string {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    KUBERNETES_SERVICE_HOST: '10.96.0.1',
+    KUBERNETES_SERVICE_PORT: '443',
+  };
+  for (const entry of list(container, 'env')) {
+    const name = str(entry, 'name');
+    const value = optStr(entry, 'value');
+    if (value !== undefined) {
+      env[name] = value;
+      continue;
+    }
+    const ref = at(entry, 'valueFrom', 'secretKeyRef');
+    if (ref === undefined) return `env ${name}: a source this harness does not resolve`;
+    const secret = cluster.secrets.get(str(ref, 'name'));
+    const found = secret?.[str(ref, 'key')];
+    if (found !== undefined) env[name] = found;
+    else if (optBool(ref, 'optional') !== true)
+      return `CreateContainerConfigError: secret "${str(ref, 'name')}" key "${str(ref, 'key')}" not found`;
+  }
+  return env;
+}
+
+/** Run one pod of `podSpec` at simulated time `now` (ms). */
+export async function runPod(podSpec: unknown, now: number, cluster: ClusterData): Promise<PodRun> {
+  const root = tempDir('if-e2e-pod-');
+  const container = at(podSpec, 'containers', 0);
+  const notMounted = mountVolumes(podSpec, root, cluster);
+  if (notMounted !== undefined) return { exitCode: null, notStarted: notMounted, stdout: '', stderr: '' };
+  const env = containerEnv(container, cluster);
+  if (typeof env === 'string') return { exitCode: null, notStarted: env, stdout: '', stderr: '' };
+  const mounts = list(container, 'volumeMounts')
+    .map((m) => str(m, 'mountPath'))
+    .sort((a, b) => b.length - a.length);
+  for (const [name, value] of Object.entries(env)) env[name] = remap(value, root, mounts);
+  const argv = [...strings(container, 'command'), ...strings(container, 'args')].map((a) => remap(a, root, mounts));
+  // faketime reads '@YYYY-MM-DD HH:MM:SS' in the local zone: the pod's zone is UTC, so the process gets TZ=UTC.
+  const start = formatInstant(now).replace('T', ' ').replace('Z', '');
+  const child = spawn('faketime', ['-f', `@${start}`, ...argv], {
+    cwd: root,
+    env: { ...env, TZ: 'UTC' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const limit = setTimeout(() => {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  }, POD_WALL_LIMIT_MS);
+  const exitCode = await new Promise<number | null>((resolve) => {
+    child.on('close', (code, signal) => resolve(code ?? (signal === null ? null : 128 + 9)));
+  });
+  clearTimeout(limit);
+  return { exitCode, stdout, stderr };
+}
+
+/** Run a Job (its `spec`) at `now`: up to backoffLimit + 1 pods, Complete at the first that exits 0. */
+export async function runJob(jobSpec: unknown, now: number, cluster: ClusterData): Promise<JobRun> {
+  const backoffLimit = optNum(jobSpec, 'backoffLimit') ?? 6;
+  const pods: PodRun[] = [];
+  for (let attempt = 0; attempt <= backoffLimit; attempt++) {
+    const pod = await runPod(at(jobSpec, 'template', 'spec'), now, cluster);
+    pods.push(pod);
+    // A pod that cannot start never ends by itself: the Job fails at its deadline, with no further pods.
+    if (pod.notStarted !== undefined) return { condition: 'Failed', pods };
+    if (pod.exitCode === 0) return { condition: 'Complete', pods };
+  }
+  return { condition: 'Failed', pods };
+}
+
+/** Install an executable git hook in a bare repository. */
+export function installHook(bare: string, hook: string, script: string): void {
+  const path = join(bare, 'hooks', hook);
+  writeFileSync(path, script);
+  chmodSync(path, 0o755);
+}
+
+/** The labels of a pod template, for the record. */
+export const podLabels = (jobSpec: unknown) => strMap(jobSpec, 'template', 'metadata', 'labels');
