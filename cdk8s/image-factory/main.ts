@@ -2,73 +2,45 @@
 /** The chart's entry point: `node lib/main.js --root DIR --out DIR` (cdk8s.yaml runs it; `image-factory synth` forwards to it). */
 import { parseArgs } from 'node:util';
 import { EXIT, exitCodeOf, FactoryError } from 'image-factory';
+import { SYNTH_OPTIONS, synthHelp } from './src/options.js';
 import { synthesise } from './src/synth.js';
 
-const HELP = `Usage: image-factory synth --root DIR --out DIR [options]
-       node cdk8s/image-factory/lib/main.js --root DIR --out DIR [options]
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-Synthesise Kargo Warehouses for the base and external images of a GitOps repository
-(images.yaml + image-factory/state) into <out>/image-factory.k8s.yaml. Every object is
-validated against the vendored Kargo CRDs and subscription schemas; nothing is written if
-any is invalid.
-
-Options:
-  --root DIR                 the GitOps repository root (default .)
-  --out DIR                  output folder (default dist)
-  --images FILE              images.yaml, relative to --root (default images.yaml)
-  --image-factory-dir DIR    folder holding state/, relative to --root (default image-factory)
-  --namespace NAME           Kargo Project namespace (default image-factory-kargo)
-  --legacy-allow-tags        write allowTags instead of allowTagsRegexes (Kargo < 1.11 only)
-  -h, --help                 show this help
-
-Example:
-  image-factory synth --root ../gitops --out ../gitops/manifests
-`;
-
-async function main(): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
+async function main(args: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof SYNTH_OPTIONS; strict: true }>>;
   try {
-    values = parseArgs({
-      options: {
-        root: { type: 'string', default: '.' },
-        out: { type: 'string', default: 'dist' },
-        images: { type: 'string' },
-        'image-factory-dir': { type: 'string' },
-        namespace: { type: 'string' },
-        'legacy-allow-tags': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
+    parsed = parseArgs({ args, options: SYNTH_OPTIONS, strict: true });
   } catch (error) {
-    process.stderr.write(`image-factory synth: ${(error as Error).message} (see --help)\n`);
+    process.stderr.write(`image-factory synth: ${messageOf(error)} (see --help)\n`);
     return EXIT.usage;
   }
+  const { values } = parsed;
   if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
+    process.stdout.write(synthHelp());
+    return EXIT.ok;
   }
   try {
     const result = await synthesise({
-      root: values.root as string,
-      out: values.out as string,
-      ...(typeof values.images === 'string' ? { images: values.images } : {}),
-      ...(typeof values['image-factory-dir'] === 'string' ? { imageFactoryDir: values['image-factory-dir'] } : {}),
-      ...(typeof values.namespace === 'string' ? { namespace: values.namespace } : {}),
-      legacyAllowTags: values['legacy-allow-tags'] === true,
+      root: values.root,
+      out: values.out,
+      ...(values.images === undefined ? {} : { images: values.images }),
+      ...(values['image-factory-dir'] === undefined ? {} : { imageFactoryDir: values['image-factory-dir'] }),
+      ...(values.namespace === undefined ? {} : { namespace: values.namespace }),
+      legacyAllowTags: values['legacy-allow-tags'],
     });
     for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
     const base = result.warehouses.filter((w) => w.kind === 'base').length;
     process.stdout.write(
       `wrote ${result.file}: ${result.warehouses.length} Warehouse(s) (${base} base, ${result.warehouses.length - base} external) and ${base} rebuild Stage(s)\n`,
     );
-    return 0;
+    return EXIT.ok;
   } catch (error) {
-    process.stderr.write(`image-factory synth: ${(error as Error).message}\n`);
+    process.stderr.write(`image-factory synth: ${messageOf(error)}\n`);
     return error instanceof FactoryError ? exitCodeOf(error.code) : EXIT.invalid;
   }
 }
 
-main().then((code) => {
+main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

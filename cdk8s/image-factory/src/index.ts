@@ -1,6 +1,9 @@
-/** The image-factory cdk8s chart: Kargo Warehouses for base and external images. */
+/** The image-factory cdk8s chart: Kargo Warehouses for base and external images, and the rebuild Stages of the bases. */
 export { DEFAULT_NAMESPACE, WarehouseChart, type WarehouseChartProps } from './chart.js';
+export { stageProps, warehouseProps } from './kargo-props.js';
+export { SYNTH_OPTIONS, type SynthOptionSpec, synthHelp } from './options.js';
 export { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from './paths.js';
+export { RebuildStage, type RebuildStageProps } from './rebuild-stage.js';
 export { OUTPUT_FILE, renderWarehouses, type SynthOptions, type SynthResult, synthesise } from './synth.js';
 export { applyDefaults } from './validate/defaults.js';
 export { ManifestValidator, type ValidatorOptions } from './validate/validate.js';

@@ -2,7 +2,8 @@
 
 import { Construct } from 'constructs';
 import { rebuildStageManifest } from 'image-factory/internal';
-import { Stage, StageSpecRequestedFreightOriginKind } from '../imports/kargo-stage-kargo.akuity.io.js';
+import { Stage } from '../imports/kargo-stage-kargo.akuity.io.js';
+import { stageProps } from './kargo-props.js';
 
 /** Props of {@link RebuildStage}. */
 export interface RebuildStageProps {
@@ -12,33 +13,13 @@ export interface RebuildStageProps {
   readonly namespace: string;
 }
 
-/** A rebuild Stage (every field as the tool's rebuildStageManifest() renders it). */
+/** A rebuild Stage: the tool's rebuildStageManifest(), as a typed Kargo construct. */
 export class RebuildStage extends Construct {
   /** The underlying Kargo object. */
   readonly stage: Stage;
 
-  constructor(scope: Construct, id: string, props: RebuildStageProps) {
+  constructor(scope: Construct, id: string, { warehouse, namespace }: RebuildStageProps) {
     super(scope, id);
-    const { metadata, spec } = rebuildStageManifest(props.warehouse, { namespace: props.namespace });
-    this.stage = new Stage(this, 'Resource', {
-      metadata: { ...metadata, labels: { ...metadata.labels }, annotations: { ...metadata.annotations } },
-      spec: {
-        requestedFreight: spec.requestedFreight.map((r) => ({
-          origin: { kind: StageSpecRequestedFreightOriginKind.WAREHOUSE, name: r.origin.name },
-          sources: 'direct' in r.sources ? { direct: r.sources.direct } : { stages: [...r.sources.stages] },
-        })),
-        ...(spec.promotionTemplate === undefined
-          ? {}
-          : { promotionTemplate: { spec: { steps: spec.promotionTemplate.spec.steps.map((s) => ({ ...s })) } } }),
-        ...(spec.verification === undefined
-          ? {}
-          : {
-              verification: {
-                analysisTemplates: spec.verification.analysisTemplates.map((t) => ({ ...t })),
-                args: spec.verification.args.map((a) => ({ ...a })),
-              },
-            }),
-      },
-    });
+    this.stage = new Stage(this, 'Resource', stageProps(rebuildStageManifest(warehouse, { namespace })));
   }
 }

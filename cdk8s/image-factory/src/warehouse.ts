@@ -3,6 +3,7 @@
 import { Construct } from 'constructs';
 import { type WarehousePlan, warehouseManifest } from 'image-factory/internal';
 import { Warehouse } from '../imports/kargo.akuity.io.js';
+import { warehouseProps } from './kargo-props.js';
 
 /** Props of {@link ImageWarehouse}. */
 export interface ImageWarehouseProps {
@@ -17,20 +18,17 @@ export interface ImageWarehouseProps {
   readonly legacyAllowTags?: boolean;
 }
 
-/** A Warehouse watching one base or external image (every field as the tool's warehouseManifest() renders it). */
+/** A Warehouse watching one base or external image: the tool's warehouseManifest(), as a typed Kargo construct. */
 export class ImageWarehouse extends Construct {
   /** The underlying Kargo object. */
   readonly warehouse: Warehouse;
 
-  constructor(scope: Construct, id: string, props: ImageWarehouseProps) {
+  constructor(scope: Construct, id: string, { plan, namespace, legacyAllowTags = false }: ImageWarehouseProps) {
     super(scope, id);
-    const { metadata, spec } = warehouseManifest(props.plan, {
-      namespace: props.namespace,
-      legacyAllowTags: props.legacyAllowTags ?? false,
-    });
-    this.warehouse = new Warehouse(this, 'Resource', {
-      metadata: { ...metadata, labels: { ...metadata.labels }, annotations: { ...metadata.annotations } },
-      spec: { interval: spec.interval, subscriptions: [...spec.subscriptions] },
-    });
+    this.warehouse = new Warehouse(
+      this,
+      'Resource',
+      warehouseProps(warehouseManifest(plan, { namespace, legacyAllowTags })),
+    );
   }
 }

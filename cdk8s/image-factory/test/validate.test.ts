@@ -186,6 +186,27 @@ describe('ManifestValidator', () => {
     expect(existsSync(join(out, OUTPUT_FILE))).toBe(false);
   });
 
+  it('refuses a vendored CRD that is not in apiextensions/v1 shape, naming the file and the field', () => {
+    // A CustomResourceDefinition without spec.group would otherwise define nothing, and every Warehouse would then
+    // fail as an "unknown kind" far from the cause.
+    const crds = mkdtempSync(join(tmpdir(), 'if-crds-'));
+    const file = join(crds, 'broken.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  scope: Namespaced\n  names: {kind: Warehouse}\n  versions: [{name: v1alpha1}]\n',
+    );
+    const load = () => new ManifestValidator({ crdFolders: [crds], subscriptionSchemas: SUBSCRIPTION_SCHEMAS });
+    expect(load).toThrow(`${file}: not a CustomResourceDefinition: /spec/group`);
+    expect(load).toThrow(expect.objectContaining({ code: 'invalid-config' }));
+  });
+
+  it('refuses a subscription schema file that is not JSON, naming the file', () => {
+    const schemas = mkdtempSync(join(tmpdir(), 'if-subscriptions-'));
+    writeFileSync(join(schemas, 'image.json'), '{"type": "object",');
+    const broken = new ManifestValidator({ crdFolders: CRD_FOLDERS, subscriptionSchemas: schemas });
+    expect(() => broken.validate(warehouse(good))).toThrow(`${join(schemas, 'image.json')}: not JSON`);
+  });
+
   it('validates the example catalogue output', async () => {
     const out = mkdtempSync(join(tmpdir(), 'if-synth-'));
     const result = await synthesise({ root: REPO, out });

@@ -1,8 +1,14 @@
 /** Structural defaulting as the Kubernetes API server applies it before validation. */
 import type { OpenApiSchema } from './crd-schemas.js';
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** Is `value` a JSON object (not null, not an array)? */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** `value` when it is a JSON object, else an empty one: for reading fields of an object that may be malformed. */
+export function fieldsOf(value: unknown): Readonly<Record<string, unknown>> {
+  return isObject(value) ? value : {};
 }
 
 /**
@@ -11,7 +17,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 export function applyDefaults(value: unknown, schema: OpenApiSchema): unknown {
   if (Array.isArray(value)) {
-    return schema.items === undefined ? value : value.map((item) => applyDefaults(item, schema.items as OpenApiSchema));
+    const items = schema.items;
+    return items === undefined ? value : value.map((item) => applyDefaults(item, items));
   }
   if (!isObject(value)) return value;
   const out: Record<string, unknown> = { ...value };
@@ -35,9 +42,8 @@ export function applyDefaults(value: unknown, schema: OpenApiSchema): unknown {
 export function unknownFields(value: unknown, schema: OpenApiSchema, path = ''): string[] {
   const at = (key: string | number) => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
   if (Array.isArray(value)) {
-    return schema.items === undefined
-      ? []
-      : value.flatMap((item, i) => unknownFields(item, schema.items as OpenApiSchema, at(i)));
+    const items = schema.items;
+    return items === undefined ? [] : value.flatMap((item, i) => unknownFields(item, items, at(i)));
   }
   if (!isObject(value) || schema['x-kubernetes-preserve-unknown-fields'] === true) return [];
   const out: string[] = [];

@@ -4,11 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ManifestProblem } from 'image-factory/internal';
-import { type CrdSchemas, loadCrdSchemas, type OpenApiSchema, schemaKey } from './crd-schemas.js';
-import { applyDefaults, unknownFields } from './defaults.js';
+import { FactoryError, type ManifestProblem } from 'image-factory/internal';
+import { type CrdSchemas, loadCrdSchemas, type OpenApiSchema, parseVendored, schemaKey } from './crd-schemas.js';
+import { applyDefaults, fieldsOf, unknownFields } from './defaults.js';
 
 /** Options for the validator. */
 export interface ValidatorOptions {
@@ -26,13 +27,32 @@ export interface ValidatorOptions {
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SUBSCRIPTION_KINDS = ['image', 'git', 'chart'] as const;
+type SubscriptionKind = (typeof SUBSCRIPTION_KINDS)[number];
+const isSubscriptionKind = (key: string | undefined): key is SubscriptionKind =>
+  SUBSCRIPTION_KINDS.some((kind) => kind === key);
 
-type KubeObject = {
-  apiVersion?: unknown;
-  kind?: unknown;
-  metadata?: { name?: unknown; namespace?: unknown; annotations?: Record<string, unknown> };
-  spec?: unknown;
-};
+/** A JSON Schema document, as far as Ajv needs it: an object. */
+const JsonSchemaDocument = Type.Record(Type.String(), Type.Unknown());
+
+/** Read and parse one of Kargo's vendored JSON Schemas; a missing or broken file names itself. */
+function readJsonSchema(file: string): Readonly<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new FactoryError('io', `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new FactoryError(
+      'invalid-config',
+      `${file}: not JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return parseVendored(JsonSchemaDocument, data, file, 'a JSON Schema');
+}
 
 function pointerToPath(pointer: string): string {
   return pointer
@@ -45,7 +65,7 @@ function pointerToPath(pointer: string): string {
 
 function describe(error: ErrorObject, prefix: string): { field: string; message: string } {
   const base = pointerToPath(error.instancePath);
-  const params = error.params as Record<string, unknown>;
+  const params = error.params;
   const join = (a: string, b: string) => [a, b].filter(Boolean).join(a && b.startsWith('[') ? '' : '.');
   const at = join(prefix, base);
   switch (error.keyword) {
@@ -54,7 +74,10 @@ function describe(error: ErrorObject, prefix: string): { field: string; message:
     case 'additionalProperties':
       return { field: join(at, String(params.additionalProperty)), message: 'is not a field of this schema' };
     case 'enum':
-      return { field: at || '(root)', message: `must be one of ${(params.allowedValues as unknown[]).join(', ')}` };
+      return {
+        field: at || '(root)',
+        message: `must be one of ${Array.isArray(params.allowedValues) ? params.allowedValues.join(', ') : '(none)'}`,
+      };
     default:
       return { field: at || '(root)', message: error.message ?? 'is invalid' };
   }
@@ -91,11 +114,10 @@ export class ManifestValidator {
   }
 
   /** Kargo's JSON Schema for one subscription kind, compiled on first use. */
-  private subscriptionValidator(kind: (typeof SUBSCRIPTION_KINDS)[number]): ValidateFunction {
+  private subscriptionValidator(kind: SubscriptionKind): ValidateFunction {
     let validate = this.subscriptions.get(kind);
     if (validate === undefined) {
-      const schema = JSON.parse(readFileSync(join(this.subscriptionFolder, `${kind}.json`), 'utf8')) as object;
-      validate = this.ajv2020.compile(schema);
+      validate = this.ajv2020.compile(readJsonSchema(join(this.subscriptionFolder, `${kind}.json`)));
       this.subscriptions.set(kind, validate);
     }
     return validate;
@@ -109,7 +131,7 @@ export class ManifestValidator {
   private validatorFor(key: string, schema: OpenApiSchema): ValidateFunction {
     let validate = this.compiled.get(key);
     if (validate === undefined) {
-      validate = this.ajv.compile(schema as object);
+      validate = this.ajv.compile(schema);
       this.compiled.set(key, validate);
     }
     return validate;
@@ -117,12 +139,13 @@ export class ManifestValidator {
 
   /** Validate one object; `requireKnown` makes an object of an unknown CRD kind a problem. */
   validate(raw: unknown, requireKnown = true): ManifestProblem[] {
-    const object = raw as KubeObject;
-    const kind = typeof object?.kind === 'string' ? object.kind : '(no kind)';
-    const apiVersion = typeof object?.apiVersion === 'string' ? object.apiVersion : '(no apiVersion)';
-    const name = typeof object?.metadata?.name === 'string' ? object.metadata.name : '(no name)';
-    const namespace = typeof object?.metadata?.namespace === 'string' ? `${object.metadata.namespace}/` : '';
-    const reference = object?.metadata?.annotations?.['image-factory.io/reference'];
+    const object = fieldsOf(raw);
+    const metadata = fieldsOf(object.metadata);
+    const kind = typeof object.kind === 'string' ? object.kind : '(no kind)';
+    const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '(no apiVersion)';
+    const name = typeof metadata.name === 'string' ? metadata.name : '(no name)';
+    const namespace = typeof metadata.namespace === 'string' ? `${metadata.namespace}/` : '';
+    const reference = fieldsOf(metadata.annotations)['image-factory.io/reference'];
     const label = {
       object: `${kind} ${namespace}${name}`,
       ...(typeof reference === 'string' ? { image: reference } : {}),
@@ -130,16 +153,12 @@ export class ManifestValidator {
     const problems: ManifestProblem[] = [];
     const add = (field: string, message: string) => problems.push({ ...label, field, message });
 
-    if (
-      typeof object?.metadata?.name !== 'string' ||
-      !DNS_SUBDOMAIN.test(object.metadata.name) ||
-      object.metadata.name.length > 253
-    ) {
+    if (typeof metadata.name !== 'string' || !DNS_SUBDOMAIN.test(metadata.name) || metadata.name.length > 253) {
       add('metadata.name', 'must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".")');
     }
     if (
-      object?.metadata?.namespace !== undefined &&
-      (typeof object.metadata.namespace !== 'string' || !DNS_LABEL.test(object.metadata.namespace))
+      metadata.namespace !== undefined &&
+      (typeof metadata.namespace !== 'string' || !DNS_LABEL.test(metadata.namespace))
     ) {
       add('metadata.namespace', 'must be a DNS-1123 label');
     }
@@ -150,13 +169,13 @@ export class ManifestValidator {
       return problems;
     }
     const { schema } = crd;
-    if (crd.namespaced && object?.metadata?.namespace === undefined) {
+    if (crd.namespaced && metadata.namespace === undefined) {
       add('metadata.namespace', `is required: ${kind} is namespaced`);
     }
-    if (!crd.namespaced && object?.metadata?.namespace !== undefined) {
+    if (!crd.namespaced && metadata.namespace !== undefined) {
       add('metadata.namespace', `must not be set: ${kind} is cluster-scoped`);
     }
-    const defaulted = applyDefaults(raw, schema) as KubeObject;
+    const defaulted = applyDefaults(raw, schema);
     const validate = this.validatorFor(key, schema);
     if (!validate(defaulted)) {
       for (const error of validate.errors ?? []) {
@@ -171,23 +190,21 @@ export class ManifestValidator {
     return problems;
   }
 
-  private checkWarehouse(object: KubeObject, add: (field: string, message: string) => void): void {
-    const subscriptions = (object.spec as { subscriptions?: unknown } | undefined)?.subscriptions;
+  private checkWarehouse(object: unknown, add: (field: string, message: string) => void): void {
+    const subscriptions = fieldsOf(fieldsOf(object).spec).subscriptions;
     if (!Array.isArray(subscriptions)) return;
     subscriptions.forEach((entry: unknown, index) => {
       const at = `spec.subscriptions[${index}]`;
-      const kinds = entry !== null && typeof entry === 'object' ? Object.keys(entry) : [];
-      const known = kinds.filter((k): k is (typeof SUBSCRIPTION_KINDS)[number] =>
-        (SUBSCRIPTION_KINDS as readonly string[]).includes(k),
-      );
-      if (kinds.length !== 1 || known.length !== 1) {
+      const kinds = Object.keys(fieldsOf(entry));
+      const kind = kinds[0];
+      if (kinds.length !== 1 || !isSubscriptionKind(kind)) {
         add(at, 'must hold exactly one of image, git or chart');
         return;
       }
-      const kind = known[0] as (typeof SUBSCRIPTION_KINDS)[number];
-      const body = (entry as Record<string, Record<string, unknown>>)[kind] ?? {};
+      const given = fieldsOf(entry)[kind] ?? {};
+      const body = fieldsOf(given);
       const validate = this.subscriptionValidator(kind);
-      if (!validate(body)) {
+      if (!validate(given)) {
         for (const error of validate.errors ?? []) {
           const { field, message } = describe(error, `${at}.${kind}`);
           add(field, message);
