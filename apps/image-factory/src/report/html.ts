@@ -4,6 +4,7 @@
  * wasm inside its JavaScript, so it runs offline and in Node without a native dot); the table of images is plain
  * HTML, readable without JavaScript, with a small inline script for sorting and filtering.
  */
+import type { CarriedVulnerabilities, SeverityCounts, VulnerabilityFacts } from '../state/freshness.js';
 import { compareCodeUnits } from '../util/compare.js';
 import type { Report, ReportImage } from './model.js';
 
@@ -127,6 +128,67 @@ function bases(image: ReportImage): string {
     .join(' ');
 }
 
+const EOSL_MARK =
+  '<span class="eosl" title="the OS is end of service life: it gets no more security fixes">EOSL</span>';
+const NOT_SCANNED = '<span class="unscanned">not scanned</span>';
+
+/** Counts by severity, as `C 2 · H 1 · M 3 · L 4 · U 0`. */
+function countsHtml(s: SeverityCounts): string {
+  const parts = [
+    ['C', s.criticalCount, 'CRITICAL'],
+    ['H', s.highCount, 'HIGH'],
+    ['M', s.mediumCount, 'MEDIUM'],
+    ['L', s.lowCount, 'LOW'],
+    ['U', s.unknownCount, 'UNKNOWN'],
+  ] as const;
+  return `<span class="counts">${parts.map(([k, n, title]) => `<span title="${title}">${k} ${n}</span>`).join(' · ')}</span>`;
+}
+
+const idsHtml = (label: string, ids: readonly string[]) =>
+  ids.length === 0 ? '' : `<br><span class="fixable">${label}: ${escapeHtml(ids.join(', '))}</span>`;
+
+/** A base or external image's scan of the digest in use: counts, fixable CRITICALs, EOSL, age; or "not scanned". */
+function scanHtml(v: VulnerabilityFacts): string {
+  const s = v.scan;
+  const newest =
+    v.latest === null
+      ? ''
+      : v.latest.scan === null
+        ? '<br>newest digest not scanned'
+        : `<br>newest digest: ${countsHtml(v.latest.scan.summary)}`;
+  const fixes = idsHtml('a rebuild onto the newest digest fixes', v.fixedByLatest);
+  if (s === null) return `${NOT_SCANNED}${newest}${fixes}`;
+  const age = s.ageDays === null ? `scanned ${escapeHtml(s.scannedAt)}` : `scanned ${s.ageDays} d ago`;
+  return `${countsHtml(s.summary)}${s.eosl ? ` ${EOSL_MARK}` : ''}${idsHtml('fixable CRITICAL', s.fixableCritical)}<br><span class="age" title="${escapeHtml(`${s.scannedAt}, Trivy ${s.trivyVersion}`)}">${age}</span>${newest}${fixes}`;
+}
+
+/** What a managed image's bases carry (added up, per base on hover) and what a rebuild would fix. */
+function carriedHtml(c: CarriedVulnerabilities): string {
+  const perBase = c.bases
+    .map((b) => `${b.name}: ${b.summary === null ? 'not scanned' : `C ${b.summary.criticalCount}`}`)
+    .join(', ');
+  const counts =
+    c.summary === null ? NOT_SCANNED : `<span title="${escapeHtml(perBase)}">${countsHtml(c.summary)}</span>`;
+  const eosl = c.eoslBases.length === 0 ? '' : ` ${EOSL_MARK} ${escapeHtml(c.eoslBases.join(', '))}`;
+  const partly =
+    c.summary !== null && c.notScanned.length > 0
+      ? `<br><span class="unscanned">not scanned: ${escapeHtml(c.notScanned.join(', '))}</span>`
+      : '';
+  return `${counts}${eosl}${idsHtml('fixable CRITICAL', c.fixableCritical)}${idsHtml('a rebuild would fix', c.rebuildWouldFix)}${partly}`;
+}
+
+/** The vulnerabilities cell of an image's row; sorted by its CRITICAL count (-1: not scanned). */
+function vulnerabilityCell(image: ReportImage): string {
+  const counts = image.carried?.summary ?? image.vulnerabilities?.scan?.summary ?? null;
+  const html =
+    image.carried !== null
+      ? carriedHtml(image.carried)
+      : image.vulnerabilities === null
+        ? NOT_SCANNED
+        : scanHtml(image.vulnerabilities);
+  return `<td class="vulnerabilities" data-sort="${counts?.criticalCount ?? -1}">${html}</td>`;
+}
+
 function row(image: ReportImage): string {
   const p = image.pending;
   const waits = p === null || p.waitFor.length === 0 ? '' : `: ${escapeHtml(p.waitFor.join(', '))}`;
@@ -147,11 +209,24 @@ function row(image: ReportImage): string {
     `<td>${image.build === null ? '' : `${escapeHtml(image.build.tag)} <code>${escapeHtml(image.build.digest.slice(7, 19))}</code>`}</td>`,
     `<td data-sort="${image.ageDays ?? -1}">${image.ageDays === null ? '' : `${image.ageDays} d`}</td>`,
     `<td>${bases(image)}</td>`,
+    vulnerabilityCell(image),
     `<td class="${image.stale === true ? 'stale' : ''}">${image.stale === null ? '' : image.stale ? 'yes' : 'no'}</td>`,
     `<td>${pending}</td>`,
     `<td class="${image.lastTrigger?.result === 'failed' ? 'stale' : ''}">${trigger}</td>`,
   ];
   return `<tr data-name="${escapeHtml(image.name)}">${cells.join('')}</tr>`;
+}
+
+function baseRow(base: Report['baseImages'][number]): string {
+  const v = base.vulnerabilities;
+  const cells = [
+    `<td><a id="base-${escapeHtml(base.name)}"></a>${escapeHtml(base.name)}</td>`,
+    `<td>${escapeHtml(base.reference)}</td>`,
+    `<td>${v.digest === null ? '' : `<code>${escapeHtml(v.digest.slice(7, 19))}</code>`}</td>`,
+    `<td class="vulnerabilities">${scanHtml(v)}</td>`,
+    `<td>${escapeHtml(base.dependents.join(', '))}</td>`,
+  ];
+  return `<tr data-base="${escapeHtml(base.name)}">${cells.join('')}</tr>`;
 }
 
 const SCRIPT = `
@@ -199,6 +274,12 @@ export function reportPage(report: Report, svg: string, graph: ReturnType<typeof
     ['not sent', s.unsentRebuilds.map((u) => `${u.images} (${u.reason})`).join(', ') || '0'],
     ['claimed, no answer yet', String(s.claimedRebuilds)],
     ['failed triggers', String(s.failedTriggers)],
+    ['not scanned', String(s.vulnerabilities.notScanned)],
+    [
+      'fixable CRITICAL',
+      `${s.vulnerabilities.fixableCritical} scanned, ${s.vulnerabilities.managedWithFixableCritical} managed`,
+    ],
+    ['EOSL', String(s.vulnerabilities.eosl)],
     ['oldest build', s.oldestBuildAgeDays === null ? 'unknown (run with --live)' : `${s.oldestBuildAgeDays} days`],
   ];
   const headers = [
@@ -207,6 +288,7 @@ export function reportPage(report: Report, svg: string, graph: ReturnType<typeof
     'build',
     'age',
     'bases (fresh / stale / unknown)',
+    'vulnerabilities (CRITICAL · HIGH · MEDIUM · LOW · UNKNOWN)',
     'stale',
     'pending rebuild',
     'last trigger',
@@ -221,6 +303,7 @@ h1{font-size:20px} .cards{display:flex;gap:12px;flex-wrap:wrap} .card{border:1px
 table{border-collapse:collapse;width:100%} th,td{border-bottom:1px solid #eaeef2;padding:4px 8px;text-align:left;vertical-align:top}
 th{cursor:pointer;background:#f6f8fa} .base{display:inline-block;border-radius:4px;padding:0 4px;margin:1px;background:#eef1f4}
 .base.stale,td.stale,span.stale{background:#ffebe9} .failed{border:1px solid #cf222e;border-radius:6px;padding:4px 12px;background:#ffebe9} .base.fresh{background:#e6f4ea} code{font-size:12px}
+.eosl{background:#cf222e;color:#fff;border-radius:4px;padding:0 4px;font-weight:bold} .unscanned{color:#57606a;font-style:italic} .fixable{color:#a40e26}
 </style></head>
 <body>
 <h1>image-factory report</h1>
@@ -235,6 +318,12 @@ ${graphNote(report, graph)}
 <table id="images"><thead><tr>${headers.map((h, i) => `<th data-col="${i}">${escapeHtml(h)}</th>`).join('')}</tr></thead>
 <tbody>
 ${report.images.map(row).join('\n')}
+</tbody></table>
+<h2>Base images</h2>
+<p>The scan recorded in git for the digest each base image's dependents are built on, and for its newest digest.</p>
+<table id="base-images"><thead><tr><th>base image</th><th>reference</th><th>digest in use</th><th>vulnerabilities</th><th>dependents</th></tr></thead>
+<tbody>
+${report.baseImages.map(baseRow).join('\n')}
 </tbody></table>
 <script>${SCRIPT}</script>
 </body></html>

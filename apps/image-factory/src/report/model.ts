@@ -1,7 +1,8 @@
 /**
  * What a report shows (issue 13), as data: every image with its build, age, bases and their freshness, its pending
  * rebuild, claims awaiting an answer and last trigger; the base images; the dependency graph as nodes and edges; a
- * summary. Pure: state, enrolment and (optionally) the registries' facts in, the report out; every freshness rule
+ * summary; and what the scans recorded in git say (issue 21): a base or external image's current digest's counts,
+ * fixable CRITICALs, EOSL and scan age, a managed image's bases' and what a rebuild would fix. Pure: state, enrolment and (optionally) the registries' facts in, the report out; every freshness rule
  * is state/freshness.ts's. The HTML page, JSON and OpenMetrics render this.
  */
 import type { Enrolment } from '../enrolment/types.js';
@@ -9,10 +10,14 @@ import type { LiveRegistryFailure, LiveStatus } from '../registry/live-status.js
 import {
   baseNamesOf,
   buildFreshness,
+  type CarriedVulnerabilities,
+  carriedVulnerabilities,
   latestHistoryByImage,
   newestRecordedDigest,
   owedRebuilds,
   pendingReason,
+  scanFacts,
+  type VulnerabilityFacts,
 } from '../state/freshness.js';
 import type { StateSnapshot } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
@@ -58,6 +63,10 @@ export interface ReportImage {
     readonly answer?: string;
     readonly run?: string;
   } | null;
+  /** An external image's recorded scans (null: a managed image, or no state file yet). */
+  readonly vulnerabilities: VulnerabilityFacts | null;
+  /** What a managed image's bases carry and what a rebuild would fix (null: an external image). */
+  readonly carried: CarriedVulnerabilities | null;
 }
 
 export interface Report {
@@ -71,6 +80,8 @@ export interface Report {
     readonly dependents: readonly string[];
     readonly managedImage: string | null;
     readonly pinned: boolean;
+    /** Its recorded scans: the digest in use's, the newest digest's, what a rebuild onto it would fix. */
+    readonly vulnerabilities: VulnerabilityFacts;
   }[];
   /** Nodes: every image and every base image not built here; edges: base → image built on it, each once. */
   readonly graph: {
@@ -90,6 +101,17 @@ export interface Report {
     readonly unsentRebuilds: readonly { readonly reason: string; readonly images: number }[];
     readonly failedTriggers: number;
     readonly oldestBuildAgeDays: number | null;
+    /**
+     * Base and external images by what the scan of the digest in use says: scanned, not scanned, with a fixable
+     * CRITICAL, on an end-of-life OS; and managed images whose bases carry a fixable CRITICAL.
+     */
+    readonly vulnerabilities: {
+      readonly scanned: number;
+      readonly notScanned: number;
+      readonly fixableCritical: number;
+      readonly eosl: number;
+      readonly managedWithFixableCritical: number;
+    };
   };
 }
 
@@ -117,6 +139,8 @@ export function buildReport(state: StateSnapshot, enrolment: Enrolment, now: Dat
         pending: null,
         claims: [],
         lastTrigger: null,
+        vulnerabilities: image === undefined ? null : scanFacts(image, asOf),
+        carried: null,
       });
       continue;
     }
@@ -169,6 +193,8 @@ export function buildReport(state: StateSnapshot, enrolment: Enrolment, now: Dat
               ...(last.answer === undefined ? {} : { answer: last.answer }),
               ...(last.run === undefined ? {} : { run: last.run }),
             },
+      vulnerabilities: null,
+      carried: carriedVulnerabilities(image, state, asOf),
     });
   }
   const baseImages = [...state.baseImages.values()]
@@ -179,6 +205,7 @@ export function buildReport(state: StateSnapshot, enrolment: Enrolment, now: Dat
       dependents: b.dependents,
       managedImage: b.managedImage ?? null,
       pinned: b.untracked !== undefined,
+      vulnerabilities: scanFacts(b, asOf),
     }));
   const nodes = [
     ...baseImages.filter((b) => b.managedImage === null).map((b) => ({ id: b.name, kind: 'base' as const })),
@@ -197,6 +224,10 @@ export function buildReport(state: StateSnapshot, enrolment: Enrolment, now: Dat
   for (const reason of images.flatMap((i) => (i.pending?.notSent ? [i.pending.notSent] : []))) {
     unsent.set(reason, (unsent.get(reason) ?? 0) + 1);
   }
+  const scanned = [
+    ...baseImages.map((b) => b.vulnerabilities),
+    ...images.flatMap((i) => (i.vulnerabilities === null ? [] : [i.vulnerabilities])),
+  ];
   return {
     generatedAt: asOf,
     live: live === undefined ? null : { checkedAt: live.checkedAt, failedRegistries: live.failedRegistries },
@@ -219,6 +250,13 @@ export function buildReport(state: StateSnapshot, enrolment: Enrolment, now: Dat
         .map(([reason, count]) => ({ reason, images: count })),
       failedTriggers: images.filter((i) => i.lastTrigger?.result === 'failed').length,
       oldestBuildAgeDays: ages.length === 0 ? null : Math.max(...ages),
+      vulnerabilities: {
+        scanned: scanned.filter((v) => v.scan !== null).length,
+        notScanned: scanned.filter((v) => v.scan === null).length,
+        fixableCritical: scanned.filter((v) => (v.scan?.fixableCritical.length ?? 0) > 0).length,
+        eosl: scanned.filter((v) => v.scan?.eosl === true).length,
+        managedWithFixableCritical: images.filter((i) => (i.carried?.fixableCritical.length ?? 0) > 0).length,
+      },
     },
   };
 }

@@ -1,7 +1,9 @@
 /**
  * The report's summary as OpenMetrics gauges (for a Prometheus textfile collector or a Pushgateway): images by kind,
  * base images, stale images, pending rebuilds (and those not sent, by reason), rebuilds claimed and not answered,
- * failed triggers, the oldest build's age. Ends with `# EOF`.
+ * failed triggers, the oldest build's age; and per image what its recorded scans say (issue 21): a base or external
+ * image's current digest's counts by severity, fixable CRITICALs, EOSL and scan age, a managed image's bases' fixable
+ * CRITICALs and EOSL. An image never scanned has no sample (absent, not 0). Ends with `# EOF`.
  */
 import { DAY_MS } from '../util/time.js';
 import type { Report } from './model.js';
@@ -9,9 +11,51 @@ import type { Report } from './model.js';
 /** A label value as OpenMetrics writes it: backslash, double quote and newline escaped. */
 const labelValue = (text: string) => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 
+type Sample = readonly [labels: string, value: number];
+
+const SEVERITIES = [
+  ['critical', 'criticalCount'],
+  ['high', 'highCount'],
+  ['medium', 'mediumCount'],
+  ['low', 'lowCount'],
+  ['unknown', 'unknownCount'],
+] as const;
+
+/** The per-image vulnerability samples: base images, then external, then managed, each by name. */
+function vulnerabilitySamples(report: Report) {
+  const scanned = [
+    ...report.baseImages.map((b) => ({ name: b.name, kind: 'base', facts: b.vulnerabilities })),
+    ...report.images.flatMap((i) =>
+      i.vulnerabilities === null ? [] : [{ name: i.name, kind: 'external', facts: i.vulnerabilities }],
+    ),
+  ];
+  const labels = (name: string, kind: string) => `image=${labelValue(name)},kind=${labelValue(kind)}`;
+  const counts: Sample[] = [];
+  const fixable: Sample[] = [];
+  const eosl: Sample[] = [];
+  const age: Sample[] = [];
+  for (const { name, kind, facts } of scanned) {
+    const scan = facts.scan;
+    if (scan === null) continue;
+    for (const [severity, field] of SEVERITIES)
+      counts.push([`{${labels(name, kind)},severity=${labelValue(severity)}}`, scan.summary[field]]);
+    fixable.push([`{${labels(name, kind)}}`, scan.fixableCritical.length]);
+    eosl.push([`{${labels(name, kind)}}`, scan.eosl ? 1 : 0]);
+    if (scan.ageSeconds !== null) age.push([`{${labels(name, kind)}}`, scan.ageSeconds]);
+  }
+  for (const image of report.images) {
+    const carried = image.carried;
+    if (carried === null || carried.summary === null) continue;
+    fixable.push([`{${labels(image.name, 'managed')}}`, carried.fixableCritical.length]);
+    eosl.push([`{${labels(image.name, 'managed')}}`, carried.eoslBases.length > 0 ? 1 : 0]);
+  }
+  return { counts, fixable, eosl, age };
+}
+
 export function renderOpenMetrics(report: Report): string {
   const { summary } = report;
-  const gauge = (name: string, help: string, samples: readonly (readonly [labels: string, value: number])[]) => [
+  const vulnerabilities = vulnerabilitySamples(report);
+  const gauge = (name: string, help: string, samples: readonly Sample[]) => [
     `# TYPE ${name} gauge`,
     `# HELP ${name} ${help}`,
     ...samples.map(([labels, value]) => `${name}${labels} ${value}`),
@@ -48,6 +92,26 @@ export function renderOpenMetrics(report: Report): string {
       : gauge('image_factory_oldest_build_age_seconds', 'Age of the oldest analysed build (known with --live).', [
           ['', (summary.oldestBuildAgeDays * DAY_MS) / 1000],
         ])),
+    ...gauge(
+      'image_factory_vulnerabilities',
+      'Findings by severity in the scan of the digest in use of a base or external image (Trivy Operator counts).',
+      vulnerabilities.counts,
+    ),
+    ...gauge(
+      'image_factory_fixable_critical',
+      "Distinct fixable CRITICAL vulnerabilities: in a base or external image's digest in use; in a managed image's bases.",
+      vulnerabilities.fixable,
+    ),
+    ...gauge(
+      'image_factory_eosl',
+      "1 when the OS of a base or external image's digest in use (a managed image: of one of its bases) is end of life.",
+      vulnerabilities.eosl,
+    ),
+    ...gauge(
+      'image_factory_scan_age_seconds',
+      "Seconds since the scan of a base or external image's digest in use was recorded.",
+      vulnerabilities.age,
+    ),
     '# EOF',
   ];
   return `${lines.join('\n')}\n`;

@@ -2,17 +2,24 @@
  * Freshness as the state and the registries tell it, one definition each, read by `status`, `report` and
  * `compliance` alike (views format, they do not decide): whether a build is stale, how old it is, the newest digest
  * recorded for a base, the bases of an image, the latest history entry of each image, and the rebuilds still owed to
- * each image (pending, and claimed with no answer recorded). Pure: times are instants compared through util/time.ts.
+ * each image (pending, and claimed with no answer recorded), and the vulnerability facts of each image's recorded
+ * scans (counts, fixable CRITICALs, EOSL, scan age; what a managed image's bases carry and a rebuild would fix).
+ * Pure: times are instants compared through util/time.ts.
  */
+// The urgency rule's own reading of the scans (which scan is a digest's, what a rebuild onto the newest digest fixes):
+// the views show what it decides. urgency.ts imports only state types and util, so this makes no cycle.
+import { criticalsFixedByLatest, scanOf } from '../rebuild/urgency.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { compareInstants, DAY_MS, earlierOf, instantMs, laterOf, parseTime } from '../util/time.js';
 import type {
   BaseImageState,
+  ExternalImageState,
   ManagedImageState,
   RebuildClaim,
   RebuildHistoryEntry,
   SeenDigest,
   StateSnapshot,
+  VulnerabilityScan,
 } from './types.js';
 
 /**
@@ -254,4 +261,183 @@ export function owedRebuilds(state: StateSnapshot): Map<string, OwedRebuild> {
 export function pendingReason(pending: Pick<MergedPending, 'urgent' | 'waitFor'>): 'waiting' | 'urgent' | 'delay' {
   if (pending.waitFor.length > 0) return 'waiting';
   return pending.urgent ? 'urgent' : 'delay';
+}
+
+/**
+ * Seconds from `time` to `now`; null when `time` is unknown or later than `now` (the same guard as every age here).
+ */
+export function ageSeconds(time: string | null, now: string): number | null {
+  const known = knownTime(time, now);
+  return known === null ? null : Math.floor((instantMs(now) - instantMs(known)) / 1000);
+}
+
+/** The counts of one scan by severity, in the Trivy Operator's shape (one per finding). */
+export type SeverityCounts = VulnerabilityScan['summary'];
+
+/** One recorded scan as the views show it. */
+export interface ScanFacts {
+  /** The digest scanned, as the image's Warehouse records it. */
+  readonly digest: string;
+  readonly scannedAt: string;
+  /** Whole days since the scan; null when it is later than now. */
+  readonly ageDays: number | null;
+  /** Seconds since the scan; null when it is later than now. */
+  readonly ageSeconds: number | null;
+  readonly trivyVersion: string;
+  readonly dbUpdatedAt: string | null;
+  readonly summary: SeverityCounts;
+  /** The CRITICAL findings with a fixed version (`Status: fixed`): their ids, each once, sorted. */
+  readonly fixableCritical: readonly string[];
+  /** The OS is end of service life: it gets no more security fixes. */
+  readonly eosl: boolean;
+}
+
+/** What the state in git says about a base or external image's vulnerabilities. */
+export interface VulnerabilityFacts {
+  /**
+   * The digest whose scan is shown: a base's `rebuild.current` (what its dependents are built on), else the digest
+   * its Dockerfile reference pins, else the newest scan's; an external image's newest scan's. Null: none known.
+   */
+  readonly digest: string | null;
+  /** The scan of `digest`; null: not scanned. */
+  readonly scan: ScanFacts | null;
+  /** A base's newest digest while it differs from the current one (`rebuild.latest`), with its scan (null: none). */
+  readonly latest: { readonly digest: string; readonly scan: ScanFacts | null } | null;
+  /** The CRITICAL ids a rebuild onto the newest digest would fix (the urgency rule's criticalsFixedByLatest). */
+  readonly fixedByLatest: readonly string[];
+}
+
+/** The newest of the recorded scans: the latest `scannedAt`; at the same second, the greatest digest (any order in). */
+export function newestScan(scans: readonly VulnerabilityScan[]): VulnerabilityScan | null {
+  let newest: VulnerabilityScan | null = null;
+  for (const s of scans) {
+    const order = newest === null ? 1 : compareInstants(s.scannedAt, newest.scannedAt);
+    if (order > 0 || (order === 0 && newest !== null && compareCodeUnits(s.digest, newest.digest) > 0)) newest = s;
+  }
+  return newest;
+}
+
+/** A recorded scan as the views show it, its age as of `now` (null: a view that shows no age). */
+export function scanView(scan: VulnerabilityScan, now: string | null): ScanFacts {
+  return {
+    digest: scan.digest,
+    scannedAt: scan.scannedAt,
+    ageDays: now === null ? null : ageDays(scan.scannedAt, now),
+    ageSeconds: now === null ? null : ageSeconds(scan.scannedAt, now),
+    trivyVersion: scan.trivyVersion,
+    dbUpdatedAt: scan.dbUpdatedAt,
+    summary: scan.summary,
+    fixableCritical: united(scan.fixable.flatMap((f) => (f.severity === 'CRITICAL' ? [f.id] : []))),
+    eosl: scan.eosl,
+  };
+}
+
+/** The vulnerability facts of a base or external image, from its recorded scans, as of `now`. */
+export function scanFacts(image: BaseImageState | ExternalImageState, now: string | null): VulnerabilityFacts {
+  const scans = image.vulnerabilities?.scans ?? [];
+  const newest = newestScan(scans);
+  if ('kind' in image) {
+    return { digest: newest?.digest ?? null, scan: newest && scanView(newest, now), latest: null, fixedByLatest: [] };
+  }
+  const digest = image.rebuild?.current?.digest ?? image.digest ?? newest?.digest ?? null;
+  const scanned = digest === null ? undefined : scanOf(image, digest);
+  const latest = image.rebuild?.latest;
+  const latestScan = latest === undefined ? undefined : scanOf(image, latest.digest);
+  return {
+    digest,
+    scan: scanned === undefined ? null : scanView(scanned, now),
+    latest:
+      latest === undefined || latest.digest === digest
+        ? null
+        : { digest: latest.digest, scan: latestScan === undefined ? null : scanView(latestScan, now) },
+    fixedByLatest: criticalsFixedByLatest(image),
+  };
+}
+
+/** One base of a managed image, as what it carries: its current digest's scan, and what its newest digest fixes. */
+export interface CarriedBase {
+  readonly name: string;
+  /** The digest the image is built on (see VulnerabilityFacts.digest); null: unknown. */
+  readonly digest: string | null;
+  /** False: that digest has no recorded scan ("not scanned"), and the counts below are null / empty. */
+  readonly scanned: boolean;
+  readonly summary: SeverityCounts | null;
+  readonly fixableCritical: readonly string[];
+  readonly eosl: boolean;
+  readonly scanAgeDays: number | null;
+  /** The CRITICAL ids a rebuild onto this base's newest digest would fix. */
+  readonly fixedByLatest: readonly string[];
+}
+
+/** The scan recorded for a digest an image runs (its own digest or the platform manifest scanned); null: none. */
+export function scanOfDigest(
+  image: BaseImageState | ExternalImageState,
+  digest: string,
+  now: string | null,
+): ScanFacts | null {
+  const scan = scanOf(image, digest);
+  return scan === undefined ? null : scanView(scan, now);
+}
+
+/** What a managed image's bases carry, from each base's current digest's scan. */
+export interface CarriedVulnerabilities {
+  /** Each base the image is built on, sorted by name (a base with no state file: not scanned). */
+  readonly bases: readonly CarriedBase[];
+  /** The counts of the scanned bases' current digests, added up; null when none is scanned. */
+  readonly summary: SeverityCounts | null;
+  /** The fixable CRITICAL ids the bases' current digests carry, each once, sorted. */
+  readonly fixableCritical: readonly string[];
+  /** The bases whose OS is end of service life, sorted. */
+  readonly eoslBases: readonly string[];
+  /** The bases with no scan of their current digest, sorted. */
+  readonly notScanned: readonly string[];
+  /** The CRITICAL ids a rebuild onto each base's newest digest would fix, each once, sorted. */
+  readonly rebuildWouldFix: readonly string[];
+}
+
+const NO_FACTS: VulnerabilityFacts = { digest: null, scan: null, latest: null, fixedByLatest: [] };
+const united = (ids: readonly string[]) => [...new Set(ids)].sort(compareCodeUnits);
+
+/** What the bases of a managed image carry, and what a rebuild would fix, as of `now`. */
+export function carriedVulnerabilities(
+  image: ManagedImageState,
+  state: StateSnapshot,
+  now: string | null,
+): CarriedVulnerabilities {
+  const bases = baseNamesOf(image).map((name): CarriedBase => {
+    const base = state.baseImages.get(name);
+    const facts = base === undefined ? NO_FACTS : scanFacts(base, now);
+    return {
+      name,
+      digest: facts.digest,
+      scanned: facts.scan !== null,
+      summary: facts.scan?.summary ?? null,
+      fixableCritical: facts.scan?.fixableCritical ?? [],
+      eosl: facts.scan?.eosl ?? false,
+      scanAgeDays: facts.scan?.ageDays ?? null,
+      fixedByLatest: facts.fixedByLatest,
+    };
+  });
+  const counts = bases.flatMap((b) => (b.summary === null ? [] : [b.summary]));
+  const summary =
+    counts.length === 0
+      ? null
+      : counts.reduce<SeverityCounts>(
+          (sum, c) => ({
+            criticalCount: sum.criticalCount + c.criticalCount,
+            highCount: sum.highCount + c.highCount,
+            mediumCount: sum.mediumCount + c.mediumCount,
+            lowCount: sum.lowCount + c.lowCount,
+            unknownCount: sum.unknownCount + c.unknownCount,
+          }),
+          { criticalCount: 0, highCount: 0, mediumCount: 0, lowCount: 0, unknownCount: 0 },
+        );
+  return {
+    bases,
+    summary,
+    fixableCritical: united(bases.flatMap((b) => b.fixableCritical)),
+    eoslBases: bases.flatMap((b) => (b.eosl ? [b.name] : [])),
+    notScanned: bases.flatMap((b) => (b.scanned ? [] : [b.name])),
+    rebuildWouldFix: united(bases.flatMap((b) => b.fixedByLatest)),
+  };
 }

@@ -6,9 +6,14 @@ import { readReleaseCache, writeReleaseCache } from '../../registry/release-cach
 import {
   baseNamesOf,
   buildFreshness,
+  type CarriedVulnerabilities,
+  carriedVulnerabilities,
   claimsInFlight,
   latestHistoryByImage,
   mergedPendingByImage,
+  type SeverityCounts,
+  scanFacts,
+  type VulnerabilityFacts,
 } from '../../state/freshness.js';
 import { dependencyTree } from '../../state/graph.js';
 import type { StateSnapshot } from '../../state/types.js';
@@ -64,7 +69,9 @@ const HELP = renderHelp({
   ],
   description: `Print a one-screen summary of a GitOps repository: images enrolled (managed / external), base
 images found, the Warehouses the chart would generate, and the dependency graph as a tree
-(base image → images built on it → images built on those).
+(base image → images built on it → images built on those), and what the scans recorded in git say: per base
+and external image the counts by severity of its current digest's scan, fixable CRITICALs, EOSL and scan age;
+per managed image what its bases carry and what a rebuild would fix ("not scanned" where no scan is recorded).
 
 With --live, ask the registries instead: for every base and external image its current digest and release
 time, for every managed image the age of its last analysed build and whether a base was released after it
@@ -96,6 +103,7 @@ export const statusCommand = defineCommand({
     const managedBases = bases.filter((b) => b.managedImage !== undefined).length;
     const pinned = bases.filter((b) => b.untracked !== undefined).length;
     const baseWarehouses = warehouses.filter((w) => w.kind === 'base').length;
+    const vulnerabilities = vulnerabilitiesOf(state, formatInstant(io.now?.() ?? new Date()));
     if (values.json) {
       writeJson(io, {
         images: { total: enrolment.images.length, managed, external: enrolment.images.length - managed },
@@ -118,6 +126,7 @@ export const statusCommand = defineCommand({
           .sort((a, b) => compareCodeUnits(a.reference, b.reference)),
         warnings,
         rebuilds: rebuildsOf(state),
+        vulnerabilities,
       });
       return EXIT_OK;
     }
@@ -129,6 +138,7 @@ export const statusCommand = defineCommand({
       'dependency graph:',
       ...dependencyTree(state, enrolment).map((line) => `  ${line}`),
       ...rebuildLines(rebuildsOf(state)),
+      ...vulnerabilityLines(vulnerabilities),
       ...warnings.map((w) => `warning: ${w}`),
     ];
     io.stdout(`${lines.join('\n')}\n`);
@@ -284,5 +294,77 @@ function rebuildLines(rebuilds: ReturnType<typeof rebuildsOf>): string[] {
         `  ${c.image}: claimed ${c.claimedAt} (${c.sends} send${c.sends === 1 ? '' : 's'}), no answer recorded yet, key ${c.key} (${causesText(c.causes)})`,
     ),
     ...failed.map((f) => `  ${f.image}: trigger failed ${f.at}: ${f.answer}`),
+  ];
+}
+
+/**
+ * What the scans in git say, per image (state/freshness.ts decides): each base and external image's current digest's
+ * scan (counts, fixable CRITICALs, EOSL, age) and, for a base, its newest digest's and what that would fix; each
+ * managed image's bases, what they carry and what a rebuild would fix. Sorted by name.
+ */
+function vulnerabilitiesOf(state: StateSnapshot, now: string) {
+  const byName = <T extends { name: string }>(list: T[]) => list.sort((a, b) => compareCodeUnits(a.name, b.name));
+  const images = [...state.images.values()];
+  return {
+    baseImages: byName([...state.baseImages.values()].map((b) => ({ name: b.name, ...scanFacts(b, now) }))),
+    externalImages: byName(
+      images.flatMap((i) => (i.kind === 'external' ? [{ name: i.name, ...scanFacts(i, now) }] : [])),
+    ),
+    managedImages: byName(
+      images.flatMap((i) => (i.kind === 'managed' ? [{ name: i.name, ...carriedVulnerabilities(i, state, now) }] : [])),
+    ),
+  };
+}
+
+const countsText = (s: SeverityCounts | null) =>
+  s === null ? '-' : `${s.criticalCount}/${s.highCount}/${s.mediumCount}/${s.lowCount}/${s.unknownCount}`;
+const idsText = (ids: readonly string[]) => (ids.length === 0 ? '-' : ids.join(', '));
+
+function scannedRow(kind: string, v: { name: string } & VulnerabilityFacts): string[] {
+  const s = v.scan;
+  const notes = [
+    ...(s === null ? [v.digest === null ? 'not scanned (no digest known)' : 'not scanned'] : []),
+    ...(v.latest !== null && v.latest.scan === null ? ['newest digest not scanned'] : []),
+    ...(v.fixedByLatest.length === 0 ? [] : [`newest digest fixes ${v.fixedByLatest.join(', ')}`]),
+  ];
+  return [
+    v.name,
+    kind,
+    v.digest === null ? '-' : v.digest.slice(0, 19),
+    countsText(s?.summary ?? null),
+    idsText(s?.fixableCritical ?? []),
+    s === null ? '-' : s.eosl ? 'EOSL' : 'no',
+    s === null ? '-' : s.ageDays === null ? s.scannedAt : `${s.ageDays}d ago`,
+    notes.join('; '),
+  ];
+}
+
+function carriedRow(m: { name: string } & CarriedVulnerabilities): string[] {
+  return [
+    m.name,
+    countsText(m.summary),
+    idsText(m.fixableCritical),
+    idsText(m.eoslBases),
+    idsText(m.rebuildWouldFix),
+    m.notScanned.length === 0 ? '' : `not scanned: ${m.notScanned.join(', ')}`,
+  ];
+}
+
+function vulnerabilityLines(v: ReturnType<typeof vulnerabilitiesOf>): string[] {
+  const scanned = [...v.baseImages, ...v.externalImages].some((i) => i.scan !== null || i.latest?.scan);
+  if (!scanned) return ['', 'vulnerabilities: no scan recorded yet (`image-factory scan record` writes them)'];
+  return [
+    '',
+    'vulnerabilities (the scan of the digest in use; counts CRITICAL/HIGH/MEDIUM/LOW/UNKNOWN):',
+    formatTable(
+      ['NAME', 'KIND', 'DIGEST', 'C/H/M/L/U', 'FIXABLE CRITICAL', 'EOSL', 'SCANNED', 'NOTE'],
+      [...v.baseImages.map((b) => scannedRow('base', b)), ...v.externalImages.map((e) => scannedRow('external', e))],
+    ),
+    '',
+    'what the bases of managed images carry:',
+    formatTable(
+      ['NAME', 'C/H/M/L/U', 'FIXABLE CRITICAL', 'EOSL BASES', 'A REBUILD WOULD FIX', 'NOTE'],
+      v.managedImages.map(carriedRow),
+    ),
   ];
 }
