@@ -4,15 +4,36 @@
  * should run the newest digest of its tag (from the registry with --live, else the digest state records), and what
  * the factory does not know is listed apart. Pure: the newest digests come in as a map, and the tags the registry
  * could not be asked about as another (their containers are unverified, never judged on the state's older word).
+ * Beside the verdict, each container says what the scans recorded in git find in what it runs (issue 21): a managed
+ * image running its last analysed build, its bases' fixable CRITICALs and end-of-life OSes and what a rebuild would
+ * fix; an external or base image, the scan of the digest it runs.
  */
 
 import { normaliseReference } from '../reference/normalise.js';
-import { newestRecordedDigest, type OwedRebuild, owedRebuilds } from '../state/freshness.js';
+import {
+  carriedVulnerabilities,
+  newestRecordedDigest,
+  type OwedRebuild,
+  owedRebuilds,
+  scanOfDigest,
+} from '../state/freshness.js';
 import type { BaseImageState, ImageState, StateSnapshot } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
 import type { RunningContainer } from './pods.js';
 
 export type Verdict = 'current' | 'behind' | 'stale' | 'unverified' | 'not-running' | 'untracked';
+
+/** What the recorded scans find in what a container runs. */
+export interface ContainerVulnerabilities {
+  /** The fixable CRITICAL ids it carries (a managed image: its bases' current digests'), each once, sorted. */
+  readonly fixableCritical: readonly string[];
+  /** What runs on an end-of-life OS: the image itself, or the bases of a managed image, sorted. */
+  readonly eosl: readonly string[];
+  /** A managed image: the CRITICAL ids a rebuild onto its bases' newest digests would fix (else empty). */
+  readonly rebuildWouldFix: readonly string[];
+  /** What has no recorded scan: the image itself, or the bases of a managed image, sorted. */
+  readonly notScanned: readonly string[];
+}
 
 export interface ContainerVerdict {
   readonly container: string;
@@ -25,6 +46,11 @@ export interface ContainerVerdict {
   readonly expected: string | null;
   readonly verdict: Verdict;
   readonly reason: string;
+  /**
+   * What the recorded scans find in what it runs; null when what it runs is not known to the state: not running, a
+   * managed image not running its last analysed build (the bases of the build it runs are not recorded).
+   */
+  readonly vulnerabilities: ContainerVulnerabilities | null;
 }
 
 export interface WorkloadReport {
@@ -38,6 +64,8 @@ export interface ComplianceReport {
   /** Containers whose image the factory does not know, by image. */
   readonly untracked: readonly { readonly image: string; readonly containers: readonly string[] }[];
   readonly counts: Readonly<Record<Verdict, number>>;
+  /** Containers (not untracked) that carry a fixable CRITICAL, and that run on an end-of-life OS. */
+  readonly vulnerable: { readonly fixableCritical: number; readonly eosl: number };
 }
 
 /** `registry/repository:tag` of an image as the spec writes it (the key of `newest`). */
@@ -168,6 +196,39 @@ function judge(
       };
 }
 
+/** What the recorded scans find in what a container runs (see ContainerVerdict.vulnerabilities). */
+function vulnerabilitiesOf(
+  c: RunningContainer,
+  index: StateIndex,
+  state: StateSnapshot,
+): ContainerVulnerabilities | null {
+  const parsed = normaliseReference(c.image);
+  if (!parsed.ok || c.digest === null) return null;
+  const ref = parsed.value;
+  const repository = `${ref.registry}/${ref.repository}`;
+  const managed = index.managed.get(repository);
+  if (managed !== undefined) {
+    if (managed.build?.digest !== c.digest) return null;
+    const carried = carriedVulnerabilities(managed, state, null);
+    return {
+      fixableCritical: carried.fixableCritical,
+      eosl: carried.eoslBases,
+      rebuildWouldFix: carried.rebuildWouldFix,
+      notScanned: carried.notScanned,
+    };
+  }
+  const image =
+    (ref.tag === null ? undefined : index.bases.get(`${repository}:${ref.tag}`)) ?? index.external.get(repository);
+  if (image === undefined) return null;
+  const scan = scanOfDigest(image, c.digest, null);
+  return {
+    fixableCritical: scan?.fixableCritical ?? [],
+    eosl: scan?.eosl === true ? [image.name] : [],
+    rebuildWouldFix: [],
+    notScanned: scan === null ? [image.name] : [],
+  };
+}
+
 /**
  * Judge every container; group them by namespace and workload (sorted), the untracked ones by image. `newest`: the
  * registry's newest digest by `registry/repository:tag` (--live); `unchecked`: the tags whose lookup failed, with why.
@@ -190,6 +251,7 @@ export function checkCompliance(
     'not-running': 0,
     untracked: 0,
   };
+  const vulnerable = { fixableCritical: 0, eosl: 0 };
   for (const c of containers) {
     const j = judge(c, index, newest, unchecked, owed);
     counts[j.verdict] += 1;
@@ -199,6 +261,9 @@ export function checkCompliance(
       continue;
     }
     const group = groups.get(where) ?? { namespace: c.namespace, workload: c.workload, containers: [] };
+    const vulnerabilities = vulnerabilitiesOf(c, index, state);
+    if ((vulnerabilities?.fixableCritical.length ?? 0) > 0) vulnerable.fixableCritical += 1;
+    if ((vulnerabilities?.eosl.length ?? 0) > 0) vulnerable.eosl += 1;
     group.containers.push({
       container: c.container,
       init: c.init,
@@ -206,6 +271,7 @@ export function checkCompliance(
       image: c.image,
       running: c.digest,
       ...j,
+      vulnerabilities,
     });
     groups.set(where, group);
   }
@@ -220,5 +286,6 @@ export function checkCompliance(
       .sort(([a], [b]) => compareCodeUnits(a, b))
       .map(([image, where]) => ({ image, containers: where.sort(compareCodeUnits) })),
     counts,
+    vulnerable,
   };
 }

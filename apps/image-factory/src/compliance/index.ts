@@ -6,6 +6,7 @@
 export {
   type ComplianceReport,
   type ContainerVerdict,
+  type ContainerVulnerabilities,
   checkCompliance,
   tagKey,
   type Verdict,

@@ -1,7 +1,7 @@
 /** `image-factory compliance`: are the workloads running the images the factory thinks they are? */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { checkCompliance } from '../../compliance/check.js';
+import { type ContainerVulnerabilities, checkCompliance } from '../../compliance/check.js';
 import { askNewest, type NewestDigests, tagsToAsk } from '../../compliance/live.js';
 import { readPods } from '../../compliance/pods.js';
 import { FactoryError, messageOf } from '../../errors.js';
@@ -33,8 +33,8 @@ const OPTIONS = {
   },
   'fail-on': {
     type: 'string',
-    value: 'behind|stale',
-    help: 'exit 1 when a container runs behind (not the expected digest), or behind or stale (a rebuild is owed);\nwith --live, never 0 when a tag could not be checked',
+    value: 'LIST',
+    help: 'exit 1 when a container matches one of these, comma-separated: behind (not the expected digest), stale\n(behind, or a rebuild is owed), fixable-critical (what it runs carries a CRITICAL vulnerability with a fix,\nfrom the scans in git), eosl (it runs on an end-of-life OS); with --live, never 0 when a tag could not be\nchecked',
   },
   json: { type: 'boolean', default: false, help: 'print the report as JSON (shape in docs/cli.md)' },
   ...REGISTRY_OPTIONS,
@@ -42,11 +42,16 @@ const OPTIONS = {
 } as const satisfies OptionSpecs;
 
 const HELP = renderHelp({
-  usage: ['compliance --workloads FILE [--root DIR] [--live] [--fail-on behind|stale] [--json]'],
+  usage: [
+    'compliance --workloads FILE [--root DIR] [--live] [--fail-on behind|stale|fixable-critical|eosl,…] [--json]',
+  ],
   description: `Compare every container of a pod list with what the factory knows. A managed image should run its
 last analysed build (else "behind") with no rebuild pending (else "stale"); an external or base image should run
 the newest digest of its tag (--live asks the registry; without it, the digest state records); images the factory
 does not know are listed apart. Grouped by namespace and owning workload. Reads nothing from the cluster itself.
+Beside the verdict, what the scans recorded in git find in what each container runs: a managed image running its
+last build, the fixable CRITICALs and end-of-life OSes of its bases and what a rebuild would fix; an external or
+base image, the scan of the digest it runs ("not scanned" when there is none).
 --root must hold images.yaml: a folder that is not a GitOps checkout is an error, not a cluster of untracked
 images. With --live, a tag the registry could not be asked about is "unverified" (never judged on the state's
 older digest) and the exit status says so.`,
@@ -55,8 +60,39 @@ older digest) and the exit status says so.`,
   examples: [
     'kubectl get pods -A -o json > pods.json && image-factory compliance --workloads pods.json',
     'kubectl get pods -A -o json | image-factory compliance --workloads - --live --fail-on behind',
+    'image-factory compliance --workloads pods.json --fail-on stale,fixable-critical,eosl',
   ],
 });
+
+const FAIL_ON = ['behind', 'stale', 'fixable-critical', 'eosl'] as const;
+type FailOn = (typeof FAIL_ON)[number];
+const isFailOn = (word: string): word is FailOn => FAIL_ON.some((f) => f === word);
+
+/** The conditions --fail-on names (comma-separated; none when absent); a word it does not know is a usage error. */
+function failOnOf(text: string | undefined): ReadonlySet<FailOn> {
+  if (text === undefined) return new Set();
+  const words = text.split(',').map((w) => w.trim());
+  const unknown = words.filter((w) => !isFailOn(w));
+  if (unknown.length > 0 || words.length === 0) {
+    throw new FactoryError(
+      'usage',
+      `image-factory compliance: --fail-on takes a comma-separated list of ${FAIL_ON.join(', ')}; not ${unknown.map((w) => JSON.stringify(w)).join(', ')}`,
+    );
+  }
+  return new Set(words.filter(isFailOn));
+}
+
+/** The VULNERABILITIES cell: fixable CRITICALs, EOSL, what a rebuild would fix, what is not scanned; `-` unknown. */
+function vulnerabilityText(v: ContainerVulnerabilities | null): string {
+  if (v === null) return '-';
+  const parts = [
+    ...(v.fixableCritical.length === 0 ? [] : [`fixable CRITICAL ${v.fixableCritical.join(', ')}`]),
+    ...(v.eosl.length === 0 ? [] : [`EOSL ${v.eosl.join(', ')}`]),
+    ...(v.rebuildWouldFix.length === 0 ? [] : [`a rebuild would fix ${v.rebuildWouldFix.join(', ')}`]),
+    ...(v.notScanned.length === 0 ? [] : [`not scanned: ${v.notScanned.join(', ')}`]),
+  ];
+  return parts.join('; ') || 'no fixable CRITICAL';
+}
 
 export const complianceCommand = defineCommand({
   name: 'compliance',
@@ -66,10 +102,7 @@ export const complianceCommand = defineCommand({
   async run(values, _positionals, io) {
     if (values.workloads === undefined)
       throw new FactoryError('usage', 'image-factory compliance: --workloads FILE is required (see --help)');
-    const failOn = values['fail-on'];
-    if (failOn !== undefined && failOn !== 'behind' && failOn !== 'stale') {
-      throw new FactoryError('usage', 'image-factory compliance: --fail-on takes behind or stale');
-    }
+    const failOn = failOnOf(values['fail-on']);
     let text: string;
     try {
       text =
@@ -96,7 +129,11 @@ export const complianceCommand = defineCommand({
       }
     }
     const report = checkCompliance(pods.value, state, live.newest, live.failed);
-    const failed = failOn === undefined ? 0 : report.counts.behind + (failOn === 'stale' ? report.counts.stale : 0);
+    const failed =
+      (failOn.has('behind') || failOn.has('stale') ? report.counts.behind : 0) +
+      (failOn.has('stale') ? report.counts.stale : 0) +
+      (failOn.has('fixable-critical') ? report.vulnerable.fixableCritical : 0) +
+      (failOn.has('eosl') ? report.vulnerable.eosl : 0);
     if (values.json) {
       writeJson(io, report);
     } else {
@@ -105,13 +142,14 @@ export const complianceCommand = defineCommand({
         lines.push(`${w.namespace} ${w.workload}:`);
         lines.push(
           formatTable(
-            ['CONTAINER', 'IMAGE', 'KNOWN AS', 'VERDICT', 'WHY'],
+            ['CONTAINER', 'IMAGE', 'KNOWN AS', 'VERDICT', 'WHY', 'VULNERABILITIES'],
             w.containers.map((c) => [
               `${c.pod}/${c.container}${c.init ? ' (init)' : ''}`,
               c.image,
               c.known ?? '-',
               c.verdict,
               c.reason,
+              vulnerabilityText(c.vulnerabilities),
             ]),
           ),
         );
@@ -125,7 +163,15 @@ export const complianceCommand = defineCommand({
       const counts = Object.entries(report.counts)
         .filter(([, n]) => n > 0)
         .map(([v, n]) => `${n} ${v}`);
-      lines.push(`containers: ${counts.join(', ') || 'none'}`);
+      const vulnerable = [
+        ...(report.vulnerable.fixableCritical > 0
+          ? [`${report.vulnerable.fixableCritical} carry a fixable CRITICAL`]
+          : []),
+        ...(report.vulnerable.eosl > 0 ? [`${report.vulnerable.eosl} on an end-of-life OS`] : []),
+      ];
+      lines.push(
+        `containers: ${counts.join(', ') || 'none'}${vulnerable.length === 0 ? '' : `; ${vulnerable.join(', ')}`}`,
+      );
       io.stdout(`${lines.join('\n')}\n`);
     }
     // A registry that could not be asked outranks the verdicts: what it would have said is unknown.
