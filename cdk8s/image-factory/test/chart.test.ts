@@ -227,6 +227,145 @@ describe('synthesis of the example catalogue', () => {
     expect(rebuilt).not.toContain('postgres');
   });
 
+  it('renders the Warehouses and the rebuild Stage docs/warehouses.md and docs/install.md show, written out by hand', async () => {
+    // Synthesised afresh (not the committed dist, which `npm run synth` regenerates from this very code): the
+    // example catalogue's images.yaml and state, as docs/warehouses.md's table derives each field.
+    const { yaml } = await synthesise({ root: REPO, out: tmp() });
+    const objects: Any[] = parseAllDocuments(yaml).map((d) => d.toJS());
+    const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+    const labels = (kind: string) => ({
+      'app.kubernetes.io/managed-by': 'image-factory',
+      'image-factory.io/kind': kind,
+    });
+
+    // "What a Warehouse looks like": node:22-bookworm-slim, FROM in node-base, backstage and image-factory; polled at
+    // defaults.baseImageInterval; no platform (backstage's FROM --platform=$BUILDPLATFORM is not a literal one).
+    expect(find('Warehouse', 'node-22-bookworm-slim')).toEqual({
+      apiVersion: 'kargo.akuity.io/v1alpha1',
+      kind: 'Warehouse',
+      metadata: {
+        name: 'node-22-bookworm-slim',
+        namespace: 'image-factory-kargo',
+        labels: labels('base'),
+        annotations: {
+          'image-factory.io/reference': 'docker.io/library/node:22-bookworm-slim',
+          'image-factory.io/dependents': 'backstage,image-factory,node-base',
+        },
+      },
+      spec: {
+        interval: '1h0m0s',
+        subscriptions: [
+          {
+            image: {
+              repoURL: 'docker.io/library/node',
+              allowTagsRegexes: ['^22-bookworm-slim$'],
+              imageSelectionStrategy: 'Digest',
+              constraint: '22-bookworm-slim',
+              discoveryLimit: 20,
+            },
+          },
+        ],
+      },
+    });
+
+    // A managed image others build on: backstage builds FROM ghcr.io/acme/node-base:22, watched under that tag at
+    // node-base's own interval (defaults.interval, 5m0s), annotated with the managed image.
+    expect(find('Warehouse', 'ghcr-io-acme-node-base-22')).toEqual({
+      apiVersion: 'kargo.akuity.io/v1alpha1',
+      kind: 'Warehouse',
+      metadata: {
+        name: 'ghcr-io-acme-node-base-22',
+        namespace: 'image-factory-kargo',
+        labels: labels('base'),
+        annotations: {
+          'image-factory.io/reference': 'ghcr.io/acme/node-base:22',
+          'image-factory.io/dependents': 'backstage',
+          'image-factory.io/managed-image': 'node-base',
+        },
+      },
+      spec: {
+        interval: '5m0s',
+        subscriptions: [
+          {
+            image: {
+              repoURL: 'ghcr.io/acme/node-base',
+              allowTagsRegexes: ['^22$'],
+              imageSelectionStrategy: 'Digest',
+              constraint: '22',
+              discoveryLimit: 20,
+            },
+          },
+        ],
+      },
+    });
+
+    // docs/install.md §7: its -rebuild Stage requests Freight directly from it, has a compose-output step and
+    // verifies with image-factory-rebuild, passing the repository, and the Freight's tag and digest quoted.
+    const from = 'imageFrom("ghcr.io/acme/node-base", warehouse("ghcr-io-acme-node-base-22"))';
+    expect(find('Stage', 'ghcr-io-acme-node-base-22-rebuild')).toEqual({
+      apiVersion: 'kargo.akuity.io/v1alpha1',
+      kind: 'Stage',
+      metadata: {
+        name: 'ghcr-io-acme-node-base-22-rebuild',
+        namespace: 'image-factory-kargo',
+        labels: labels('rebuild'),
+        annotations: { 'image-factory.io/reference': 'ghcr.io/acme/node-base' },
+      },
+      spec: {
+        requestedFreight: [
+          { origin: { kind: 'Warehouse', name: 'ghcr-io-acme-node-base-22' }, sources: { direct: true } },
+        ],
+        promotionTemplate: {
+          spec: {
+            steps: [
+              {
+                uses: 'compose-output',
+                as: 'seen',
+                config: { tag: `\${{ quote(${from}.Tag) }}`, digest: `\${{ quote(${from}.Digest) }}` },
+              },
+            ],
+          },
+        },
+        verification: {
+          analysisTemplates: [{ name: 'image-factory-rebuild' }],
+          args: [
+            { name: 'repo', value: 'ghcr.io/acme/node-base' },
+            { name: 'tag', value: `\${{ quote(${from}.Tag) }}` },
+            { name: 'digest', value: `\${{ quote(${from}.Digest) }}` },
+          ],
+        },
+      },
+    });
+
+    // An external image, as images.yaml enrols it: postgres, SemVer on ^16\.\d+$ with strictSemvers false, polled
+    // at defaults.interval; nothing builds on it, so no -rebuild Stage.
+    expect(find('Warehouse', 'postgres')).toEqual({
+      apiVersion: 'kargo.akuity.io/v1alpha1',
+      kind: 'Warehouse',
+      metadata: {
+        name: 'postgres',
+        namespace: 'image-factory-kargo',
+        labels: labels('external'),
+        annotations: { 'image-factory.io/reference': 'docker.io/library/postgres' },
+      },
+      spec: {
+        interval: '5m0s',
+        subscriptions: [
+          {
+            image: {
+              repoURL: 'docker.io/library/postgres',
+              allowTagsRegexes: ['^16\\.\\d+$'],
+              imageSelectionStrategy: 'SemVer',
+              strictSemvers: false,
+              discoveryLimit: 20,
+            },
+          },
+        ],
+      },
+    });
+    expect(find('Stage', 'postgres-rebuild')).toBeUndefined();
+  });
+
   it('the cdk8s App itself synthesises the same objects', () => {
     const app = new App({ outdir: tmp() });
     new WarehouseChart(app, 'image-factory', { warehouses: [plan] });

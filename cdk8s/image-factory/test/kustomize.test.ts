@@ -224,6 +224,90 @@ describe('kubectl kustomize kustomize/image-factory', () => {
   });
 });
 
+describe('the managed pipeline of node-base, written out by hand from docs/install.md', () => {
+  // "managed/<image>.yaml: a Warehouse on its published repository, planned by the same rule and defaults as every
+  // other Warehouse; Stage <image>-analyze-dockerfile with a compose-output promotion step and verification by the
+  // AnalysisTemplate, args image, tag and digest; and Stage <image>-analyzed. No -rebuild Stage."
+  // The pipeline's own labels, and the one kustomization.yaml puts on everything it builds.
+  const labels = {
+    'app.kubernetes.io/managed-by': 'image-factory',
+    'app.kubernetes.io/part-of': 'image-factory',
+    'image-factory.io/image': 'node-base',
+    'image-factory.io/kind': 'managed',
+  };
+  const metadata = (name: string) => ({
+    name,
+    namespace: 'image-factory-kargo',
+    labels,
+    annotations: { 'image-factory.io/reference': 'ghcr.io/acme/node-base' },
+  });
+  const from = 'imageFrom("ghcr.io/acme/node-base", warehouse("node-base"))';
+
+  it('a SemVer Warehouse on ghcr.io/acme/node-base, polled at defaults.interval (images.yaml sets no allowTags)', () => {
+    expect(find('Warehouse', 'node-base')).toEqual([
+      {
+        apiVersion: 'kargo.akuity.io/v1alpha1',
+        kind: 'Warehouse',
+        metadata: metadata('node-base'),
+        spec: {
+          interval: '5m0s',
+          subscriptions: [
+            { image: { repoURL: 'ghcr.io/acme/node-base', imageSelectionStrategy: 'SemVer', discoveryLimit: 20 } },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('node-base-analyze-dockerfile: Freight straight from the Warehouse, a compose-output step, the analysis verified', () => {
+    expect(find('Stage', 'node-base-analyze-dockerfile')).toEqual([
+      {
+        apiVersion: 'kargo.akuity.io/v1alpha1',
+        kind: 'Stage',
+        metadata: metadata('node-base-analyze-dockerfile'),
+        spec: {
+          requestedFreight: [{ origin: { kind: 'Warehouse', name: 'node-base' }, sources: { direct: true } }],
+          promotionTemplate: {
+            spec: {
+              steps: [
+                {
+                  uses: 'compose-output',
+                  as: 'analysed',
+                  config: { tag: `\${{ quote(${from}.Tag) }}`, digest: `\${{ quote(${from}.Digest) }}` },
+                },
+              ],
+            },
+          },
+          verification: {
+            analysisTemplates: [{ name: 'image-factory-analyze' }],
+            args: [
+              { name: 'image', value: 'node-base' },
+              { name: 'tag', value: `\${{ quote(${from}.Tag) }}` },
+              { name: 'digest', value: `\${{ quote(${from}.Digest) }}` },
+            ],
+          },
+        },
+      },
+    ]);
+  });
+
+  it('node-base-analyzed: Freight once it passed node-base-analyze-dockerfile; no node-base-rebuild', () => {
+    expect(find('Stage', 'node-base-analyzed')).toEqual([
+      {
+        apiVersion: 'kargo.akuity.io/v1alpha1',
+        kind: 'Stage',
+        metadata: metadata('node-base-analyzed'),
+        spec: {
+          requestedFreight: [
+            { origin: { kind: 'Warehouse', name: 'node-base' }, sources: { stages: ['node-base-analyze-dockerfile'] } },
+          ],
+        },
+      },
+    ]);
+    expect(find('Stage', 'node-base-rebuild')).toEqual([]);
+  });
+});
+
 describe('the bundled tool', () => {
   it('is current (npm run bundle) and under 900 KiB', () => {
     const check = execFileSync(process.execPath, [join(REPO, 'scripts/bundle.mjs'), '--check'], { encoding: 'utf8' });
