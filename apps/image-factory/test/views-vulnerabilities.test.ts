@@ -101,7 +101,8 @@ const DEBIAN_NEWEST = scan(D('3'), '2026-11-08T12:00:00Z', [0, 2, 5, 7, 0], [hig
 const DEBIAN_OLDER = scan(D('4'), '2026-11-05T00:00:00Z', [3, 0, 0, 0, 0], [critical('CVE-2026-0300')], false);
 // postgres (external): digest 5 had a fixable CRITICAL; digest 6, scanned later, has none.
 const PG_OLDER = scan(D('5'), '2026-11-01T00:00:00Z', [1, 0, 0, 0, 0], [critical('CVE-2026-0005')]);
-const PG_NEWEST = scan(D('6'), '2026-11-09T06:00:00Z', [0, 1, 0, 0, 0], []);
+// Digest 6 is an index: Trivy scanned its platform manifest e (a container may report either).
+const PG_NEWEST = { ...scan(D('6'), '2026-11-09T06:00:00Z', [0, 1, 0, 0, 0], []), platformDigest: D('e') };
 
 function fixtureState(): StateSnapshot {
   const enrolment = loadEnrolment(IMAGES, 'images.yaml');
@@ -252,6 +253,15 @@ describe('the rule: which scan is shown', () => {
       '2026-11-10T00:00:00Z',
     );
     expect(facts).toMatchObject({ digest: D('4'), scan: { digest: D('4'), fixableCritical: ['CVE-2026-0300'] } });
+  });
+
+  test('two scans of the same second: the same one is the newest whatever their order in the file', () => {
+    const postgres = fixtureState().images.get('postgres');
+    if (postgres?.kind !== 'external') throw new Error('no postgres');
+    const twin = { ...PG_OLDER, scannedAt: PG_NEWEST.scannedAt };
+    const newest = (scans: VulnerabilityScan[]) =>
+      scanFacts({ ...postgres, vulnerabilities: { scans } }, '2026-11-10T00:00:00Z').digest;
+    expect(newest([twin, PG_NEWEST])).toBe(newest([PG_NEWEST, twin]));
   });
 
   test('a scan later than now has no age (never a negative one)', () => {
@@ -466,6 +476,7 @@ describe('compliance', () => {
     { name: 'api-old', image: 'ghcr.io/acme/api:0.9', imageID: `ghcr.io/acme/api@${D('9')}` },
     { name: 'pg-old', image: 'postgres:16.4', imageID: `docker-pullable://postgres@${D('5')}` },
     { name: 'pg', image: 'postgres:16.5', imageID: `docker-pullable://postgres@${D('6')}` },
+    { name: 'pg-arm', image: 'postgres:16.5', imageID: `docker-pullable://postgres@${D('e')}` },
     { name: 'cache', image: 'redis:7.4', imageID: `docker-pullable://redis@${D('7')}` },
     { name: 'legacy', image: 'debian:8', imageID: `docker-pullable://debian@${D('3')}` },
   ]);
@@ -493,6 +504,8 @@ describe('compliance', () => {
       // An external image: the scan of the digest it runs, not the newest digest's.
       'pg-old': { fixableCritical: ['CVE-2026-0005'], eosl: [], rebuildWouldFix: [], notScanned: [] },
       pg: { fixableCritical: [], eosl: [], rebuildWouldFix: [], notScanned: [] },
+      // The platform manifest Trivy scanned: the same scan.
+      'pg-arm': { fixableCritical: [], eosl: [], rebuildWouldFix: [], notScanned: [] },
       cache: { fixableCritical: [], eosl: [], rebuildWouldFix: [], notScanned: ['redis'] },
       legacy: { fixableCritical: [], eosl: ['debian-8'], rebuildWouldFix: [], notScanned: [] },
     });
