@@ -1,15 +1,10 @@
-/**
- * Registry credentials from a Docker `config.json` (what a `kubernetes.io/dockerconfigjson` Secret holds): `auths`
- * entries with `auth` (base64 `user:password`), `username`/`password`, `identitytoken` or `registrytoken`.
- * Credential helpers are not run; a registry that only has one gets a hint instead of credentials.
- */
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { FactoryError, messageOf } from '../errors.js';
+import { FactoryError } from '../errors.js';
 import { registerSecret } from '../log/redact.js';
+import { readJsonFile } from '../util/json-file.js';
 
 const AuthEntrySchema = Type.Object({
   auth: Type.Optional(Type.String()),
@@ -128,22 +123,13 @@ export async function loadCredentialStore(
 ): Promise<CredentialStore> {
   const explicit = file !== undefined;
   const path = file ?? join(env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), '.docker'), 'config.json');
-  let text: string;
-  try {
-    const bytes = await readFile(path);
-    if (bytes.length > MAX_CONFIG_BYTES) throw new FactoryError('io', `${path} is larger than 4 MiB`);
-    text = bytes.toString('utf8');
-  } catch (error) {
-    if (error instanceof FactoryError) throw error;
-    if (!explicit && (error as NodeJS.ErrnoException).code === 'ENOENT') return NO_CREDENTIALS;
-    throw new FactoryError('io', `cannot read registry config ${path}: ${messageOf(error)}`, { cause: error });
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new FactoryError('invalid-config', `${path} is not JSON: ${messageOf(error)}`);
-  }
+  // The default file may be absent (anonymous access); one named with --registry-config must exist.
+  const data = await readJsonFile(path, 'a Docker config.json', {
+    label: `registry config ${path}`,
+    maxBytes: MAX_CONFIG_BYTES,
+    absentIsUndefined: !explicit,
+  });
+  if (data === undefined) return NO_CREDENTIALS;
   const store = credentialStoreFrom(data, path);
   // Every secret the file holds is never printed, whichever registry it is for (the store checked every entry).
   if (Value.Check(DockerConfigSchema, data)) {

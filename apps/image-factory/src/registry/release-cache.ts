@@ -5,9 +5,10 @@
  */
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { FactoryError, messageOf } from '../errors.js';
+import { FactoryError } from '../errors.js';
 import { compareCodeUnits } from '../util/compare.js';
-import { readIfExists, writeFileAtomic } from '../util/files.js';
+import { writeFileAtomic } from '../util/files.js';
+import { readJsonFile } from '../util/json-file.js';
 
 const CacheSchema = Type.Object({
   version: Type.Literal(1),
@@ -19,19 +20,11 @@ export const MAX_CACHED_RELEASES = 50_000;
 
 /** Read the cache; an absent file is an empty cache, a malformed one an error naming the file. */
 export async function readReleaseCache(path: string): Promise<Map<string, string | null>> {
-  let text: string | null;
-  try {
-    text = await readIfExists(path);
-  } catch (error) {
-    throw new FactoryError('io', `cannot read ${path}: ${messageOf(error)}`, { cause: error });
-  }
-  if (text === null) return new Map();
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new FactoryError('invalid-config', `${path} is not JSON: ${messageOf(error)} (delete it to start afresh)`);
-  }
+  const data = await readJsonFile(path, 'an image-factory release cache', {
+    absentIsUndefined: true,
+    advice: 'delete it to start afresh',
+  });
+  if (data === undefined) return new Map();
   if (!Value.Check(CacheSchema, data)) {
     throw new FactoryError(
       'invalid-config',

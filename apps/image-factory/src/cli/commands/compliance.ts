@@ -1,11 +1,10 @@
-/** `image-factory compliance`: are the workloads running the images the factory thinks they are? */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type ContainerVulnerabilities, checkCompliance } from '../../compliance/check.js';
 import { askNewest, type NewestDigests, tagsToAsk } from '../../compliance/live.js';
 import { readPods } from '../../compliance/pods.js';
-import { FactoryError, messageOf } from '../../errors.js';
+import { FactoryError } from '../../errors.js';
 import { compareCodeUnits } from '../../util/compare.js';
+import { parseJsonText, readJsonFile } from '../../util/json-file.js';
 import { formatTable } from '../format-table.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
 import { CHECKOUT_OPTIONS, readCheckout } from '../repository-options.js';
@@ -64,6 +63,9 @@ older digest) and the exit status says so.`,
   ],
 });
 
+/** What --workloads must hold (readPods() says the same when the JSON is not one). */
+const POD_LIST = 'a pod list (kubectl get pods -A -o json)';
+
 const FAIL_ON = ['behind', 'stale', 'fixable-critical', 'eosl'] as const;
 type FailOn = (typeof FAIL_ON)[number];
 const isFailOn = (word: string): word is FailOn => FAIL_ON.some((f) => f === word);
@@ -103,19 +105,10 @@ export const complianceCommand = defineCommand({
     if (values.workloads === undefined)
       throw new FactoryError('usage', 'image-factory compliance: --workloads FILE is required (see --help)');
     const failOn = failOnOf(values['fail-on']);
-    let text: string;
-    try {
-      text =
-        values.workloads === '-' ? await io.readStdin() : await readFile(resolve(io.cwd, values.workloads), 'utf8');
-    } catch (error) {
-      throw new FactoryError('io', `cannot read ${values.workloads}: ${messageOf(error)}`);
-    }
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (error) {
-      throw new FactoryError('invalid-config', `${values.workloads} is not JSON: ${messageOf(error)}`);
-    }
+    const data =
+      values.workloads === '-'
+        ? parseJsonText(await io.readStdin(), 'stdin', POD_LIST)
+        : await readJsonFile(resolve(io.cwd, values.workloads), POD_LIST, { label: values.workloads });
     const pods = readPods(data);
     if (!pods.ok) throw new FactoryError('invalid-config', `${values.workloads}: ${pods.error}`);
     // images.yaml first: a --root that is not a GitOps checkout fails here (exit 2), not as "everything untracked".

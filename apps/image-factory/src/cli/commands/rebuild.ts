@@ -7,6 +7,7 @@ import { type RebuildJobResult, type RebuildMode, runRebuildJob } from '../../jo
 import { registerSecret } from '../../log/redact.js';
 import { baseUrlHelp, GITHUB_API_URL, summariseTrivyReport, type VulnerabilitySummary } from '../../rebuild/index.js';
 import { NODE_EFFECTS } from '../../registry/http.js';
+import { readJsonFile } from '../../util/json-file.js';
 import { formatInstant, parseTime } from '../../util/time.js';
 import { baseUrlOption, GIT_OPTIONS, GIT_SECTIONS, stateJobOptions } from '../git-options.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
@@ -120,24 +121,9 @@ async function token(io: CommandIO, file: string | undefined, env: string): Prom
 async function reports(io: CommandIO, files: readonly string[]): Promise<VulnerabilitySummary[]> {
   const summaries: VulnerabilitySummary[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(resolve(io.cwd, file), 'utf8');
-    } catch (error) {
-      throw new FactoryError(
-        'usage',
-        `image-factory rebuild: --vulnerability-report ${file}: cannot read: ${messageOf(error)}`,
-      );
-    }
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (error) {
-      throw new FactoryError(
-        'invalid-config',
-        `image-factory rebuild: --vulnerability-report ${file}: not a Trivy JSON report (SchemaVersion 2): not JSON (${messageOf(error)})`,
-      );
-    }
+    const data = await readJsonFile(resolve(io.cwd, file), 'a Trivy JSON report (SchemaVersion 2)', {
+      label: `image-factory rebuild: --vulnerability-report ${file}`,
+    });
     const summary = summariseTrivyReport(data);
     if (!summary.ok) {
       const error = summary.error.startsWith('not a Trivy JSON report')
