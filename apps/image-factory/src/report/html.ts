@@ -277,7 +277,7 @@ export function reportPage(report: Report, svg: string, graph: ReturnType<typeof
     ['not scanned', String(s.vulnerabilities.notScanned)],
     [
       'fixable CRITICAL',
-      `${s.vulnerabilities.fixableCritical} scanned, ${s.vulnerabilities.managedWithFixableCritical} managed`,
+      `${s.vulnerabilities.fixableCritical} base or external, ${s.vulnerabilities.managedWithFixableCritical} managed`,
     ],
     ['EOSL', String(s.vulnerabilities.eosl)],
     ['oldest build', s.oldestBuildAgeDays === null ? 'unknown (run with --live)' : `${s.oldestBuildAgeDays} days`],
