@@ -4,6 +4,10 @@
  * (`fetch`, `sleep`, clock) so the rules are testable; the defaults are Node's own.
  */
 import { FactoryError, messageOf } from '../errors.js';
+import { causeCode, retryAfterMs } from '../util/http-retry.js';
+
+/** Re-exported for the registry's rule tests; defined with the forge transport's in util/http-retry.ts. */
+export { causeCode, retryAfterMs };
 
 export interface HttpEffects {
   readonly fetch: typeof fetch;
@@ -48,23 +52,6 @@ const TLS_CODES = new Set([
 ]);
 
 const RETRIED_STATUS = new Set([500, 502, 503, 504]);
-
-/** The system error code under a fetch failure (ECONNREFUSED, ENOTFOUND, a TLS code), if any. */
-export function causeCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    if ('code' in current && typeof current.code === 'string') return current.code;
-    current = current.cause;
-  }
-  return undefined;
-}
-
-/** Milliseconds a `Retry-After` value asks for (seconds or an HTTP date); undefined when absent or unreadable. */
-export function retryAfterMs(value: string | null, now: number): number | undefined {
-  if (value === null) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
 
 /**
  * Send a request, retrying what the rules allow. Returns the final response (any status but a retried one);

@@ -6,7 +6,7 @@
  */
 import { messageOf } from '../errors.js';
 import { redactAnswer } from '../log/redact.js';
-import { causeCode, retryAfterMs } from '../registry/http.js';
+import { causeCode, retryAfterMs } from './http-retry.js';
 import { readBounded } from './read-bounded.js';
 
 /** The clock, the network and the waits, injected so the rules are testable. */
