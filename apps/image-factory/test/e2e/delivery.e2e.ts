@@ -87,7 +87,7 @@ test('a crash between the claim and the CI call: sent once more, after the claim
   installHook(
     remote,
     'post-receive',
-    `#!/bin/sh\nwhile read old new ref; do\n  if [ ! -e "${marker}" ] && git log -1 --format=%B "$new" | grep -q ': claimed (key'; then\n    touch "${marker}"\n    kill -9 -- "-$(ps -o pgid= -p $$ | tr -d ' ')"\n  fi\ndone\nexit 0\n`,
+    `#!/bin/sh\nwhile read old new ref; do\n  if [ ! -e "${marker}" ] && git log -1 --format=%B "$new" | grep -q ': claimed (key'; then\n    touch "${marker}"\n    /bin/kill -9 -- "-$(cut -d ' ' -f5 /proc/$$/stat)"\n  fi\ndone\nexit 0\n`,
   );
   await world.runUntil(START + 2 * DAY_MS);
   const claim = git(remote, 'log', '--format=%ct %B', '--grep', ': claimed (key', 'main');

@@ -73,16 +73,18 @@ export async function startWorld(
     current.set(e.repository, pushed);
     released.set(pushed.digest, start - 30 * DAY_MS);
   }
-  for (const i of images) {
+  for (const [index, i] of images.entries()) {
+    // Each first build an hour after the one before it (bases are listed first): built after its bases' release.
+    const created = start - 10 * DAY_MS + index * 3_600_000;
     const final = i.bases.at(-1);
     const baseDigest = final === undefined ? undefined : current.get(final.repository)?.digest;
     const annotations: Record<string, string> = {};
     if (baseDigest !== undefined) annotations['org.opencontainers.image.base.digest'] = baseDigest;
-    const spec = { created: formatInstant(start - 10 * DAY_MS), layer: `${i.name}-0`, annotations };
+    const spec = { created: formatInstant(created), layer: `${i.name}-0`, annotations };
     await pushImage(registry, i.repository, `${i.major}.0.0`, spec);
     const pushed = await pushImage(registry, i.repository, i.movingTag, spec);
     current.set(i.repository, pushed);
-    released.set(pushed.digest, start - 10 * DAY_MS);
+    released.set(pushed.digest, created);
   }
   const auth = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
   const world = new World({
