@@ -10,7 +10,7 @@ import { loadEnrolment } from '../src/enrolment/load.js';
 import type { ManagedImage } from '../src/enrolment/types.js';
 import { buildContextName, buildContexts, pinnedDigest } from '../src/rebuild/pins.js';
 import { planRun } from '../src/rebuild/plan-run.js';
-import { claimsInFlight, recordBaseUpdate } from '../src/rebuild/record.js';
+import { claimsInFlight, recordBaseUpdate, recordTriggerOutcome } from '../src/rebuild/record.js';
 import { githubDispatch } from '../src/rebuild/triggers.js';
 import { analyseDockerfile } from '../src/state/analysis.js';
 import { planStateUpdate } from '../src/state/plan.js';
@@ -146,6 +146,86 @@ describe('a triggered rebuild carries its pins, and a re-send carries the same',
     ).toEqual([
       `gcr.io/distroless/nodejs22=docker-image://gcr.io/distroless/nodejs22@${D('b')}`,
       `node:22=docker-image://docker.io/library/node@${D('a')}`,
+    ]);
+  });
+});
+
+describe('down a chain (found by the end-to-end cascade)', () => {
+  const entry = (name: string, delay: string) =>
+    `  - name: ${name}\n    registry: ghcr.io\n    repository: acme/${name}\n    source:\n      provider: github\n      repo: acme/${name}\n      dockerfile: Dockerfile\n      workflow: build.yaml\n    rebuildDelay: ${delay}\n`;
+  const enrolment = loadEnrolment(`images:\n${entry('node-base', '1d')}${entry('backstage', '3d')}`, 'images.yaml');
+  const old = new Map([
+    ['node-base', { created: '2026-10-01T00:00:00Z', baseDigests: [] }],
+    ['backstage', { created: '2026-10-01T00:00:00Z', baseDigests: [] }],
+  ]);
+  const requestFor = (image: ManagedImage, key: string, contexts: string) => {
+    const target = {
+      provider: 'github' as const,
+      repo: image.source.repo,
+      branch: 'main',
+      workflow: 'build.yaml',
+      inputs: { key, contexts },
+    };
+    return { request: githubDispatch('https://api.github.com', target), target };
+  };
+  const update = (base: string, digest: string, at: string) => ({
+    base,
+    digest,
+    released: at,
+    seen: at,
+    urgent: false,
+  });
+  function step(state: StateSnapshot, u: ReturnType<typeof update> | null, now: string) {
+    return planRun({
+      state,
+      enrolment,
+      updates: u === null ? [] : [{ update: u, builds: old }],
+      now,
+      claimTimeoutSeconds: 7200,
+      requestFor,
+    });
+  }
+
+  test('a descendant is pinned to its ancestor’s new build, younger than its own delay: the update it waited for', () => {
+    let state: StateSnapshot = planStateUpdate(EMPTY_STATE, enrolment, [
+      {
+        image: 'node-base',
+        dockerfile: 'Dockerfile',
+        uses: analyseDockerfile('FROM node:22\n', 'Dockerfile', {}),
+        build: { tag: '1', digest: D('1') },
+      },
+      {
+        image: 'backstage',
+        dockerfile: 'Dockerfile',
+        uses: analyseDockerfile('FROM ghcr.io/acme/node-base:22\n', 'Dockerfile', {}),
+        build: { tag: '1', digest: D('2') },
+      },
+    ]);
+    // What the base Warehouses first saw (the builds the dependents are on), long ago.
+    state = step(state, update('node-22', D('0'), '2026-09-01T00:00:00Z'), '2026-09-01T00:00:00Z').state;
+    state = step(
+      state,
+      update('ghcr-io-acme-node-base-22', D('8'), '2026-09-01T00:00:00Z'),
+      '2026-09-01T00:00:00Z',
+    ).state;
+    // node moves on Nov 2; node-base (1d) is rebuilt on Nov 3, its new build seen at once.
+    state = step(state, update('node-22', D('a'), T(2)), T(2)).state;
+    const nodeBase = step(state, null, T(3));
+    expect(nodeBase.sends.map((s) => s.image)).toEqual(['node-base']);
+    state = recordTriggerOutcome(
+      nodeBase.state,
+      nodeBase.sends[0]?.key ?? '',
+      { status: 'triggered', answer: 'HTTP 204' },
+      T(3),
+    );
+    state = step(state, update('ghcr-io-acme-node-base-22', D('b'), T(3, 1)), T(3, 1)).state;
+    // The node file keeps the digests it has seen through the claim.
+    expect(state.baseImages.get('node-22')?.rebuild?.seen?.map((d) => d.digest)).toEqual([D('0'), D('a')]);
+    // backstage (3d from node's release) is due Nov 5: node-base's new build is two days old, and still it is the one.
+    const backstage = step(state, null, T(5));
+    expect(backstage.sends.map((s) => s.image)).toEqual(['backstage']);
+    expect(claimsInFlight(backstage.state).find((c) => c.image === 'backstage')?.pins).toEqual([
+      { base: 'ghcr-io-acme-node-base-22', digest: D('b') },
     ]);
   });
 });

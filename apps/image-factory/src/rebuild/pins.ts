@@ -44,10 +44,13 @@ export function pinnedDigest(
     const fixing = newestFirst.find((d) => d.urgent === true);
     if (fixing !== undefined) return fixing.digest;
   }
-  const aged = newestFirst
-    .filter((d) => compareInstants(addSeconds(d.released ?? d.seen, delaySeconds), now) <= 0)
-    .sort((a, b) => compareInstants(b.released ?? b.seen, a.released ?? a.seen))[0];
-  return aged?.digest ?? firstCause ?? record.current?.digest;
+  // Candidates: every digest at least the delay old, and the first pending update's digest (it qualifies at its due
+  // time, however young: a chain's ancestor was rebuilt after the update that started the wave). The newest wins.
+  const candidates = newestFirst.filter(
+    (d) => d.digest === firstCause || compareInstants(addSeconds(d.released ?? d.seen, delaySeconds), now) <= 0,
+  );
+  const newest = candidates.sort((a, b) => compareInstants(b.released ?? b.seen, a.released ?? a.seen))[0];
+  return newest?.digest ?? firstCause ?? record.current?.digest;
 }
 
 /**

@@ -272,6 +272,8 @@ export function claimRebuilds(
     next = withRecord(next, base, {
       ...(current === undefined ? {} : { current }),
       ...(pending.length > 0 && record.latest !== undefined ? { latest: record.latest } : {}),
+      // The digests seen stay: later rebuilds of other images are pinned from them.
+      ...(record.seen === undefined ? {} : { seen: record.seen }),
       pending,
       claims: sortClaims(claims),
       history: record.history,
