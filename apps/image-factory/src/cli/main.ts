@@ -14,6 +14,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { parseCommand } from './commands/parse.js';
 import { rebuildCommand } from './commands/rebuild.js';
 import { reportCommand } from './commands/report.js';
+import { scanCommand } from './commands/scan.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { synthCommand } from './commands/synth.js';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   inspectCommand,
   rebuildCommand,
+  scanCommand,
   complianceCommand,
   reportCommand,
 ];
