@@ -233,6 +233,31 @@ describe('scan record', () => {
     ]);
   });
 
+  test('two jobs at once on one branch: both scans land, neither lost (the loser records again on the new head)', async () => {
+    const remote = world();
+    const [a, b] = await Promise.all([
+      scan(remote, [report('debian-buster', 'base/node', p.node?.digest ?? '')]),
+      scan(remote, [report('mariner-1.0', 'vendor/postgres', p.postgres?.digest ?? '')]),
+    ]);
+    expect(a.status, a.stderr).toBe(0);
+    expect(b.status, b.stderr).toBe(0);
+    expect(JSON.parse(a.stdout).status).toBe('pushed');
+    expect(JSON.parse(b.stdout).status).toBe('pushed');
+    expect(stateOf(remote, `base-images/${bases['base/node']}.yaml`).vulnerabilities.scans[0].digest).toBe(
+      p.node?.digest,
+    );
+    expect(stateOf(remote, 'images/pg.yaml').vulnerabilities.scans[0].summary).toMatchObject({
+      highCount: 1,
+      lowCount: 1,
+    });
+    expect(remoteSubjects(remote).slice(0, 2).sort()).toEqual(
+      [
+        'image-factory: record vulnerability scans (pg)',
+        `image-factory: record vulnerability scans (${bases['base/node']})`,
+      ].sort(),
+    );
+  });
+
   test('--dry-run prints the entries and commits nothing', async () => {
     const remote = world();
     const head = remoteHead(remote);
