@@ -10,8 +10,8 @@ export const DAY_MS = 86_400_000;
 
 /** The latest instant a time may name: the last second of year 9999 (`toISOString` is 4-digit up to here). */
 const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
-/** The earliest: year 0000 is not a year a registry or clock means. */
-const EARLIEST_MS = Date.UTC(1, 0, 1);
+/** The earliest: year 0000 is not a year a registry or clock means (Date.UTC would read year 1 as 1901). */
+const EARLIEST_MS = new Date(0).setUTCFullYear(1, 0, 1);
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/;
 
