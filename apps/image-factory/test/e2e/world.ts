@@ -103,6 +103,8 @@ export class World {
   readonly analysisRuns: AnalysisRun[] = [];
   /** When each digest pushed was created (its release), by digest. */
   readonly released = new Map<string, number>();
+  /** The repository (`host/repository`) each pushed digest was pushed to. */
+  readonly repositoryOf = new Map<string, string>();
   private readonly warehouses = new Map<string, WarehouseState>();
   private readonly stages = new Map<string, Stage>();
   private objects: K8sObject[] = [];
@@ -194,6 +196,7 @@ export class World {
     if (pushed === undefined) throw new Error('no tag');
     this.released.set(pushed.digest, this.now);
     const repoURL = `${this.o.registry.host}/${repository}`;
+    this.repositoryOf.set(pushed.digest, repoURL);
     for (const state of this.warehouses.values())
       if (state.warehouse.subscription.repoURL === repoURL) state.dirtySince ??= this.now;
     this.say(`pushed ${repository}:${tags.join(',')} ${pushed.digest.slice(0, 19)}`);
