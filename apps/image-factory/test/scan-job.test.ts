@@ -332,14 +332,15 @@ describe('refused reports leave state untouched', () => {
 });
 
 describe('the command line', () => {
-  test('--help names the subcommand and the exit statuses; anything but "record" is a usage error', async () => {
+  test('--help names the subcommands and the exit statuses; anything but "record" or "targets" is a usage error', async () => {
     const help = await cli(['scan', '--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: image-factory scan record --report FILE');
+    expect(help.stdout).toContain('image-factory scan targets --git-repo URL');
     expect(help.stdout).toContain('Exit status: 0 recorded or nothing to record, 1 a report');
     const wrong = await cli(['scan', 'show', '--report', 'x.json', '--git-repo', 'x']);
     expect(wrong.status).toBe(2);
-    expect(wrong.stderr).toContain('the one subcommand is "scan record"');
+    expect(wrong.stderr).toContain('the subcommands are "scan record" and "scan targets"');
     const none = await cli(['scan', 'record', '--git-repo', 'x']);
     expect(none.status).toBe(2);
     expect(none.stderr).toContain('--report FILE required');

@@ -13,8 +13,10 @@ import {
   matchReport,
   type RecordedScan,
   type ReportFile,
+  type RescanTarget,
   recordScans,
   type ScanEntry,
+  scanTargets,
   stateFileOf,
   summariseScan,
 } from '../scan/index.js';
@@ -150,4 +152,11 @@ export async function runScanJob(options: ScanJobOptions): Promise<ScanJobResult
       entries: result.plan,
     };
   });
+}
+
+/** The digests the daily rescan covers, read from a shallow clone of the GitOps repository (nothing is written). */
+export async function scanTargetsOf(job: StateJobOptions): Promise<RescanTarget[]> {
+  return withGitopsCheckout(job, async ({ stateDir, stateRel }) =>
+    scanTargets((await StateFolder.read(stateDir, stateRel)).snapshot()),
+  );
 }

@@ -27,4 +27,5 @@ export {
   stateFileOf,
 } from './record.js';
 export { type ScanIdentity, type Summarised, summariseScan, UNKNOWN_TRIVY_VERSION } from './summarise.js';
+export { type RescanTarget, scanTargets } from './targets.js';
 export { parseTrivyReport, SEVERITIES, type Severity, type TrivyReport } from './trivy-report.js';

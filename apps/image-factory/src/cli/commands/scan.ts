@@ -1,6 +1,6 @@
 /** `image-factory scan record`: Trivy JSON reports summarised into the state of the images they describe. */
 import { FactoryError } from '../../errors.js';
-import { runScanJob, type ScanJobResult } from '../../jobs/scan-job.js';
+import { runScanJob, type ScanJobResult, scanTargetsOf } from '../../jobs/scan-job.js';
 import { MAX_REPORT_BYTES, type ReportFile, readReportFile, stateFileOf } from '../../scan/index.js';
 import { formatInstant, parseTime } from '../../util/time.js';
 import { GIT_OPTIONS, GIT_SECTIONS, stateJobOptions } from '../git-options.js';
@@ -22,7 +22,10 @@ const SCAN_OPTIONS = {
 } as const satisfies OptionSpecs;
 
 const HELP = renderHelp({
-  usage: ['scan record --report FILE [--report FILE …] --git-repo URL [options]'],
+  usage: [
+    'scan record --report FILE [--report FILE …] --git-repo URL [options]',
+    'scan targets --git-repo URL [--json] [git options]',
+  ],
   description: `Summarise Trivy reports into the GitOps repository's state: each report goes to the base image
 (state/base-images/<name>.yaml) or external image (state/images/<name>.yaml) of the repository its
 Metadata.RepoDigests names, under vulnerabilities.scans: one entry per digest (digest, platformDigest,
@@ -31,10 +34,16 @@ first, the current and latest digests' scans and the newest others kept (five in
 
 A digest Trivy reports for the platform manifest it scanned is recorded under the index digest the image's
 Warehouse records (asked of the registry). A rescan of a digest replaces its entry; the same report twice
-commits nothing. Every report is read and checked before anything is written.`,
+commits nothing. Every report is read and checked before anything is written.
+
+scan targets prints what the daily rescan scans (the vulnerability database changes while digests do not):
+for every base image something is built on, its current and latest digests; for every external image, the
+digests its recorded scans name; one registry/repository@digest per line (ready for a shell loop over
+trivy image), or --json: [{"image", "kind": "base" | "external", "digest", "reference"}]. It writes nothing.`,
   sections: [['Scan', SCAN_OPTIONS], ['Registry', REGISTRY_OPTIONS], ...GIT_SECTIONS],
   exit: '0 recorded or nothing to record, 1 a report that is not a Trivy JSON report (SchemaVersion 2), is too\nlarge, or matches no enrolled image (state untouched), 2 usage error or an unreadable file, 3 transient\nfailure (registry, git) after retries: safe to run again.',
   examples: [
+    'image-factory scan targets --git-repo https://github.com/acme/gitops.git > /scan/targets',
     'image-factory scan record --report /reports/scan.json --git-repo https://github.com/acme/gitops.git\n    (after: trivy image --format json --output /reports/scan.json docker.io/library/node@sha256:…)',
     'image-factory scan record --report a.json --report b.json --git-repo ./gitops --dry-run --json',
   ],
@@ -84,18 +93,29 @@ async function named<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-/** The `scan` command (one subcommand: `record`). */
+/** The `scan` command: `record` (reports into state) and `targets` (what the daily rescan scans). */
 export const scanCommand = defineCommand({
   name: 'scan',
-  summary: 'record Trivy vulnerability reports in the state of the base and external images they describe',
+  summary: 'record Trivy reports in the state of the images they describe; list what the rescan scans',
   help: HELP,
   options: { ...SCAN_OPTIONS, ...REGISTRY_OPTIONS, ...GIT_OPTIONS },
   positionals: true,
   logs: true,
   async run(values, positionals, io) {
     const [sub, ...extra] = positionals;
-    if (sub !== 'record' || extra.length > 0) {
-      throw new FactoryError('usage', 'image-factory scan: the one subcommand is "scan record" (see --help)');
+    if ((sub !== 'record' && sub !== 'targets') || extra.length > 0) {
+      throw new FactoryError(
+        'usage',
+        'image-factory scan: the subcommands are "scan record" and "scan targets" (see --help)',
+      );
+    }
+    if (sub === 'targets') {
+      if (values.report !== undefined)
+        throw new FactoryError('usage', 'image-factory scan targets: takes no --report (see --help)');
+      const targets = await scanTargetsOf(await stateJobOptions('scan targets', values, io, '*'));
+      if (values.json) writeJson(io, targets);
+      else io.stdout(targets.map((t) => `${t.reference}\n`).join(''));
+      return EXIT_OK;
     }
     const files = values.report ?? [];
     if (files.length === 0)
