@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadEnrolment } from '../src/enrolment/load.js';
 import { analyseDockerfile } from '../src/state/analysis.js';
-import { scanFacts } from '../src/state/freshness.js';
+import { carriedVulnerabilities, scanFacts } from '../src/state/freshness.js';
 import { planStateUpdate } from '../src/state/plan.js';
 import { renderState } from '../src/state/store.js';
 import { EMPTY_STATE, type StateSnapshot, type VulnerabilityScan } from '../src/state/types.js';
@@ -40,6 +40,13 @@ const IMAGES = `images:
     source:
       provider: github
       repo: acme/web
+      dockerfile: Dockerfile
+  - name: docs
+    registry: ghcr.io
+    repository: acme/docs
+    source:
+      provider: github
+      repo: acme/docs
       dockerfile: Dockerfile
   - name: postgres
     registry: docker.io
@@ -119,6 +126,8 @@ function fixtureState(): StateSnapshot {
       uses: analyseDockerfile('FROM node:22\nCOPY --from=alpine:3.20 /etc/os-release /\n', 'Dockerfile', {}),
       build: { tag: '2.0', digest: D('b') },
     },
+    // docs: built on a base never scanned, and no build of it analysed yet.
+    { image: 'docs', dockerfile: 'Dockerfile', uses: analyseDockerfile('FROM alpine:3.20\n', 'Dockerfile', {}) },
   ]);
   const baseImages = new Map(planned.baseImages);
   const images = new Map(planned.images);
@@ -214,6 +223,13 @@ const API_CARRIED = {
   notScanned: [],
   rebuildWouldFix: ['CVE-2026-0001'],
 };
+const DOCS_CARRIED = {
+  summary: null,
+  fixableCritical: [],
+  eoslBases: [],
+  notScanned: ['alpine-3-20'],
+  rebuildWouldFix: [],
+};
 const WEB_CARRIED = {
   summary: { criticalCount: 2, highCount: 1, mediumCount: 3, lowCount: 4, unknownCount: 1 },
   fixableCritical: ['CVE-2026-0001', 'CVE-2026-0002'],
@@ -262,6 +278,50 @@ describe('the rule: which scan is shown', () => {
     const newest = (scans: VulnerabilityScan[]) =>
       scanFacts({ ...postgres, vulnerabilities: { scans } }, '2026-11-10T00:00:00Z').digest;
     expect(newest([twin, PG_NEWEST])).toBe(newest([PG_NEWEST, twin]));
+    expect(newest([twin, PG_NEWEST])).toBe(D('6')); // the greater digest
+  });
+
+  test('a base with a rebuild record but no current digest shows its newest scan; a latest equal to current is not a newer digest', () => {
+    const debian = fixtureState().baseImages.get('debian-8');
+    if (debian === undefined) throw new Error('no debian-8');
+    const seen = { digest: D('3'), released: '2026-11-01T00:00:00Z', seen: '2026-11-01T00:00:00Z' };
+    expect(scanFacts({ ...debian, rebuild: { pending: [], history: [] } }, '2026-11-10T00:00:00Z')).toEqual(
+      DEBIAN_FACTS,
+    );
+    const same = { ...debian, rebuild: { current: seen, latest: seen, pending: [], history: [] } };
+    expect(scanFacts(same, '2026-11-10T00:00:00Z')).toEqual(DEBIAN_FACTS);
+  });
+
+  test('a view that shows no age (compliance) gets none; a base with no state file is not scanned', () => {
+    const state = fixtureState();
+    const node = state.baseImages.get('node-22');
+    if (node === undefined) throw new Error('no node-22');
+    expect(scanFacts(node, null).scan).toMatchObject({
+      ageDays: null,
+      ageSeconds: null,
+      fixableCritical: NODE_FACTS.scan.fixableCritical,
+    });
+    const docs = state.images.get('docs');
+    if (docs?.kind !== 'managed') throw new Error('no docs');
+    const withoutAlpine = {
+      images: state.images,
+      baseImages: new Map([...state.baseImages].filter(([n]) => n !== 'alpine-3-20')),
+    };
+    expect(carriedVulnerabilities(docs, withoutAlpine, '2026-11-10T00:00:00Z')).toEqual({
+      ...DOCS_CARRIED,
+      bases: [
+        {
+          name: 'alpine-3-20',
+          digest: null,
+          scanned: false,
+          summary: null,
+          fixableCritical: [],
+          eosl: false,
+          scanAgeDays: null,
+          fixedByLatest: [],
+        },
+      ],
+    });
   });
 
   test('a scan later than now has no age (never a negative one)', () => {
@@ -288,6 +348,7 @@ describe('status', () => {
     ]);
     expect(vulnerabilities.managedImages).toEqual([
       expect.objectContaining({ name: 'api', ...API_CARRIED }),
+      expect.objectContaining({ name: 'docs', ...DOCS_CARRIED }),
       expect.objectContaining({ name: 'web', ...WEB_CARRIED }),
     ]);
     const apiBases = vulnerabilities.managedImages[0].bases;
@@ -328,6 +389,7 @@ describe('status', () => {
     expect(row('postgres')).toMatch(/postgres +external +sha256:666666666666 +0\/1\/0\/0\/0 +- +no +0d ago/);
     expect(row('redis')).toMatch(/redis +external .*not scanned/);
     expect(row('api')).toMatch(/api +2\/3\/8\/11\/1 +CVE-2026-0001, CVE-2026-0002 +debian-8 +CVE-2026-0001$/);
+    expect(row('docs')).toMatch(/docs +- +- +- +- +not scanned: alpine-3-20$/);
     expect(row('web')).toMatch(
       /web +2\/1\/3\/4\/1 +CVE-2026-0001, CVE-2026-0002 +- +CVE-2026-0001 +not scanned: alpine-3-20$/,
     );
@@ -368,6 +430,7 @@ describe('report', () => {
     expect(image('redis')).toMatchObject({ vulnerabilities: NOT_SCANNED, carried: null });
     expect(image('api')).toMatchObject({ vulnerabilities: null, carried: API_CARRIED });
     expect(image('web')).toMatchObject({ vulnerabilities: null, carried: WEB_CARRIED });
+    expect(image('docs')).toMatchObject({ vulnerabilities: null, carried: DOCS_CARRIED });
     expect(report.summary.vulnerabilities).toEqual({
       scanned: 3,
       notScanned: 2,
@@ -451,6 +514,16 @@ describe('report', () => {
       'image_factory_scan_age_seconds{"image": "postgres", "kind": "external"}': 64_800,
     });
   });
+
+  test('OpenMetrics as of a time before a scan: that scan has no age sample (never a negative age)', async () => {
+    const result = await cli(['report', '--root', root, '--format', 'openmetrics', '--now', '2026-11-09T00:00:00Z']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('image_factory_scan_age_seconds{image="node-22",kind="base"} 172800\n');
+    expect(result.stdout).not.toMatch(/^image_factory_scan_age_seconds\{image="postgres"/m);
+    expect(result.stdout).toMatch(
+      /^image_factory_vulnerabilities\{image="postgres",kind="external",severity="high"\} 1$/m,
+    );
+  });
 });
 
 /** A pod list as the Kubernetes API returns it: one StatefulSet pod per container given. */
@@ -479,6 +552,8 @@ describe('compliance', () => {
     { name: 'pg-arm', image: 'postgres:16.5', imageID: `docker-pullable://postgres@${D('e')}` },
     { name: 'cache', image: 'redis:7.4', imageID: `docker-pullable://redis@${D('7')}` },
     { name: 'legacy', image: 'debian:8', imageID: `docker-pullable://debian@${D('3')}` },
+    { name: 'docs', image: 'ghcr.io/acme/docs:1', imageID: `ghcr.io/acme/docs@${D('d')}` },
+    { name: 'pg-pulling', image: 'postgres:16.5', imageID: '' },
   ]);
 
   test('--json: each container with what the scans find in what it runs, and the containers counted', async () => {
@@ -508,6 +583,9 @@ describe('compliance', () => {
       'pg-arm': { fixableCritical: [], eosl: [], rebuildWouldFix: [], notScanned: [] },
       cache: { fixableCritical: [], eosl: [], rebuildWouldFix: [], notScanned: ['redis'] },
       legacy: { fixableCritical: [], eosl: ['debian-8'], rebuildWouldFix: [], notScanned: [] },
+      // No build of docs analysed: what it runs is not known. Nothing runs yet in pg-pulling.
+      docs: null,
+      'pg-pulling': null,
     });
     expect(report.vulnerable).toEqual({ fixableCritical: 2, eosl: 2 });
   });
