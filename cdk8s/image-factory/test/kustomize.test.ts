@@ -2,7 +2,7 @@
  * kustomize/image-factory as `kubectl apply -k` would see it: it builds, every Kargo and Argo Rollouts object
  * validates against the vendored CRDs, the Job mounts the generated ConfigMap, and the pod is locked down.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -385,5 +385,261 @@ describe('the optional compliance component', () => {
     } finally {
       rmSync(overlay, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * Issue 21, item 1: the rebuild verification Job also scans the new digest with Trivy's own image and CLI, a daily
+ * CronJob rescans, and the optional trivy-server component keeps Trivy's database. What the docs promise
+ * (docs/reports.md "Scanning in the cluster"), checked on the build: each container's shell step is run under sh
+ * with `trivy` and `node` stand-ins on PATH that record the argv they get, so the command Trivy would run is asserted
+ * as the shell makes it, not as the YAML spells it.
+ */
+describe('Trivy in the cluster', () => {
+  const TRIVY_IMAGE = /^aquasec\/trivy:\d+\.\d+\.\d+$/;
+  const podOf = (o: K8s): Any =>
+    o.kind === 'AnalysisTemplate'
+      ? (o as Any).spec.metrics[0].provider.job.spec.template.spec
+      : o.kind === 'CronJob'
+        ? (o as Any).spec.jobTemplate.spec.template.spec
+        : (o as Any).spec.template.spec;
+  const rebuildPod = () => podOf(find('AnalysisTemplate', 'image-factory-rebuild')[0] as K8s);
+  const rescanPod = () => podOf(find('CronJob', 'image-factory-rescan')[0] as K8s);
+
+  /** Run a container's `sh -c SCRIPT $0 ARGS…` with recording stand-ins; `/scan/` moved to a temp folder. */
+  function runStep(
+    container: Any,
+    options: { exits?: Record<string, number>; files?: Record<string, string> } = {},
+  ): { status: number; stderr: string; calls: string[][]; dir: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'if-trivy-step-'));
+    const bin = join(dir, 'bin');
+    execFileSync('mkdir', ['-p', bin, join(dir, 'scan')]);
+    for (const [path, content] of Object.entries(options.files ?? {})) {
+      execFileSync('mkdir', ['-p', join(dir, 'scan', path, '..')]);
+      writeFileSync(join(dir, 'scan', path), content);
+    }
+    for (const tool of ['trivy', 'node']) {
+      const exit = options.exits?.[tool] ?? 0;
+      writeFileSync(
+        join(bin, tool),
+        `#!/bin/sh\n{ printf '%s' "${tool}"; for a in "$@"; do printf '\\t%s' "$a"; done; printf '\\n'; } >> "${dir}/calls"\nexit ${exit}\n`,
+        { mode: 0o755 },
+      );
+    }
+    expect(container.command).toEqual(['sh', '-c']);
+    const [script, ...rest] = container.args as string[];
+    const moved = (s: string) => s.replaceAll('/scan/', `${join(dir, 'scan')}/`);
+    const run = spawnSync('sh', ['-c', moved(String(script)), ...rest.map(moved)], {
+      env: { PATH: `${bin}:/usr/bin:/bin` },
+      encoding: 'utf8',
+    });
+    const status = run.status ?? -1;
+    const stderr = run.stderr;
+    let calls: string[][] = [];
+    try {
+      calls = readFileSync(join(dir, 'calls'), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => line.split('\t').map((a) => a.replaceAll(`${join(dir, 'scan')}/`, '/scan/')));
+    } catch {
+      calls = [];
+    }
+    return { status, stderr, calls, dir };
+  }
+
+  it('the rebuild Job: trivy, then scan record, then rebuild, in one pod sharing the emptyDir /scan', () => {
+    const pod = rebuildPod();
+    expect(pod.initContainers.map((c: Any) => c.name)).toEqual(['trivy', 'scan-record']);
+    expect(pod.containers.map((c: Any) => c.command.slice(2))).toEqual([['rebuild']]);
+    const [trivy, record] = pod.initContainers;
+    expect(trivy.image).toMatch(TRIVY_IMAGE);
+    expect(record.image).toBe('ghcr.io/acme/image-factory:0.1.0');
+    const scan = pod.volumes.find((v: Any) => v.name === 'scan');
+    expect(scan.emptyDir).toBeDefined();
+    expect(trivy.volumeMounts.find((m: Any) => m.name === 'scan').mountPath).toBe('/scan');
+    expect(record.volumeMounts.find((m: Any) => m.name === 'scan')).toMatchObject({
+      mountPath: '/scan',
+      readOnly: true,
+    });
+  });
+
+  it('runs `trivy image --format json --output /scan/report.json <repo>@<digest>` from the verification args', () => {
+    const trivy = rebuildPod().initContainers[0];
+    const run = runStep(trivy);
+    expect(run.status).toBe(0);
+    expect(run.calls).toEqual([
+      [
+        'trivy',
+        'image',
+        '--format',
+        'json',
+        '--output',
+        '/scan/report.json',
+        '--scanners=vuln',
+        '--cache-dir=/var/cache/trivy',
+        '--no-progress',
+        '{{args.repo}}@{{args.digest}}',
+      ],
+    ]);
+  });
+
+  it('a failed Trivy costs no rebuild: the step exits 0, removes a partial report and says why', () => {
+    const run = runStep(rebuildPod().initContainers[0], { exits: { trivy: 1 }, files: { 'report.json': '{"part' } });
+    expect(run.status).toBe(0);
+    expect(readFileSync(join(run.dir, 'calls'), 'utf8')).toMatch(/^trivy\timage/);
+    expect(run.stderr).toMatch(/^trivy image \{\{args\.repo\}\}@\{\{args\.digest\}\} failed \(exit 1\): no scan recorded now/);
+    expect(() => readFileSync(join(run.dir, 'scan/report.json'))).toThrow();
+  });
+
+  it('scan record gets the report and the git flags; a failed record or no report still lets the rebuild run', () => {
+    const record = rebuildPod().initContainers[1];
+    const ok = runStep(record, { files: { 'report.json': '{}' } });
+    expect(ok.status).toBe(0);
+    expect(ok.calls).toEqual([
+      [
+        'node',
+        '/opt/image-factory/image-factory.mjs',
+        'scan',
+        'record',
+        '--report',
+        '/scan/report.json',
+        '--git-repo={{args.gitRepo}}',
+        '--git-branch={{args.gitBranch}}',
+        '--git-credentials-file=/var/run/secrets/image-factory/git',
+        '--work-dir=/tmp',
+        '--log-format=json',
+      ],
+    ]);
+    expect(runStep(record, { exits: { node: 3 }, files: { 'report.json': '{}' } }).status).toBe(0);
+    const none = runStep(record);
+    expect(none.status).toBe(0);
+    expect(none.calls).toEqual([]);
+  });
+
+  it('Trivy reads the registry credentials from the same dockerconfigjson Secret, and writes only its emptyDirs', () => {
+    for (const pod of [rebuildPod(), rescanPod()]) {
+      const trivy = [...pod.initContainers].find((c: Any) => c.name === 'trivy');
+      const env = Object.fromEntries(trivy.env.map((e: Any) => [e.name, e.value]));
+      const mounts = Object.fromEntries(trivy.volumeMounts.map((m: Any) => [m.mountPath, m]));
+      const credentials = mounts[env.DOCKER_CONFIG];
+      expect(credentials.readOnly).toBe(true);
+      const volume = pod.volumes.find((v: Any) => v.name === credentials.name);
+      expect(volume.secret).toMatchObject({
+        secretName: 'image-factory-registry',
+        items: [{ key: '.dockerconfigjson', path: 'config.json' }],
+      });
+      for (const path of [env.HOME, env.TMPDIR, '/var/cache/trivy', '/scan']) {
+        const mount = mounts[path];
+        expect(mount.readOnly).toBeUndefined();
+        expect(pod.volumes.find((v: Any) => v.name === mount.name).emptyDir).toBeDefined();
+      }
+    }
+  });
+
+  it('every pod of the build, init containers included, is locked down: non-root, read-only root, limits, no token', () => {
+    const overlay = mkdtempSync(join(tmpdir(), 'if-overlay-'));
+    try {
+      writeFileSync(
+        join(overlay, 'kustomization.yaml'),
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${relative(overlay, DIR)}\ncomponents:\n  - ${relative(overlay, join(DIR, 'components/trivy-server'))}\n`,
+      );
+      const built = parseAllYamlFast(
+        execFileSync('kubectl', ['kustomize', overlay], { encoding: 'utf8', maxBuffer: 1 << 26 }),
+      ) as K8s[];
+      const pods = built.filter((o) => ['AnalysisTemplate', 'CronJob', 'Deployment'].includes(o.kind));
+      expect(pods.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+        'AnalysisTemplate/image-factory-analyze',
+        'AnalysisTemplate/image-factory-rebuild',
+        'CronJob/image-factory-rebuild-due',
+        'CronJob/image-factory-rescan',
+        'Deployment/image-factory-trivy',
+      ]);
+      for (const o of pods) {
+        const pod = podOf(o);
+        expect(pod.automountServiceAccountToken, o.metadata.name).toBe(false);
+        expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+        for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+          expect(c.securityContext, `${o.metadata.name} ${c.name}`).toMatchObject({
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          });
+          expect(Object.keys(c.resources.limits).sort(), `${o.metadata.name} ${c.name}`).toEqual([
+            'cpu',
+            'ephemeral-storage',
+            'memory',
+          ]);
+          if (c.name === 'trivy') expect(c.image).toMatch(TRIVY_IMAGE);
+        }
+      }
+      // One pinned Trivy everywhere, and the Jobs point at the server the component adds.
+      const images = new Set(
+        pods.flatMap((o) =>
+          [...(podOf(o).initContainers ?? []), ...podOf(o).containers].map((c: Any) => c.image as string),
+        ),
+      );
+      expect([...images].filter((i) => i.startsWith('aquasec/')).length).toBe(1);
+      const server = built.find((o) => o.kind === 'Deployment') as K8s;
+      expect(podOf(server).containers[0].args).toEqual([
+        'server',
+        '--listen=0.0.0.0:4954',
+        '--cache-dir=/var/cache/trivy',
+      ]);
+      const service: Any = built.find((o) => o.kind === 'Service' && o.metadata.name === 'image-factory-trivy');
+      expect(service.spec.ports).toEqual([{ name: 'trivy', port: 4954, targetPort: 'trivy' }]);
+      for (const o of pods.filter((p) => p.kind !== 'Deployment')) {
+        const trivy = (podOf(o).initContainers ?? []).find((c: Any) => c.name === 'trivy');
+        if (trivy !== undefined) expect(trivy.args.at(-1)).toBe('--server=http://image-factory-trivy:4954');
+      }
+      const validator = new ManifestValidator({ crdFolders: CRD_FOLDERS, subscriptionSchemas: SUBSCRIPTION_SCHEMAS });
+      const checked = built.filter((o) => /^(kargo\.akuity\.io|argoproj\.io)\//.test(o.apiVersion));
+      expect(checked.flatMap((o) => validator.validate(o)).map(formatManifestProblem)).toEqual([]);
+      expect(checkKargoRuntimeRules(built).map(formatManifestProblem)).toEqual([]);
+    } finally {
+      rmSync(overlay, { recursive: true, force: true });
+    }
+  });
+
+  it('the daily rescan: scan targets → one trivy image per line → scan record of every report; a failed scan shows', () => {
+    const cron = find('CronJob', 'image-factory-rescan')[0] as Any;
+    expect(cron.spec.schedule).toMatch(/^\d+ \d+ \* \* \*$/);
+    const pod = rescanPod();
+    expect(pod.initContainers.map((c: Any) => c.name)).toEqual(['targets', 'trivy']);
+    const [targets, trivy] = pod.initContainers;
+    const listed = runStep(targets);
+    expect(listed.status).toBe(0);
+    expect(listed.calls[0]?.slice(0, 4)).toEqual(['node', '/opt/image-factory/image-factory.mjs', 'scan', 'targets']);
+    expect(listed.calls[0]).toContain('--git-repo=https://github.com/acme/gitops.git');
+
+    const refs = ['127.0.0.1:5000/library/node@sha256:aa', 'docker.io/library/postgres@sha256:bb'];
+    const scanned = runStep(trivy, { files: { targets: `${refs.join('\n')}\n`, 'reports/.keep': '' } });
+    expect(scanned.status).toBe(0);
+    expect(scanned.calls).toEqual(
+      refs.map((ref, i) => [
+        'trivy',
+        'image',
+        '--format',
+        'json',
+        '--output',
+        `/scan/reports/${i + 1}.json`,
+        '--scanners=vuln',
+        '--cache-dir=/var/cache/trivy',
+        '--no-progress',
+        ref,
+      ]),
+    );
+    const failed = runStep(trivy, { exits: { trivy: 1 }, files: { targets: `${refs[0]}\n`, 'reports/.keep': '' } });
+    expect(failed.status).toBe(0);
+    expect(readFileSync(join(failed.dir, 'scan/failed'), 'utf8')).toBe(`${refs[0]}\n`);
+
+    const record = pod.containers[0];
+    const recorded = runStep(record, { files: { 'reports/1.json': '{}', 'reports/2.json': '{}' } });
+    expect(recorded.status).toBe(0);
+    expect(recorded.calls[0]?.slice(0, 4)).toEqual(['node', '/opt/image-factory/image-factory.mjs', 'scan', 'record']);
+    expect(recorded.calls[0]?.slice(-2)).toEqual(['--report=/scan/reports/1.json', '--report=/scan/reports/2.json']);
+    const partial = runStep(record, { files: { 'reports/1.json': '{}', failed: `${refs[1]}\n` } });
+    expect(partial.status).toBe(1);
+    expect(partial.calls).toHaveLength(1);
+    expect(runStep(record, { exits: { node: 3 }, files: { 'reports/1.json': '{}' } }).status).toBe(3);
   });
 });
