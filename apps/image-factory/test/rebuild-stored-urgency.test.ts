@@ -10,10 +10,11 @@ import type { ManagedImage } from '../src/enrolment/types.js';
 import { planRun } from '../src/rebuild/plan-run.js';
 import { claimsInFlight, recordBaseUpdate } from '../src/rebuild/record.js';
 import { githubDispatch } from '../src/rebuild/triggers.js';
-import { applyStoredUrgency, criticalsFixedByLatest } from '../src/rebuild/urgency.js';
+import { applyStoredUrgency } from '../src/rebuild/urgency.js';
 import { analyseDockerfile } from '../src/state/analysis.js';
 import { planStateUpdate } from '../src/state/plan.js';
 import { EMPTY_STATE, type StateSnapshot, type VulnerabilityScan } from '../src/state/types.js';
+import { criticalsFixedByLatest } from '../src/state/vulnerabilities.js';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 const T = (day: number, hour = 0) => new Date(Date.UTC(2026, 10, day, hour)).toISOString().replace('.000Z', 'Z');

@@ -9,6 +9,7 @@
  * (forge-runs.ts). The `rebuild` job (jobs/rebuild-job.ts) joins them to git, the registry and the clock.
  */
 
+export { criticalsFixedByLatest, scanOf } from '../state/vulnerabilities.js';
 export { findStartedRun, type RunLookup, type StartedRun } from './forge-runs.js';
 export {
   type BaseUrlSetting,
@@ -56,7 +57,7 @@ export {
   type TriggerRequest,
   type TriggerTarget,
 } from './triggers.js';
-export { applyStoredUrgency, criticalsFixedByLatest, scanOf, type UrgentBase } from './urgency.js';
+export { applyStoredUrgency, type UrgentBase } from './urgency.js';
 export {
   criticalFixed,
   summariseTrivyReport,

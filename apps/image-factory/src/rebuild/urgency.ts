@@ -5,33 +5,10 @@
  * that still had it would list it again) — the pending rebuilds on that base are due at once. Applied on every run,
  * so it holds at update time and when a later rescan reveals a new CVE in the current digest. Pure.
  */
-import type { BaseImageState, StateSnapshot, VulnerabilityScan } from '../state/types.js';
+import type { BaseImageState, StateSnapshot } from '../state/types.js';
+import { criticalsFixedByLatest } from '../state/vulnerabilities.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { earlierOf } from '../util/time.js';
-
-/** The CRITICAL ids a scan lists as fixable, sorted. */
-const fixableCriticals = (scan: VulnerabilityScan) =>
-  [...new Set(scan.fixable.filter((f) => f.severity === 'CRITICAL').map((f) => f.id))].sort(compareCodeUnits);
-
-/** The scan recorded for `digest` (matched as the image's digest or the platform manifest scanned), if any. */
-export function scanOf(base: Pick<BaseImageState, 'vulnerabilities'>, digest: string): VulnerabilityScan | undefined {
-  return base.vulnerabilities?.scans.find((s) => s.digest === digest || s.platformDigest === digest);
-}
-
-/**
- * The CRITICAL ids the base's newest digest fixes for its dependents, from the scans recorded for its current and
- * newest digests; empty when either scan is missing (unknown is not urgent).
- */
-export function criticalsFixedByLatest(base: BaseImageState): string[] {
-  const current = base.rebuild?.current?.digest;
-  const latest = base.rebuild?.latest?.digest;
-  if (current === undefined || latest === undefined) return [];
-  const before = scanOf(base, current);
-  const after = scanOf(base, latest);
-  if (before === undefined || after === undefined) return [];
-  const still = new Set(fixableCriticals(after));
-  return fixableCriticals(before).filter((id) => !still.has(id));
-}
 
 /** A base whose pending rebuilds became urgent, and the CRITICAL ids its newest digest fixes. */
 export interface UrgentBase {

@@ -8,7 +8,7 @@
  */
 // The urgency rule's own reading of the scans (which scan is a digest's, what a rebuild onto the newest digest fixes):
 // the views show what it decides. urgency.ts imports only state types and util, so this makes no cycle.
-import { criticalsFixedByLatest, scanOf } from '../rebuild/urgency.js';
+
 import { compareCodeUnits } from '../util/compare.js';
 import { compareInstants, DAY_MS, earlierOf, instantMs, laterOf, parseTime } from '../util/time.js';
 import type {
@@ -21,6 +21,7 @@ import type {
   StateSnapshot,
   VulnerabilityScan,
 } from './types.js';
+import { criticalsFixedByLatest, scanOf } from './vulnerabilities.js';
 
 /**
  * A time as freshness may use it: null when unknown, unreadable, or later than `now` (a build or release "in the

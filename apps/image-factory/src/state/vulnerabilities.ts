@@ -1,0 +1,31 @@
+/**
+ * What the recorded scans say a base's newest digest fixes (DESIGN §12): one rule, read by the rebuild engine (its
+ * urgency) and by every view (what a rebuild would fix). Pure.
+ */
+
+import { compareCodeUnits } from '../util/compare.js';
+import type { BaseImageState, VulnerabilityScan } from './types.js';
+
+/** The CRITICAL ids a scan lists as fixable, sorted. */
+export const fixableCriticals = (scan: VulnerabilityScan) =>
+  [...new Set(scan.fixable.filter((f) => f.severity === 'CRITICAL').map((f) => f.id))].sort(compareCodeUnits);
+
+/** The scan recorded for `digest` (matched as the image's digest or the platform manifest scanned), if any. */
+export function scanOf(base: Pick<BaseImageState, 'vulnerabilities'>, digest: string): VulnerabilityScan | undefined {
+  return base.vulnerabilities?.scans.find((s) => s.digest === digest || s.platformDigest === digest);
+}
+
+/**
+ * The CRITICAL ids the base's newest digest fixes for its dependents, from the scans recorded for its current and
+ * newest digests; empty when either scan is missing (unknown is not urgent).
+ */
+export function criticalsFixedByLatest(base: BaseImageState): string[] {
+  const current = base.rebuild?.current?.digest;
+  const latest = base.rebuild?.latest?.digest;
+  if (current === undefined || latest === undefined) return [];
+  const before = scanOf(base, current);
+  const after = scanOf(base, latest);
+  if (before === undefined || after === undefined) return [];
+  const still = new Set(fixableCriticals(after));
+  return fixableCriticals(before).filter((id) => !still.has(id));
+}
