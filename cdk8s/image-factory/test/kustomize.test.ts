@@ -510,7 +510,9 @@ describe('Trivy in the cluster', () => {
         '--log-format=json',
       ],
     ]);
-    expect(runStep(record, { exits: { node: 3 }, files: { 'report.json': '{}' } }).status).toBe(0);
+    const failed = runStep(record, { exits: { node: 3 }, files: { 'report.json': '{}' } });
+    expect(failed.status).toBe(0);
+    expect(failed.stderr).toMatch(/^scan record failed \(exit 3\): the rebuild goes on without this scan/);
     const none = runStep(record);
     expect(none.status).toBe(0);
     expect(none.calls).toEqual([]);
