@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { CLI, cli, PACKAGE_ROOT } from './helpers.js';
-import { type GithubStub, startGithubStub } from './support/forge-stubs.js';
+import { startGithubStub } from './support/forge-stubs.js';
 import { createRemote, git, remoteFile, remoteFiles, tempDir } from './support/git-repos.js';
 import { analyze, ENV, rebuildArgs } from './support/gitops-fixtures.js';
 import {
