@@ -3,11 +3,14 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { LineCounter, parseDocument } from 'yaml';
 import { FactoryError } from '../errors.js';
 import { normaliseReference } from '../reference/normalise.js';
+import { checkVerifyPolicy, type VerifyEntry, type VerifyPolicy, VerifySchema } from '../signatures/index.js';
 import { pickDefined } from '../util/pick-defined.js';
 import { parseYamlFast } from '../yaml/fast-parse.js';
 import { parseDelay } from './duration.js';
 import { checkGithubWorkflow, reduceSourceRepo } from './forge-coordinates.js';
 import {
+  type BaseImagePoliciesEntry,
+  BaseImagePoliciesSchema,
   type DefaultsEntry,
   DefaultsSchema,
   IMAGES_SCHEMA,
@@ -16,7 +19,14 @@ import {
   type ImagesFile,
   NOT_AN_OPTION,
 } from './schema.js';
-import type { EnrolledImage, Enrolment, EnrolmentDefaults, ExternalImage, ManagedImage } from './types.js';
+import type {
+  BaseImagePolicy,
+  EnrolledImage,
+  Enrolment,
+  EnrolmentDefaults,
+  ExternalImage,
+  ManagedImage,
+} from './types.js';
 import { OPTIONAL_SUBSCRIPTION_FIELDS } from './types.js';
 import { fieldPath, positionOf } from './yaml-position.js';
 
@@ -56,6 +66,8 @@ let ajv: Ajv2020 | undefined;
 let compiled: ValidateFunction<ImagesFile> | undefined;
 let compiledItem: ValidateFunction<ImageEntry> | undefined;
 let compiledDefaults: ValidateFunction<DefaultsEntry> | undefined;
+let compiledBasePolicy: ValidateFunction<BaseImagePoliciesEntry[number]> | undefined;
+let compiledVerify: ValidateFunction<VerifyEntry> | undefined;
 
 /**
  * The one Ajv instance for images.yaml, created on first use (compiling costs tens of milliseconds at start-up).
@@ -88,6 +100,12 @@ function validItem(entry: unknown): entry is ImageEntry {
 function validDefaults(defaults: unknown): defaults is DefaultsEntry {
   compiledDefaults ??= schemaAjv().compile<DefaultsEntry>(DefaultsSchema);
   return compiledDefaults(defaults);
+}
+
+/** One `baseImagePolicies` entry against its part of the schema (valid entries are checked further). */
+function validBasePolicy(policy: unknown): policy is BaseImagePoliciesEntry[number] {
+  compiledBasePolicy ??= schemaAjv().compile<BaseImagePoliciesEntry[number]>(BaseImagePoliciesSchema.items);
+  return compiledBasePolicy(policy);
 }
 
 function pathOf(pointer: string): (string | number)[] {
@@ -173,13 +191,17 @@ function describeSchemaError(
             ? 'must be "0" (quoted) or a number with a unit s, m, h, d or w (e.g. 12h, 7d)'
             : field === 'interval' || field === 'baseImageInterval'
               ? 'must be a duration such as 30m, 1h or 5m0s'
-              : field === 'branch'
-                ? 'must be a valid git branch name (no spaces, no leading "-", no "..", "~", "^", ":", "?", "*", "[")'
-                : field === 'dockerfile'
-                  ? 'must be a relative path inside the source repository (no leading "/" or "-")'
-                  : field === 'repo' || field === 'workflow' || field === 'registry' || field === 'repository'
-                    ? 'must not start with "-" or contain spaces or "#" (git would read it as an option or a comment)'
-                    : `must match ${String(params.pattern)}`;
+              : field === 'match'
+                ? 'must be a lowercase registry/repository pattern with * or ** wildcards (e.g. docker.io/library/node, cgr.dev/chainguard/*)'
+                : field === 'file'
+                  ? 'must be a relative path inside the repository (no leading "/" or "-")'
+                  : field === 'branch'
+                    ? 'must be a valid git branch name (no spaces, no leading "-", no "..", "~", "^", ":", "?", "*", "[")'
+                    : field === 'dockerfile'
+                      ? 'must be a relative path inside the source repository (no leading "/" or "-")'
+                      : field === 'repo' || field === 'workflow' || field === 'registry' || field === 'repository'
+                        ? 'must not start with "-" or contain spaces or "#" (git would read it as an option or a comment)'
+                        : `must match ${String(params.pattern)}`;
       return { path, atKey: false, message: hint };
     }
     default:
@@ -252,23 +274,46 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
   // Every problem at once: with schema errors, the parts that are well-formed are still checked below.
   let raw: ImagesFile;
   let entries: [ImageEntry, number][];
+  let basePolicies: [BaseImagePoliciesEntry[number], number][];
   if (validateSchema(data)) {
     raw = data;
     entries = raw.images.map((image, index): [ImageEntry, number] => [image, index]);
+    basePolicies = (raw.baseImagePolicies ?? []).map((policy, index): [BaseImagePoliciesEntry[number], number] => [
+      policy,
+      index,
+    ]);
   } else {
     for (const error of schemaErrors()) {
       const described = describeSchemaError(error, data);
       if (described !== null) at(described.path, described.message, described.atKey);
     }
-    const part = (key: 'defaults' | 'images'): unknown =>
+    const part = (key: 'defaults' | 'images' | 'baseImagePolicies'): unknown =>
       data !== null && typeof data === 'object' && !Array.isArray(data) ? Reflect.get(data, key) : undefined;
     const rawDefaults = part('defaults');
     const rawImages = part('images');
-    raw = { ...(validDefaults(rawDefaults) ? { defaults: rawDefaults } : {}), images: [] };
+    const rawBasePolicies = part('baseImagePolicies');
+    raw = {
+      ...(validDefaults(rawDefaults) ? { defaults: rawDefaults } : {}),
+      ...(Array.isArray(rawBasePolicies) ? { baseImagePolicies: [] } : {}),
+      images: [],
+    };
+    basePolicies = (Array.isArray(rawBasePolicies) ? rawBasePolicies : []).flatMap(
+      (policy: unknown, index): [BaseImagePoliciesEntry[number], number][] =>
+        validBasePolicy(policy) ? [[policy, index]] : [],
+    );
     entries = (Array.isArray(rawImages) ? rawImages : []).flatMap((image: unknown, index): [ImageEntry, number][] =>
       validItem(image) ? [[image, index]] : [],
     );
   }
+
+  /** A `verify` block checked, its problems located under `path`. */
+  const policyAt = (entry: VerifyEntry | undefined, path: (string | number)[]): { verify?: VerifyPolicy } => {
+    if (entry === undefined) return {};
+    const checked = checkVerifyPolicy(entry);
+    if (checked.ok) return { verify: checked.value };
+    for (const problem of checked.problems) at([...path, ...problem.path], problem.message);
+    return {};
+  };
 
   const defaults: EnrolmentDefaults = {
     rebuildDelaySeconds:
@@ -279,7 +324,13 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
     interval: raw.defaults?.interval ?? DEFAULTS.interval,
     baseImageInterval: raw.defaults?.baseImageInterval ?? DEFAULTS.baseImageInterval,
     discoveryLimit: raw.defaults?.discoveryLimit ?? DEFAULTS.discoveryLimit,
+    ...policyAt(raw.defaults?.verify, ['defaults', 'verify']),
   };
+  const baseImagePolicies: BaseImagePolicy[] = [];
+  for (const [entry, index] of basePolicies) {
+    const { verify } = policyAt(entry.verify, ['baseImagePolicies', index, 'verify']);
+    if (verify !== undefined) baseImagePolicies.push({ match: entry.match, verify });
+  }
 
   const seen = new Map<string, number>();
   const published = new Map<string, number>();
@@ -314,6 +365,7 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
       repository,
       rebuildDelaySeconds,
       autoRebuild: image.autoRebuild ?? defaults.autoRebuild,
+      ...policyAt(image.verify, ['images', index, 'verify']),
     };
     if (image.allowTags !== undefined) {
       const problem = checkAllowTags(image.allowTags);
@@ -374,7 +426,37 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
   }
 
   if (problems.length > 0) throw located(text, file, problems);
-  return { defaults, images };
+  return { defaults, images, ...(raw.baseImagePolicies === undefined ? {} : { baseImagePolicies }) };
+}
+
+/**
+ * Parse and check a file holding one `verify` block (what `inspect --policy FILE` reads: the same block as in
+ * images.yaml). Throws EnrolmentError with file:line:column.
+ */
+export function loadVerifyPolicy(text: string, file: string): VerifyPolicy {
+  let data: unknown;
+  try {
+    data = parseYamlFast(text);
+  } catch {
+    throw located(text, file, [{ path: [], message: 'is not valid YAML' }]);
+  }
+  compiledVerify ??= schemaAjv().compile<VerifyEntry>(VerifySchema);
+  if (!compiledVerify(data)) {
+    const problems: PathProblem[] = [];
+    for (const error of compiledVerify.errors ?? []) {
+      const described = describeSchemaError(error, data);
+      if (described !== null) problems.push(described);
+    }
+    throw located(text, file, problems);
+  }
+  const checked = checkVerifyPolicy(data);
+  if (!checked.ok)
+    throw located(
+      text,
+      file,
+      checked.problems.map((p) => ({ path: [...p.path], message: p.message })),
+    );
+  return checked.value;
 }
 
 function dedupeProblems(problems: EnrolmentProblem[]): EnrolmentProblem[] {

@@ -5,6 +5,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { K8S_DURATION, SUBSCRIPTION_FIELDS } from '../kargo/subscription.js';
+import { VerifySchema } from '../signatures/index.js';
 import { GITHUB_REPO_PATTERN, GITHUB_WORKFLOW_PATTERN, GITLAB_PROJECT_PATTERN } from './forge-coordinates.js';
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
@@ -13,6 +14,8 @@ const DELAY = '^(0|[0-9]{1,6}[smhdw])$';
 export const NOT_AN_OPTION = '^(?!-)[^\\s#]+$';
 /** A git branch name as `git check-ref-format --branch` accepts it (the common rules). */
 const BRANCH = '^(?!-)(?!/)(?!.*(\\.\\.|//|@\\{|\\.lock$|/$|\\.$))[^\\s~^:?*\\[\\\\\\x00-\\x1f\\x7f]+$';
+/** A reference pattern of baseImagePolicies: a lowercase registry/repository with * and ** wildcards. */
+const MATCH_PATTERN = '^[a-z0-9*][a-z0-9._:*-]*(/[a-z0-9._*-]+)+$';
 /** A path inside a repository: relative, no leading "-", no control characters. */
 const REPO_PATH = '^(?![-/])[^\\x00-\\x1f\\x7f]+$';
 
@@ -110,6 +113,7 @@ export const ImageEntrySchema = Type.Object(
       }),
     ),
     autoRebuild: Type.Optional(Type.Boolean()),
+    verify: Type.Optional(VerifySchema),
     ...SUBSCRIPTION_FIELDS,
   },
   { additionalProperties: false },
@@ -139,13 +143,38 @@ export const DefaultsSchema = Type.Object(
       }),
     ),
     discoveryLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Default discoveryLimit.' })),
+    verify: Type.Optional(VerifySchema),
   },
   { additionalProperties: false },
 );
 
+/** `baseImagePolicies:`: signature policies for base images, by reference pattern. */
+export const BaseImagePoliciesSchema = Type.Array(
+  Type.Object(
+    {
+      match: Type.String({
+        minLength: 1,
+        pattern: MATCH_PATTERN,
+        description:
+          'The base images covered, as a pattern over the normalised registry/repository (node is docker.io/library/node): * within one path segment, ** across segments, e.g. cgr.dev/chainguard/*.',
+      }),
+      verify: VerifySchema,
+    },
+    { additionalProperties: false },
+  ),
+  {
+    description:
+      'Signature policies of base images (images not enrolled themselves), by reference pattern; the first match wins, else defaults.verify.',
+  },
+);
+
 /** The images.yaml JSON Schema (draft 2020-12). */
 export const IMAGES_SCHEMA = Type.Object(
-  { defaults: Type.Optional(DefaultsSchema), images: Type.Array(ImageEntrySchema) },
+  {
+    defaults: Type.Optional(DefaultsSchema),
+    images: Type.Array(ImageEntrySchema),
+    baseImagePolicies: Type.Optional(BaseImagePoliciesSchema),
+  },
   {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: 'https://image-factory.io/schema/images.schema.json',
@@ -158,5 +187,7 @@ export const IMAGES_SCHEMA = Type.Object(
 export type ImagesFile = Static<typeof IMAGES_SCHEMA>;
 /** One `images:` entry as written. */
 export type ImageEntry = Static<typeof ImageEntrySchema>;
+/** `baseImagePolicies:` as written. */
+export type BaseImagePoliciesEntry = Static<typeof BaseImagePoliciesSchema>;
 /** `defaults:` as written. */
 export type DefaultsEntry = Static<typeof DefaultsSchema>;

@@ -3,6 +3,7 @@
  * Kargo's vocabulary; the image subscription is the one definition in kargo/subscription.ts.
  */
 import type { ImageSubscriptionFields } from '../kargo/subscription.js';
+import type { VerifyPolicy } from '../signatures/index.js';
 
 export {
   type ImageSelectionStrategy,
@@ -41,6 +42,8 @@ interface EnrolledImageBase {
   /** Release-age delay before a base update triggers a rebuild, in seconds. */
   readonly rebuildDelaySeconds: number;
   readonly autoRebuild: boolean;
+  /** The image's own signature policy; when unspecified, `defaults.verify` applies (if any). */
+  readonly verify?: VerifyPolicy;
 }
 
 /** An image the organisation builds from a Dockerfile. */
@@ -69,10 +72,21 @@ export interface EnrolmentDefaults {
   /** Warehouse discovery interval for base images (longer: they are many, and registries rate-limit). */
   readonly baseImageInterval: string;
   readonly discoveryLimit: number;
+  /** The signature policy of every image without its own; when unspecified, signatures are not checked. */
+  readonly verify?: VerifyPolicy;
+}
+
+/** `baseImagePolicies[]`: the signature policy of the base images a reference pattern covers. */
+export interface BaseImagePolicy {
+  /** Pattern over the normalised `registry/repository`: `*` within a path segment, `**` across segments. */
+  readonly match: string;
+  readonly verify: VerifyPolicy;
 }
 
 /** A loaded, validated images.yaml. Images keep file order. */
 export interface Enrolment {
   readonly defaults: EnrolmentDefaults;
   readonly images: readonly EnrolledImage[];
+  /** In file order, the first match wins; when unspecified (or none matches), `defaults.verify` applies. */
+  readonly baseImagePolicies?: readonly BaseImagePolicy[];
 }
