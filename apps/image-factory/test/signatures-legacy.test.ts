@@ -1,0 +1,295 @@
+/**
+ * `inspect REF --verify` on cosign's legacy layout (issue 22, DESIGN §12), against the real registry: the tests
+ * sign images themselves exactly as `cosign sign --key` (without a log upload) writes them — the tag
+ * `sha256-<hex>.sig`, an OCI manifest whose layer is the simple-signing payload
+ * (`application/vnd.dev.cosign.simplesigning.v1+json`) with the base64 DER ECDSA signature in the annotation
+ * `dev.cosignproject.cosign/signature` — with ECDSA P-256 keys as `cosign generate-key-pair` makes them.
+ */
+import { createHash, createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cli } from './helpers.js';
+import { tempDir } from './support/git-repos.js';
+import {
+  basicAuthEntry,
+  dockerConfig,
+  type Pushed,
+  pushBlob,
+  pushImage,
+  pushManifest,
+  startRegistry,
+  type TestRegistry,
+} from './support/registry.js';
+
+const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
+
+/** A key pair as `cosign generate-key-pair` makes: ECDSA P-256, the public half as a PEM SPKI (cosign.pub). */
+function keyPair(): { privateKey: KeyObject; publicPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return { privateKey, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+/** cosign's simple-signing payload for `digest`; `digestKey` lets a test write the key as the spec's example does. */
+function payload(reference: string, digest: string, digestKey = 'docker-manifest-digest'): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      critical: {
+        identity: { 'docker-reference': reference },
+        image: { [digestKey]: digest },
+        type: 'cosign container image signature',
+      },
+      optional: null,
+    }),
+  );
+}
+
+/** Push a legacy `.sig` manifest for `imageDigest` with one layer per signature given. */
+async function pushSignatures(
+  registry: TestRegistry,
+  repository: string,
+  imageDigest: string,
+  layers: readonly { payload: Buffer; signature: string }[],
+): Promise<void> {
+  const descriptors = [];
+  for (const layer of layers) {
+    const blob = await pushBlob(registry, repository, layer.payload, SIMPLE_SIGNING);
+    descriptors.push({
+      mediaType: SIMPLE_SIGNING,
+      size: blob.size,
+      digest: blob.digest,
+      annotations: { 'dev.cosignproject.cosign/signature': layer.signature },
+    });
+  }
+  const config = await pushBlob(
+    registry,
+    repository,
+    Buffer.from(
+      JSON.stringify({
+        architecture: '',
+        created: '0001-01-01T00:00:00Z',
+        history: [{ created: '0001-01-01T00:00:00Z' }],
+        os: '',
+        rootfs: { type: 'layers', diff_ids: descriptors.map((d) => d.digest) },
+        config: {},
+      }),
+    ),
+    'application/vnd.oci.image.config.v1+json',
+  );
+  await pushManifest(registry, repository, `${imageDigest.replace(':', '-')}.sig`, {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: config.mediaType, size: config.size, digest: config.digest },
+    layers: descriptors,
+  });
+}
+
+const sign = (key: KeyObject, bytes: Buffer) => createSign('sha256').update(bytes).sign(key).toString('base64');
+
+let registry: TestRegistry;
+let config: string;
+let root: string;
+const trusted = keyPair();
+const stranger = keyPair();
+const images: Record<string, Pushed> = {};
+
+beforeAll(async () => {
+  registry = await startRegistry('htpasswd');
+  config = dockerConfig({ [registry.host]: basicAuthEntry() });
+  const ref = (repository: string) => `${registry.host}/${repository}`;
+  for (const name of ['signed', 'wrong-key', 'other-digest', 'tampered', 'unsigned', 'capitalised', 'two']) {
+    images[name] = await pushImage(registry, `acme/${name}`, '1', { layer: name });
+  }
+  const digest = (name: string) => images[name]?.digest ?? '';
+  const good = (name: string) => payload(ref(`acme/${name}`), digest(name));
+  await pushSignatures(registry, 'acme/signed', digest('signed'), [
+    { payload: good('signed'), signature: sign(trusted.privateKey, good('signed')) },
+  ]);
+  await pushSignatures(registry, 'acme/wrong-key', digest('wrong-key'), [
+    { payload: good('wrong-key'), signature: sign(stranger.privateKey, good('wrong-key')) },
+  ]);
+  // A valid signature by the trusted key, but over another image's digest (copied next to this one).
+  const elsewhere = payload(ref('acme/other-digest'), digest('signed'));
+  await pushSignatures(registry, 'acme/other-digest', digest('other-digest'), [
+    { payload: elsewhere, signature: sign(trusted.privateKey, elsewhere) },
+  ]);
+  const tampered = Buffer.from(sign(trusted.privateKey, good('tampered')), 'base64');
+  tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 0x01;
+  await pushSignatures(registry, 'acme/tampered', digest('tampered'), [
+    { payload: good('tampered'), signature: tampered.toString('base64') },
+  ]);
+  const capitalised = payload(ref('acme/capitalised'), digest('capitalised'), 'Docker-manifest-digest');
+  await pushSignatures(registry, 'acme/capitalised', digest('capitalised'), [
+    { payload: capitalised, signature: sign(trusted.privateKey, capitalised) },
+  ]);
+  // One signature by a stranger, one by the trusted key: one valid signature is enough.
+  await pushSignatures(registry, 'acme/two', digest('two'), [
+    { payload: good('two'), signature: sign(stranger.privateKey, good('two')) },
+    { payload: good('two'), signature: sign(trusted.privateKey, good('two')) },
+  ]);
+
+  root = tempDir('if-signatures-');
+  mkdirSync(join(root, 'keys'));
+  writeFileSync(join(root, 'keys', 'cosign.pub'), trusted.publicPem);
+  writeFileSync(
+    join(root, 'key-policy.yaml'),
+    `keys:\n  - pem: |\n${trusted.publicPem
+      .trim()
+      .split('\n')
+      .map((l) => `      ${l}`)
+      .join('\n')}\nrequireTransparencyLog: false\n`,
+  );
+  writeFileSync(join(root, 'log-required.yaml'), 'keys:\n  - file: keys/cosign.pub\n');
+  writeFileSync(
+    join(root, 'warn.yaml'),
+    'mode: warn\nkeys:\n  - file: keys/cosign.pub\nrequireTransparencyLog: false\n',
+  );
+}, 60_000);
+
+afterAll(() => registry?.stop());
+
+const verify = async (name: string, ...extra: string[]) => {
+  const result = await cli([
+    'inspect',
+    `${registry.host}/acme/${name}:1`,
+    '--verify',
+    '--json',
+    '--root',
+    root,
+    '--registry-config',
+    config,
+    '--insecure-registry',
+    registry.host,
+    ...extra,
+  ]);
+  return { ...result, json: result.stdout === '' ? undefined : JSON.parse(result.stdout) };
+};
+
+const fingerprint = (pem: string) => {
+  const der = Buffer.from(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s/g, ''), 'base64');
+  return `sha256:${createHash('sha256').update(der).digest('hex')}`;
+};
+
+describe('inspect --verify --policy FILE: keyed legacy signatures', () => {
+  const policy = () => ['--policy', join(root, 'key-policy.yaml')];
+
+  test('a digest signed by the policy key is verified (exit 0), the signature shown as the contract says', async () => {
+    const result = await verify('signed', ...policy());
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.json.digest).toBe(images.signed?.digest);
+    expect(result.json.verification).toEqual({
+      verified: true,
+      reason: null,
+      signatures: [
+        {
+          format: 'legacy',
+          kind: 'key',
+          issuer: null,
+          subject: fingerprint(trusted.publicPem),
+          tlog: false,
+          valid: true,
+          problem: null,
+        },
+      ],
+    });
+  });
+
+  test('a signature by another key fails the enforced policy: exit 1, the reason says no trusted key signed', async () => {
+    const result = await verify('wrong-key', ...policy());
+    expect(result.status).toBe(1);
+    expect(result.json.verification.verified).toBe(false);
+    expect(result.json.verification.signatures).toHaveLength(1);
+    expect(result.json.verification.signatures[0].valid).toBe(false);
+    expect(result.json.verification.signatures[0].problem).toMatch(/not signed by any key the policy trusts/);
+    expect(result.json.verification.reason).toMatch(/no signature .* satisfies the policy/);
+  });
+
+  test("a valid signature over another image's digest does not verify this one", async () => {
+    const result = await verify('other-digest', ...policy());
+    expect(result.status).toBe(1);
+    expect(result.json.verification.verified).toBe(false);
+    expect(result.json.verification.signatures[0].problem).toContain(`signs ${images.signed?.digest}, not this image`);
+  });
+
+  test('a tampered signature (one bit flipped) fails', async () => {
+    const result = await verify('tampered', ...policy());
+    expect(result.status).toBe(1);
+    expect(result.json.verification.signatures[0].valid).toBe(false);
+  });
+
+  test('an image with no .sig tag is unsigned: exit 1, "not signed", no signatures', async () => {
+    const result = await verify('unsigned', ...policy());
+    expect(result.status).toBe(1);
+    expect(result.json.verification).toEqual({
+      verified: false,
+      reason: `${images.unsigned?.digest} is not signed (no cosign signature found)`,
+      signatures: [],
+    });
+  });
+
+  test("the payload's docker-manifest-digest key is matched case-insensitively (the spec's example capitalises it)", async () => {
+    const result = await verify('capitalised', ...policy());
+    expect(result.status).toBe(0);
+    expect(result.json.verification.verified).toBe(true);
+  });
+
+  test('one valid signature among others is enough; each is reported', async () => {
+    const result = await verify('two', ...policy());
+    expect(result.status).toBe(0);
+    expect(result.json.verification.signatures.map((s: { valid: boolean }) => s.valid)).toEqual([false, true]);
+  });
+});
+
+describe('policy defaults and modes', () => {
+  test('a transparency-log entry is required unless the policy says otherwise: a keyed signature without one fails', async () => {
+    const result = await verify('signed', '--policy', join(root, 'log-required.yaml'));
+    expect(result.status).toBe(1);
+    const [signature] = result.json.verification.signatures;
+    expect(signature).toMatchObject({ kind: 'key', tlog: false, valid: false });
+    expect(signature.problem).toMatch(/transparency-log/);
+  });
+
+  test('mode warn reports the failure and exits 0', async () => {
+    const result = await verify('wrong-key', '--policy', join(root, 'warn.yaml'));
+    expect(result.status).toBe(0);
+    expect(result.json.verification.verified).toBe(false);
+  });
+});
+
+describe("without --policy, images.yaml's policy applies", () => {
+  const enrol = (yaml: string) => writeFileSync(join(root, 'images.yaml'), yaml);
+
+  test('a base image covered by baseImagePolicies (key from a file in the repository)', async () => {
+    enrol(
+      `images: []\nbaseImagePolicies:\n  - match: "${registry.host}/acme/*"\n    verify:\n      keys:\n        - file: keys/cosign.pub\n      requireTransparencyLog: false\n`,
+    );
+    expect((await verify('signed')).status).toBe(0);
+    expect((await verify('wrong-key')).status).toBe(1);
+  });
+
+  test("an enrolled image's own verify wins over defaults.verify", async () => {
+    enrol(
+      `defaults:\n  verify:\n    mode: warn\n    keys:\n      - file: keys/cosign.pub\nimages:\n  - name: unsigned\n    registry: ${registry.host}\n    repository: acme/unsigned\n    allowTags: '^1$'\n    verify:\n      keys:\n        - file: keys/cosign.pub\n`,
+    );
+    // defaults (warn) would exit 0; the image's own policy enforces.
+    expect((await verify('unsigned')).status).toBe(1);
+    // Another image falls back to defaults.verify: warn.
+    expect((await verify('wrong-key')).status).toBe(0);
+  });
+
+  test('no policy applies: reported, exit 0', async () => {
+    enrol('images: []\n');
+    const result = await verify('signed');
+    expect(result.status).toBe(0);
+    expect(result.json.verification.verified).toBe(false);
+    expect(result.json.verification.reason).toMatch(/no verify policy applies/);
+  });
+
+  test('a key file that is missing is an error naming the file', async () => {
+    enrol(`defaults:\n  verify:\n    keys:\n      - file: keys/missing.pub\nimages: []\n`);
+    const result = await verify('signed');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('keys/missing.pub does not exist');
+  });
+});
