@@ -34,6 +34,10 @@ export interface OverlayTargets {
 
 const TEMPLATE_CONTAINER = '/spec/metrics/0/provider/job/spec/template/spec/containers/0';
 const CRON_CONTAINER = '/spec/jobTemplate/spec/template/spec/containers/0';
+const RESCAN_TARGETS = '/spec/jobTemplate/spec/template/spec/initContainers/0';
+const RESCAN_RECORD = '/spec/jobTemplate/spec/template/spec/containers/0';
+/** The rebuild template's `scan-record` init container (after `trivy`): it asks the registry too. */
+const TEMPLATE_SCAN_RECORD = '/spec/metrics/0/provider/job/spec/template/spec/initContainers/1';
 
 /** A JSON 6902 patch of the overlay, as YAML. */
 function patch(kind: string, name: string, group: string, version: string, ops: readonly object[]): object {
@@ -53,10 +57,18 @@ function overlayPatches(t: OverlayTargets): object[] {
       { op: 'replace', path: '/spec/args/3/value', value: t.gitRepo },
       arg(TEMPLATE_CONTAINER, `--insecure-registry=${t.insecureRegistry}`),
       env(TEMPLATE_CONTAINER),
+      { op: 'test', path: `${TEMPLATE_SCAN_RECORD}/name`, value: 'scan-record' },
+      arg(TEMPLATE_SCAN_RECORD, `--insecure-registry=${t.insecureRegistry}`),
     ]),
     patch('AnalysisTemplate', 'image-factory-analyze', 'argoproj.io', 'v1alpha1', [
       { op: 'replace', path: '/spec/args/3/value', value: t.gitRepo },
       arg(TEMPLATE_CONTAINER, `--source-repo=${t.sourceRepo}`),
+    ]),
+    // The rescan's steps are shell scripts with their flags after the script: docs/install.md step 7 patches index 2.
+    patch('CronJob', 'image-factory-rescan', 'batch', 'v1', [
+      { op: 'replace', path: `${RESCAN_TARGETS}/args/2`, value: `--git-repo=${t.gitRepo}` },
+      { op: 'replace', path: `${RESCAN_RECORD}/args/2`, value: `--git-repo=${t.gitRepo}` },
+      arg(RESCAN_RECORD, `--insecure-registry=${t.insecureRegistry}`),
     ]),
     patch('CronJob', 'image-factory-rebuild-due', 'batch', 'v1', [
       { op: 'replace', path: `${CRON_CONTAINER}/args/1`, value: `--git-repo=${t.gitRepo}` },

@@ -48,6 +48,7 @@ export async function startWorld(
   registry: TestRegistry,
   images: readonly CatalogueImage[],
   start: number,
+  options: { readonly rescan?: boolean } = {},
 ): Promise<{ world: World; github: GithubStub; remote: string }> {
   const host = registry.host;
   const github = await startGithubStub(GITHUB_TOKEN, {
@@ -94,6 +95,7 @@ export async function startWorld(
     images,
     imagesYaml: yaml,
     start,
+    rescan: options.rescan === true,
     secrets: new Map<string, Record<string, string>>([
       ['image-factory-git', { username: 'factory', token: GIT_TOKEN }],
       ['image-factory-registry', { '.dockerconfigjson': JSON.stringify({ auths: { [host]: { auth } } }) }],

@@ -14,6 +14,9 @@
  *   wait, a claim's timeout): at any other tick it would find what the previous run found.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { formatInstant } from '../../src/util/time.js';
 import type { GithubStub } from '../support/forge-stubs.js';
@@ -29,10 +32,12 @@ import {
   type Warehouse,
 } from './kargo-warehouse.js';
 import { type OverlayTargets, renderChart, renderKustomize } from './manifests.js';
-import { at, type K8sObject, list, one, optStr, str } from './objects.js';
+import { at, type K8sObject, list, one, optStr, str, strings } from './objects.js';
 import { type ClusterData, type JobRun, runJob } from './pods.js';
 import { type AnalysisRun, createAnalysisRun, nextMeasurementAt, recordMeasurement } from './rollouts-analysis.js';
 
+/** The stand-in for Trivy's executable (pods.ts runs it where the manifests run `trivy`). */
+const TRIVY_STAND_IN = fileURLToPath(new URL('trivy-stand-in.mjs', import.meta.url));
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 /** How long a Job's pod runs in simulated time (its real run takes about a second). */
@@ -84,6 +89,11 @@ export interface WorldOptions {
   readonly images: readonly ManagedImage[];
   readonly imagesYaml: string;
   readonly start: number;
+  /**
+   * Run the daily rescan CronJob `image-factory-rescan` at its schedule's ticks (off by default: each run is three
+   * processes, and only the scenarios about scans look at what it records).
+   */
+  readonly rescan?: boolean;
   /** Secrets created in the cluster (name → key → content). */
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
@@ -115,10 +125,17 @@ export class World {
   private versions = new Map<string, number>();
   private lastSweepAt: number | undefined;
   private sweptPuts = -1;
+  private lastRescanAt: number | undefined;
   private sweptThresholds = new Set<string>();
   private chartInput = '';
   /** The git remote is unreachable while set (an outage): its path moved aside. */
   private outage: string | undefined;
+  /** The folder of the Trivy stand-in: its `trivy`, the fixture chosen per digest, the calls it got. */
+  private readonly trivy: string;
+  private readonly scanFixtures: { default: string; byDigest: Record<string, string> } = {
+    default: 'alpine-39-skip.json.golden',
+    byDigest: {},
+  };
 
   constructor(private readonly o: WorldOptions) {
     this.now = o.start;
@@ -135,7 +152,14 @@ export class World {
         cm.name,
         Object.fromEntries(Object.keys(readData(cm.raw)).map((k) => [k, readData(cm.raw)[k] ?? ''])),
       );
-    this.cluster = { secrets: o.secrets, configMaps };
+    this.trivy = tempDir('if-e2e-trivy-');
+    writeFileSync(
+      join(this.trivy, 'trivy'),
+      `#!/bin/sh\nTRIVY_STAND_IN_DIR='${this.trivy}' exec '${process.execPath}' '${TRIVY_STAND_IN}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    this.writeScanChoice();
+    this.cluster = { secrets: o.secrets, configMaps, standIns: new Map([['aquasec/trivy', this.trivy]]) };
     for (const image of o.images) this.versions.set(image.name, 0);
     this.apply();
   }
@@ -203,6 +227,43 @@ export class World {
     return pushed;
   }
 
+  private writeScanChoice(): void {
+    writeFileSync(join(this.trivy, 'reports.json'), JSON.stringify(this.scanFixtures));
+  }
+
+  /**
+   * What Trivy finds in a digest: one of Trivy's golden reports (test/fixtures/trivy-golden); by default
+   * alpine-39-skip (no vulnerabilities).
+   */
+  scanFinds(digest: string, fixture: string): void {
+    this.scanFixtures.byDigest[digest] = fixture;
+    this.writeScanChoice();
+  }
+
+  /** Every `trivy` call the pods made: its argv and the DOCKER_CONFIG it had (a path in the pod's volume). */
+  trivyCalls(): { readonly argv: string[]; readonly dockerConfig: string | null }[] {
+    let text = '';
+    try {
+      text = readFileSync(join(this.trivy, 'calls.jsonl'), 'utf8');
+    } catch {
+      return [];
+    }
+    return text
+      .trimEnd()
+      .split('\n')
+      .map((line) => {
+        const parsed: unknown = JSON.parse(line);
+        return { argv: strings(parsed, 'argv'), dockerConfig: optStr(parsed, 'dockerConfig') ?? null };
+      });
+  }
+
+  /** The digest a tag points to in the registry now. */
+  async digestOf(repository: string, tag: string): Promise<string> {
+    const found = await getImageByTag(this.access(), `${this.o.registry.host}/${repository}`, tag);
+    if (found === undefined) throw new Error(`${repository}:${tag} does not exist`);
+    return found.digest;
+  }
+
   /** Schedule something at a simulated time. */
   at(time: number, run: () => Promise<void>): void {
     this.pending.push({ at: time, run });
@@ -241,6 +302,8 @@ export class World {
     }
     const sweep = this.nextSweep();
     if (sweep !== undefined) times.push(sweep);
+    const rescan = this.nextRescan();
+    if (rescan !== undefined) times.push(rescan);
     return times.length === 0 ? undefined : Math.max(this.now, Math.min(...times));
   }
 
@@ -304,6 +367,8 @@ export class World {
     for (const p of due) await p.run();
     await this.discoverDue();
     await this.measureDue();
+    const rescan = this.nextRescan();
+    if (rescan !== undefined && rescan <= this.now) await this.rescan();
     const sweep = this.nextSweep();
     if (sweep !== undefined && sweep <= this.now) await this.sweep();
     if (this.outage === undefined && this.baseImageFiles().join(',') !== this.chartInput) {
@@ -396,13 +461,38 @@ export class World {
     this.sweptThresholds = new Set(this.stateThresholds().keys());
   }
 
+  /** The rescan CronJob's next tick (`M H * * *`), when the scenario runs it. */
+  private nextRescan(): number | undefined {
+    if (this.o.rescan !== true) return undefined;
+    const cron = one(this.objects, 'CronJob', 'image-factory-rescan');
+    const [minute, hour] = str(cron.raw, 'spec', 'schedule').split(' ').map(Number);
+    const after = Math.max(this.now, (this.lastRescanAt ?? Number.NEGATIVE_INFINITY) + 1);
+    const day = Math.floor(after / (24 * HOUR)) * 24 * HOUR;
+    const tick = day + (hour ?? 0) * HOUR + (minute ?? 0) * MINUTE;
+    return tick >= after ? tick : tick + 24 * HOUR;
+  }
+
+  /**
+   * The daily rescan: it records scans in git, an input of every `rebuild` run, so the sweep runs at its next tick
+   * (a stored fix can make a pending rebuild urgent).
+   */
+  private async rescan(): Promise<void> {
+    this.lastRescanAt = this.now;
+    const cron = one(this.objects, 'CronJob', 'image-factory-rescan');
+    const job = await this.runJob('rescan', at(cron.raw, 'spec', 'jobTemplate', 'spec'));
+    if (job.condition === 'Complete') this.sweptPuts = -1;
+  }
+
   private async runJob(kind: string, jobSpec: unknown): Promise<JobRun> {
     const container = list(jobSpec, 'template', 'spec', 'containers')[0];
     const args = list(container, 'args').map((_, i, all) => str(all, i));
     const run = await runJob(jobSpec, this.now, this.cluster);
     this.jobs.push({ at: this.now, kind, run, args });
     const last = run.pods.at(-1);
-    this.say(`${kind} Job ${args[0] ?? ''}: ${run.condition}${last?.notStarted ? ` (${last.notStarted})` : ''}`);
+    const failedIn = run.condition === 'Failed' && last?.container !== undefined ? ` in ${last.container}` : '';
+    this.say(
+      `${kind} Job ${args[0] ?? ''}: ${run.condition}${failedIn}${last?.notStarted ? ` (${last.notStarted})` : ''}`,
+    );
     await this.collectDispatches();
     return run;
   }
@@ -459,6 +549,11 @@ export class World {
       key: inputs.image_factory_key,
       bases,
     });
+  }
+
+  /** The base image state files at the remote's tip (paths from the repository's root). */
+  baseImageFilesAtTip(): string[] {
+    return this.baseImageFiles();
   }
 
   /** A file at the remote's tip. */
