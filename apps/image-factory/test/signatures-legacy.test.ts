@@ -97,7 +97,7 @@ beforeAll(async () => {
   registry = await startRegistry('htpasswd');
   config = dockerConfig({ [registry.host]: basicAuthEntry() });
   const ref = (repository: string) => `${registry.host}/${repository}`;
-  for (const name of ['signed', 'wrong-key', 'other-digest', 'tampered', 'unsigned', 'capitalised', 'two']) {
+  for (const name of ['signed', 'wrong-key', 'other-digest', 'tampered', 'unsigned', 'capitalised', 'two', 'many']) {
     images[name] = await pushImage(registry, `acme/${name}`, '1', { layer: name });
   }
   const digest = (name: string) => images[name]?.digest ?? '';
@@ -127,6 +127,12 @@ beforeAll(async () => {
     { payload: good('two'), signature: sign(stranger.privateKey, good('two')) },
     { payload: good('two'), signature: sign(trusted.privateKey, good('two')) },
   ]);
+  // 33 valid signatures: more layers than are read (each costs a blob GET).
+  const many = Array.from({ length: 33 }, (_, i) => {
+    const bytes = Buffer.concat([good('many'), Buffer.from(' '.repeat(i))]);
+    return { payload: bytes, signature: sign(trusted.privateKey, bytes) };
+  });
+  await pushSignatures(registry, 'acme/many', digest('many'), many);
 
   root = tempDir('if-signatures-');
   mkdirSync(join(root, 'keys'));
@@ -232,6 +238,14 @@ describe('inspect --verify --policy FILE: keyed legacy signatures', () => {
     const result = await verify('capitalised', ...policy());
     expect(result.status).toBe(0);
     expect(result.json.verification.verified).toBe(true);
+  });
+
+  test('more than 32 signature layers are refused with a message naming the tag, not read one blob each', async () => {
+    const result = await verify('many', ...policy());
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `acme/many:${images.many?.digest.replace(':', '-')}.sig has 33 signatures, more than the 32 read: refused`,
+    );
   });
 
   test('one valid signature among others is enough; each is reported', async () => {

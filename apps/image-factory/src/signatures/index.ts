@@ -6,8 +6,8 @@
  *   required); `policyFor` says which policy covers a repository (`images[].verify`, `baseImagePolicies`,
  *   `defaults.verify`).
  * - reading: cosign's legacy layout (`sha256-<hex>.sig`) through the registry client; a missing tag is "unsigned".
- * - verdict: pure; keyed signatures are adapted into Sigstore bundles and verified by `@sigstore/verify`; the
- *   payload must sign this very digest. A digest is verified when one signature is valid.
+ * - verdict: pure; a keyed signature is checked over its payload with Node's crypto (why not `@sigstore/verify`
+ *   yet: verify.ts); the payload must sign this very digest. A digest is verified when one signature is valid.
  * Not yet: keyless (Fulcio/Rekor) verification, the OCI 1.1 referrers form, the gate in rebuild decisions.
  */
 export { type KeyFileReader, policyKeyPems, verifyImageSignatures } from './check.js';

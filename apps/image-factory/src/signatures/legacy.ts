@@ -16,6 +16,8 @@ export const ANNOTATIONS = {
 
 /** Largest simple-signing payload read (cosign's are a few hundred bytes). */
 const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Most signature layers read per digest: each costs a blob GET (cosign appends one per `cosign sign`). */
+export const MAX_SIGNATURE_LAYERS = 32;
 
 /** One layer of a `.sig` manifest. */
 export interface LegacySignature {
@@ -59,9 +61,15 @@ export async function readLegacySignatures(
       `${repo.registry}/${repo.repository}:${signatureTag(digest)} is an index, not a cosign signature manifest`,
     );
   }
+  const layers = fetched.manifest.manifest.layers.filter((layer) => layer.mediaType === SIMPLE_SIGNING_MEDIA_TYPE);
+  if (layers.length > MAX_SIGNATURE_LAYERS) {
+    throw new FactoryError(
+      'registry',
+      `${repo.registry}/${repo.repository}:${signatureTag(digest)} has ${layers.length} signatures, more than the ${MAX_SIGNATURE_LAYERS} read: refused`,
+    );
+  }
   const signatures: LegacySignature[] = [];
-  for (const layer of fetched.manifest.manifest.layers) {
-    if (layer.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) continue;
+  for (const layer of layers) {
     const annotations = layer.annotations ?? {};
     const payload = await client.blob(repo, layer.digest, MAX_PAYLOAD_BYTES);
     const optional = (key: keyof typeof ANNOTATIONS) => {

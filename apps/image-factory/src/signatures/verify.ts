@@ -1,14 +1,12 @@
 /**
- * The verdict on one digest's signatures under a policy. Keyed legacy signatures are adapted into Sigstore
- * message-signature bundles (`@sigstore/bundle`'s toMessageSignatureBundle: the SHA-256 of the payload and the
- * signature) and verified by `@sigstore/verify`'s Verifier with the policy's keys as its trust material, so the
- * rules that decide (hash algorithm, signature check, later the log and certificate checks) are Sigstore's own.
- * Keyless verification (Fulcio certificates, Rekor entries) is not in this slice: such signatures are reported,
- * never accepted.
+ * The verdict on one digest's signatures under a policy. A keyed legacy signature is what `cosign sign --key`
+ * makes: an ASN.1 DER signature over the simple-signing payload with SHA-256, checked here with Node's crypto (the
+ * check `@sigstore/verify` makes for a message signature, `crypto.verify(sha256, payload, key, signature)`; its
+ * ~85 KiB would put the in-cluster bundle over its 900 KiB ConfigMap budget, and a keyed signature without a log
+ * entry needs nothing else it offers). Keyless verification (Fulcio certificates, Rekor entries) is not in this
+ * slice: such signatures are reported, never accepted.
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { toMessageSignatureBundle } from '@sigstore/bundle';
-import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
+import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import type { LegacySignature } from './legacy.js';
 import { payloadDigest } from './payload.js';
 import type { VerifyPolicy } from './policy.js';
@@ -57,32 +55,14 @@ export function trustedKeys(pems: readonly string[]): TrustedKey[] {
   });
 }
 
-/** No CAs, logs or timestamp authorities: keyed verification needs only the policy's keys. */
-const KEYS_ONLY_ROOT: Parameters<typeof toTrustMaterial>[0] = {
-  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-  tlogs: [],
-  certificateAuthorities: [],
-  ctlogs: [],
-  timestampAuthorities: [],
-};
-
-/** Does `key` verify this keyed legacy signature over its payload (through Sigstore's verifier)? */
+/** Does `key` verify this keyed legacy signature over its payload? */
 function verifiedBy(signature: LegacySignature, key: TrustedKey): boolean {
-  const bundle = toMessageSignatureBundle({
-    digest: createHash('sha256').update(signature.payload).digest(),
-    signature: Buffer.from(signature.signature, 'base64'),
-    keyHint: key.fingerprint,
-  });
-  const material = toTrustMaterial(KEYS_ONLY_ROOT, (hint) => {
-    if (hint !== key.fingerprint) throw new Error(`no key ${hint}`);
-    return { publicKey: key.key, validFor: () => true };
-  });
-  // Thresholds 0: log entries and timestamps are the policy's question (requireTransparencyLog), asked separately.
-  const verifier = new Verifier(material, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 });
   try {
-    verifier.verify(toSignedEntity(bundle, Buffer.from(signature.payload)));
-    return true;
+    // Ed25519 keys sign the message itself (no separate digest); ECDSA and RSA keys sign its SHA-256.
+    const algorithm = key.key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+    return verify(algorithm, signature.payload, key.key, Buffer.from(signature.signature, 'base64'));
   } catch {
+    // A signature that is not DER, a key type the algorithm does not fit: not a signature by this key.
     return false;
   }
 }
