@@ -255,6 +255,44 @@ describe('inspect --verify --policy FILE: keyed legacy signatures', () => {
   });
 });
 
+describe('inspect --verify without --json', () => {
+  test('the verdict and each signature are rows of the text output; an enforced failure exits 1', async () => {
+    const args = (name: string) => [
+      'inspect',
+      `${registry.host}/acme/${name}:1`,
+      '--verify',
+      '--policy',
+      join(root, 'key-policy.yaml'),
+      '--registry-config',
+      config,
+      '--insecure-registry',
+      registry.host,
+    ];
+    const good = await cli(args('signed'));
+    expect(good.status).toBe(0);
+    expect(good.stdout).toMatch(/^verification +verified$/m);
+    expect(good.stdout).toMatch(
+      new RegExp(`^signature 1 +legacy key ${fingerprint(trusted.publicPem)}, tlog no: valid$`, 'm'),
+    );
+    const bad = await cli(args('unsigned'));
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/^verification +NOT verified: sha256:[a-f0-9]{64} is not signed/m);
+  });
+
+  test('--policy without --verify is a usage error (exit 2)', async () => {
+    const result = await cli(['inspect', `${registry.host}/acme/signed:1`, '--policy', join(root, 'key-policy.yaml')]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('--policy takes effect with --verify only');
+  });
+
+  test('a policy file with a problem is reported at file:line:column before the registry is asked', async () => {
+    writeFileSync(join(root, 'bad-policy.yaml'), 'keys:\n  - pem: not a key\n');
+    const result = await verify('signed', '--policy', join(root, 'bad-policy.yaml'));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('bad-policy.yaml:2:10: keys[0].pem must be a PEM public key');
+  });
+});
+
 describe('policy defaults and modes', () => {
   test('a transparency-log entry is required unless the policy says otherwise: a keyed signature without one fails', async () => {
     const result = await verify('signed', '--policy', join(root, 'log-required.yaml'));
