@@ -18,6 +18,7 @@ const PURE_CORE = [
   `${SRC}/rebuild/plan-run.ts`,
   `${SRC}/rebuild/trigger-request.ts`,
   `${SRC}/rebuild/vulnerabilities.ts`,
+  `${SRC}/rebuild/urgency.ts`,
   `${SRC}/state/plan.ts`,
   `${SRC}/state/freshness.ts`,
   `${SRC}/warehouses/plan.ts`,
