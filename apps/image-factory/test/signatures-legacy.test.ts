@@ -5,6 +5,7 @@
  * (`application/vnd.dev.cosign.simplesigning.v1+json`) with the base64 DER ECDSA signature in the annotation
  * `dev.cosignproject.cosign/signature` — with ECDSA P-256 keys as `cosign generate-key-pair` makes them.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,7 +50,7 @@ async function pushSignatures(
   registry: TestRegistry,
   repository: string,
   imageDigest: string,
-  layers: readonly { payload: Buffer; signature: string }[],
+  layers: readonly { payload: Buffer; signature: string; annotations?: Record<string, string> }[],
 ): Promise<void> {
   const descriptors = [];
   for (const layer of layers) {
@@ -58,7 +59,7 @@ async function pushSignatures(
       mediaType: SIMPLE_SIGNING,
       size: blob.size,
       digest: blob.digest,
-      annotations: { 'dev.cosignproject.cosign/signature': layer.signature },
+      annotations: { 'dev.cosignproject.cosign/signature': layer.signature, ...layer.annotations },
     });
   }
   const config = await pushBlob(
@@ -97,7 +98,17 @@ beforeAll(async () => {
   registry = await startRegistry('htpasswd');
   config = dockerConfig({ [registry.host]: basicAuthEntry() });
   const ref = (repository: string) => `${registry.host}/${repository}`;
-  for (const name of ['signed', 'wrong-key', 'other-digest', 'tampered', 'unsigned', 'capitalised', 'two', 'many']) {
+  for (const name of [
+    'signed',
+    'wrong-key',
+    'other-digest',
+    'tampered',
+    'unsigned',
+    'capitalised',
+    'two',
+    'many',
+    'keyless',
+  ]) {
     images[name] = await pushImage(registry, `acme/${name}`, '1', { layer: name });
   }
   const digest = (name: string) => images[name]?.digest ?? '';
@@ -126,6 +137,19 @@ beforeAll(async () => {
   await pushSignatures(registry, 'acme/two', digest('two'), [
     { payload: good('two'), signature: sign(stranger.privateKey, good('two')) },
     { payload: good('two'), signature: sign(trusted.privateKey, good('two')) },
+  ]);
+  // A keyless signature carries its Fulcio certificate (here a self-made one: only its presence matters so far).
+  const keyFile = join(tempDir('if-keyless-'), 'key.pem');
+  writeFileSync(keyFile, trusted.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const certificate = execFileSync('openssl', ['req', '-x509', '-key', keyFile, '-subj', '/CN=keyless', '-days', '1'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString();
+  await pushSignatures(registry, 'acme/keyless', digest('keyless'), [
+    {
+      payload: good('keyless'),
+      signature: sign(trusted.privateKey, good('keyless')),
+      annotations: { 'dev.sigstore.cosign/certificate': certificate },
+    },
   ]);
   // 33 valid signatures: more layers than are read (each costs a blob GET).
   const many = Array.from({ length: 33 }, (_, i) => {
@@ -238,6 +262,22 @@ describe('inspect --verify --policy FILE: keyed legacy signatures', () => {
     const result = await verify('capitalised', ...policy());
     expect(result.status).toBe(0);
     expect(result.json.verification.verified).toBe(true);
+  });
+
+  test('a signature with a certificate is keyless: reported as such and not accepted (keyless is not verified yet)', async () => {
+    const result = await verify('keyless', ...policy());
+    expect(result.status).toBe(1);
+    expect(result.json.verification.signatures).toEqual([
+      {
+        format: 'legacy',
+        kind: 'keyless',
+        issuer: null,
+        subject: null,
+        tlog: false,
+        valid: false,
+        problem: 'keyless (certificate) signatures are not verified yet: only keys are',
+      },
+    ]);
   });
 
   test('more than 32 signature layers are refused with a message naming the tag, not read one blob each', async () => {
