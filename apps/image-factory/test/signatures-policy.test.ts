@@ -5,9 +5,13 @@
  * anchored, reference patterns over the normalised registry/repository).
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { EnrolmentError, loadEnrolment, loadVerifyPolicy } from '../src/enrolment/load.js';
 import { anchoredSubject, matchesReference, policyFor } from '../src/signatures/index.js';
+import { cli } from './helpers.js';
+import { tempDir } from './support/git-repos.js';
 
 const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const PUBLIC_PEM = publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -129,6 +133,18 @@ describe('a verify policy in images.yaml', () => {
       'images.yaml:3:12: baseImagePolicies[0].match must be a lowercase registry/repository pattern with * or ** wildcards (e.g. docker.io/library/node, cgr.dev/chainguard/*)',
       'images.yaml:10:17: baseImagePolicies[1].verify.keys[0].file must be a relative path inside the repository',
     ]);
+  });
+});
+
+describe('image-factory validate', () => {
+  test('prints a policy problem as file:line:column: field message and exits 1', async () => {
+    const file = join(tempDir('if-verify-validate-'), 'images.yaml');
+    writeFileSync(file, `images:\n${EXTERNAL}    verify:\n      keys:\n        - pem: nope\n`);
+    const result = await cli(['validate', '--images', file]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `${file}:8:16: images[0].verify.keys[0].pem must be a PEM public key (-----BEGIN PUBLIC KEY-----)`,
+    );
   });
 });
 
