@@ -74,7 +74,7 @@ defaults.verify); keyed signatures are verified, keyless ones reported but not y
     ['<reference>', 'an image reference as a Dockerfile writes it: node:22-bookworm-slim, ghcr.io/acme/app@sha256:…'],
   ],
   sections: [['Options', OPTIONS]],
-  exit: '0 found (and, with --verify, the policy met, in warn mode, or no policy), 1 not found or refused, or an\nenforced signature policy not met (unknown tag, 401/403, no such platform), 2 usage error or unreadable\nconfig, 3 the registry kept failing (5xx, network, 429) until the retries ran out: safe to run again.',
+  exit: '0 found (with --verify: the policy met, or in warn mode, or no policy applies), 1 not found or refused\n(unknown tag, 401/403, no such platform) or, with --verify, an enforced signature policy not met, 2 usage error\nor unreadable config, 3 the registry kept failing (5xx, network, 429) until the retries ran out: safe to run again.',
   examples: [
     'image-factory inspect node:22-bookworm-slim',
     'image-factory inspect ghcr.io/acme/app:1.4.2 --platform linux/arm64 --json',
