@@ -485,7 +485,9 @@ export class World {
 
   private async runJob(kind: string, jobSpec: unknown): Promise<JobRun> {
     const container = list(jobSpec, 'template', 'spec', 'containers')[0];
-    const args = list(container, 'args').map((_, i, all) => str(all, i));
+    // A shell step's first arg is its script: the record names the step (its $0) and its flags instead.
+    const all = list(container, 'args').map((_, i, every) => str(every, i));
+    const args = all[0]?.includes('\n') === true ? all.slice(1) : all;
     const run = await runJob(jobSpec, this.now, this.cluster);
     this.jobs.push({ at: this.now, kind, run, args });
     const last = run.pods.at(-1);
