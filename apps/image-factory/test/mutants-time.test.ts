@@ -47,6 +47,16 @@ describe('parseTime reads RFC 3339', () => {
     expect(parseTime(text)).toEqual({ ok: true, ms: expected });
   });
 
+  it('reads years 0001–0099 as themselves, not as 1900–1999, and 1900 as a year like any other', () => {
+    const year50 = new Date(0);
+    year50.setUTCFullYear(50, 5, 15);
+    expect(ms('0050-06-15T00:00:00Z')).toBe(year50.getTime());
+    const year1 = new Date(0);
+    year1.setUTCFullYear(1, 0, 1);
+    expect(ms('0001-01-01T00:00:00Z')).toBe(year1.getTime());
+    expect(ms('1900-06-01T00:00:00Z')).toBe(Date.UTC(1900, 5, 1));
+  });
+
   it.each([
     ['2026-02-29T00:00:00Z', 'not a leap year'],
     ['2100-02-29T00:00:00Z', 'a century that is not a leap year'],
@@ -128,12 +138,18 @@ describe('formatInstant: the state form', () => {
     expect(formatInstant(Date.UTC(10_000, 0, 1))).toBe('9999-12-31T23:59:59Z');
     expect(formatInstant(8.64e15)).toBe('9999-12-31T23:59:59Z');
     expect(formatInstant(Date.UTC(9999, 11, 31, 23, 59, 59))).toBe('9999-12-31T23:59:59Z');
+    expect(formatInstant(-8.64e15)).toBe('0001-01-01T00:00:00Z');
     expect(isInstant(formatInstant(Date.UTC(10_000, 0, 1)))).toBe(true);
     expect(isInstant(formatInstant(-8.64e15))).toBe(true);
   });
 
   it('round-trips through parseTime', () => {
-    for (const text of ['1970-01-01T00:00:00Z', '1999-12-31T23:59:59Z', '2026-12-01T00:00:00Z']) {
+    for (const text of [
+      '0001-01-01T00:00:00Z',
+      '1970-01-01T00:00:00Z',
+      '1999-12-31T23:59:59Z',
+      '2026-12-01T00:00:00Z',
+    ]) {
       expect(formatInstant(ms(text))).toBe(text);
     }
   });
