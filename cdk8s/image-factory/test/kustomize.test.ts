@@ -487,7 +487,9 @@ describe('Trivy in the cluster', () => {
     const run = runStep(rebuildPod().initContainers[0], { exits: { trivy: 1 }, files: { 'report.json': '{"part' } });
     expect(run.status).toBe(0);
     expect(readFileSync(join(run.dir, 'calls'), 'utf8')).toMatch(/^trivy\timage/);
-    expect(run.stderr).toMatch(/^trivy image \{\{args\.repo\}\}@\{\{args\.digest\}\} failed \(exit 1\): no scan recorded now/);
+    expect(run.stderr).toMatch(
+      /^trivy image \{\{args\.repo\}\}@\{\{args\.digest\}\} failed \(exit 1\): no scan recorded now/,
+    );
     expect(() => readFileSync(join(run.dir, 'scan/report.json'))).toThrow();
   });
 
