@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { MAX_VULNERABILITY_SCANS } from '../state/schema.js';
 import type { BaseImageState, StateSnapshot, VulnerabilityScan } from '../state/types.js';
-import { compareCodeUnits } from '../util/compare.js';
+import { newestScanFirst } from '../state/vulnerabilities.js';
 import { compareInstants } from '../util/time.js';
 
 /** Where a scan goes: a base image (`base-images/<name>.yaml`) or an external image (`images/<name>.yaml`). */
@@ -38,10 +38,6 @@ export interface RecordedScan extends ScanEntry {
   readonly outcome: ScanOutcome;
 }
 
-/** Newest first, then by digest: the one order of `scans`. */
-const newestFirst = (a: VulnerabilityScan, b: VulnerabilityScan) =>
-  compareInstants(b.scannedAt, a.scannedAt) || compareCodeUnits(a.digest, b.digest);
-
 /** The digests whose scans the bound never drops: a base's current and latest (what urgency compares). */
 function protectedDigests(base: BaseImageState): ReadonlySet<string> {
   return new Set([base.rebuild?.current?.digest, base.rebuild?.latest?.digest].flatMap((d) => d ?? []));
@@ -55,13 +51,13 @@ export function boundedScans(
   scans: readonly VulnerabilityScan[],
   keep: ReadonlySet<string>,
 ): readonly VulnerabilityScan[] {
-  const sorted = [...scans].sort(newestFirst);
+  const sorted = [...scans].sort(newestScanFirst);
   const kept = sorted.filter((s) => keep.has(s.digest)).slice(0, MAX_VULNERABILITY_SCANS);
   for (const scan of sorted) {
     if (kept.length >= MAX_VULNERABILITY_SCANS) break;
     if (!kept.includes(scan)) kept.push(scan);
   }
-  return kept.sort(newestFirst);
+  return kept.sort(newestScanFirst);
 }
 
 /** `scans` with `scan` merged in (one per digest), and what became of it. */

@@ -5,8 +5,8 @@
  * Pure: the state in, the references out, sorted and each once.
  */
 import type { StateSnapshot } from '../state/types.js';
+import { newestScanFirst } from '../state/vulnerabilities.js';
 import { compareCodeUnits } from '../util/compare.js';
-import { compareInstants } from '../util/time.js';
 
 /** One digest to scan: the image whose state file records it, and the reference Trivy is given. */
 export interface RescanTarget {
@@ -39,9 +39,7 @@ export function scanTargets(state: StateSnapshot): RescanTarget[] {
   }
   for (const image of state.images.values()) {
     if (image.kind !== 'external') continue;
-    const newest = [...(image.vulnerabilities?.scans ?? [])]
-      .sort((a, b) => compareInstants(b.scannedAt, a.scannedAt) || compareCodeUnits(a.digest, b.digest))
-      .slice(0, EXTERNAL_DIGESTS);
+    const newest = [...(image.vulnerabilities?.scans ?? [])].sort(newestScanFirst).slice(0, EXTERNAL_DIGESTS);
     for (const digest of new Set(newest.map((s) => s.digest))) {
       targets.push({
         image: image.name,

@@ -4,7 +4,15 @@
  */
 
 import { compareCodeUnits } from '../util/compare.js';
+import { compareInstants } from '../util/time.js';
 import type { BaseImageState, VulnerabilityScan } from './types.js';
+
+/**
+ * The order of an image's scans in its state file: newest `scannedAt` first; at the same second, by digest. The
+ * rescan takes an external image's newest digests in this order too.
+ */
+export const newestScanFirst = (a: VulnerabilityScan, b: VulnerabilityScan): number =>
+  compareInstants(b.scannedAt, a.scannedAt) || compareCodeUnits(a.digest, b.digest);
 
 /** The CRITICAL ids a scan lists as fixable, sorted. */
 export const fixableCriticals = (scan: VulnerabilityScan) =>
