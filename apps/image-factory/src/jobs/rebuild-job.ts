@@ -38,6 +38,7 @@ import { imageFacts } from '../registry/inspect.js';
 import { parsePlatform } from '../registry/platform.js';
 import { StateFolder } from '../state/store.js';
 import type { StateSnapshot } from '../state/types.js';
+import { compareCodeUnits } from '../util/compare.js';
 import { mapLimit } from '../util/map-limit.js';
 import { enrolmentLoader, type StateJobOptions, withGitopsCheckout } from './state-job.js';
 
@@ -214,7 +215,7 @@ async function unreportedUpdates(
 ): Promise<{ updates: UpdateFacts[]; unreachable: { base: string; reason: string }[] }> {
   const bases = [...state.baseImages.values()]
     .filter((b) => b.tag !== null && b.untracked === undefined && b.dependents.length > 0)
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    .sort((a, b) => compareCodeUnits(a.name, b.name));
   const unreachable: { base: string; reason: string }[] = [];
   const found = await mapLimit(bases, SWEEP_LOOKUPS, async (base) => {
     try {
@@ -237,7 +238,7 @@ async function unreportedUpdates(
   });
   return {
     updates: found.flatMap((f) => (f === null ? [] : [f])),
-    unreachable: unreachable.sort((a, b) => (a.base < b.base ? -1 : 1)),
+    unreachable: unreachable.sort((a, b) => compareCodeUnits(a.base, b.base)),
   };
 }
 

@@ -12,7 +12,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { type HttpRequest, sendWithRetry } from '../util/send-with-retry.js';
-import { addSeconds, isInstant, parseTime } from '../util/time.js';
+import { addSeconds, CLOCK_SKEW_SECONDS, isInstant, parseTime } from '../util/time.js';
 import {
   forgeMessage,
   GITHUB_HEADERS,
@@ -53,8 +53,6 @@ export interface LookupRequest extends HttpRequest {
 export const LOOKUP_PAGE_SIZE = 100;
 /** A page of 100 GitHub runs is about 1 MB (each carries its repository); more is not a runs list. */
 export const MAX_LOOKUP_BYTES = 2 * 1024 * 1024;
-/** The forge's clock and ours may differ: runs are looked for from this long before the claim (the key decides). */
-export const CLOCK_SKEW_SECONDS = 300;
 
 const stripSlash = (url: string) => url.replace(/\/+$/, '');
 const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');

@@ -26,7 +26,7 @@ import type {
   StateSnapshot,
 } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
-import { addSeconds, compareInstants, earlierOf } from '../util/time.js';
+import { addSeconds, CLOCK_SKEW_SECONDS, compareInstants, earlierOf } from '../util/time.js';
 import { type Pin, seenDigests } from './pins.js';
 import {
   ANCESTOR_WAIT_SECONDS,
@@ -117,9 +117,6 @@ export type UpdateResult =
   | { readonly status: 'unchanged'; readonly state: StateSnapshot }
   | { readonly status: 'recorded'; readonly state: StateSnapshot; readonly decisions: readonly WaveDecision[] }
   | { readonly status: 'cycle'; readonly cycle: readonly string[] };
-
-/** How far a registry's clock may run ahead of ours before a release time counts as unknown. */
-export const CLOCK_SKEW_SECONDS = 300;
 
 /**
  * A release time as the rules may use it: one later than `now` (plus a little clock skew) is not a release time any

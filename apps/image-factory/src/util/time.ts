@@ -8,6 +8,12 @@
 /** Milliseconds in a day. */
 export const DAY_MS = 86_400_000;
 
+/**
+ * How far another server's clock (a registry's, a forge's) may differ from ours: a release time up to this far
+ * ahead is still credible, and a run is looked for from this long before the claim that sent it.
+ */
+export const CLOCK_SKEW_SECONDS = 300;
+
 /** The latest instant a time may name: the last second of year 9999 (`toISOString` is 4-digit up to here). */
 const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 /** The earliest: year 0000 is not a year a registry or clock means (Date.UTC would read year 1 as 1901). */
