@@ -102,11 +102,17 @@ export function urgencyOf(
   if (current.length === 0) {
     currentReports = reports.filter((r) => r !== nextReport && r.repoDigests.some(sameRepository));
   }
-  const had = new Set(currentReports.flatMap((r) => r.critical));
-  const fixed =
-    nextReport === undefined || currentReports.length === 0
-      ? []
-      : [...had].filter((id) => !nextReport.critical.includes(id)).sort();
+  // What the dependents' base had: the CRITICALs of every report standing for it, one summary for the one rule.
+  const had: VulnerabilitySummary | undefined =
+    currentReports.length === 0
+      ? undefined
+      : {
+          digests: [],
+          repoDigests: [],
+          counts: {},
+          critical: [...new Set(currentReports.flatMap((r) => r.critical))].sort(),
+        };
+  const fixed = criticalFixed(had, nextReport);
   const unmatched = reports
     .filter((r) => r !== nextReport && !currentReports.includes(r))
     .map(
