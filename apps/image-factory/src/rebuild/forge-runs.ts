@@ -11,18 +11,16 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { type HttpRequest, sendWithRetry } from '../util/send-with-retry.js';
+import type { HttpRequest } from '../util/send-with-retry.js';
 import { addSeconds, CLOCK_SKEW_SECONDS, isInstant, parseTime } from '../util/time.js';
 import {
+  forgeExchange,
   forgeMessage,
   GITHUB_HEADERS,
-  MAX_RETRY_AFTER_MS,
   pageUrl,
   redirectMessage,
-  TRIGGER_BACKOFF_MS,
   type TriggerEffects,
   type TriggerTarget,
-  tokenHeader,
 } from './triggers.js';
 
 /** What to look for: where the claim was sent, with which key, since when. */
@@ -188,14 +186,7 @@ async function getJson(
   token: string,
   effects: TriggerEffects,
 ): Promise<{ ok: true; body: unknown } | { ok: false; reason: string }> {
-  const exchange = await sendWithRetry(
-    request,
-    tokenHeader(request.provider, token),
-    [token],
-    { backoffMs: TRIGGER_BACKOFF_MS, maxRetryAfterMs: MAX_RETRY_AFTER_MS, maxBytes: MAX_LOOKUP_BYTES },
-    effects,
-    forgeMessage,
-  );
+  const exchange = await forgeExchange(request, token, effects, MAX_LOOKUP_BYTES);
   if (exchange.kind === 'transient' || exchange.kind === 'unknown') return { ok: false, reason: exchange.message };
   if (exchange.status >= 300 && exchange.status < 400)
     return { ok: false, reason: redirectMessage(exchange.status, exchange.location) };

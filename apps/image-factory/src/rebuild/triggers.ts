@@ -8,7 +8,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { type HttpRequest, type SendEffects, sendWithRetry } from '../util/send-with-retry.js';
+import { type Exchange, type HttpRequest, type SendEffects, sendWithRetry } from '../util/send-with-retry.js';
 
 /** Where a rebuild runs and with what. */
 export interface TriggerTarget {
@@ -185,6 +185,26 @@ export function redirectMessage(status: number, location: string | null): string
 }
 
 /**
+ * One exchange with a forge under the forge's retry policy (1 s / 2 s / 4 s, `Retry-After` up to a minute, no
+ * redirects), its token sent only in the header its API reads and redacted from the answer.
+ */
+export function forgeExchange(
+  request: HttpRequest & { readonly provider: 'github' | 'gitlab' },
+  token: string,
+  effects: TriggerEffects,
+  maxBytes: number,
+): Promise<Exchange> {
+  return sendWithRetry(
+    request,
+    tokenHeader(request.provider, token),
+    [token],
+    { backoffMs: TRIGGER_BACKOFF_MS, maxRetryAfterMs: MAX_RETRY_AFTER_MS, maxBytes },
+    effects,
+    forgeMessage,
+  );
+}
+
+/**
  * Send a trigger with its token (`Authorization: Bearer` for GitHub, `PRIVATE-TOKEN` for GitLab). Never throws:
  * every end is an outcome to record, its texts bounded and redacted.
  */
@@ -193,15 +213,7 @@ export async function sendTrigger(
   token: string,
   effects: TriggerEffects,
 ): Promise<TriggerOutcome> {
-  const send = (sent: TriggerRequest) =>
-    sendWithRetry(
-      sent,
-      tokenHeader(sent.provider, token),
-      [token],
-      { backoffMs: TRIGGER_BACKOFF_MS, maxRetryAfterMs: MAX_RETRY_AFTER_MS, maxBytes: MAX_ANSWER_BYTES },
-      effects,
-      forgeMessage,
-    );
+  const send = (sent: TriggerRequest) => forgeExchange(sent, token, effects, MAX_ANSWER_BYTES);
   let exchange = await send(request);
   const plain = withoutRunDetails(request);
   if (plain !== undefined && exchange.kind === 'answer' && refusesRunDetails(exchange.status, exchange.text)) {
