@@ -39,6 +39,20 @@ describe('readJsonFile', () => {
     );
   });
 
+  it('the reason never quotes the text (a Docker config.json holds credentials); the position is kept', async () => {
+    const secret = 'c2VjcmV0LXBhc3N3b3Jk';
+    const dir = tempDir('if-json-');
+    const token = join(dir, 'config.json');
+    writeFileSync(token, `{"auths": {"r": {"auth": "${secret}", "x": bad}}}`);
+    const unexpected = await failure(readJsonFile(token, 'a Docker config.json'));
+    expect(unexpected.message).toBe(`${token}: not a Docker config.json: not JSON (an unexpected character)`);
+    const cut = join(dir, 'cut.json');
+    writeFileSync(cut, `{"auths": {"r": {"auth": "${secret}" "`);
+    const positioned = await failure(readJsonFile(cut, 'a Docker config.json'));
+    expect(positioned.message).toMatch(/not JSON \(.+ at position \d+\)$/);
+    for (const error of [unexpected, positioned]) expect(error.message).not.toMatch(/c2Vj|Jk"|bad/);
+  });
+
   it('a file that cannot be read: exit 2, naming it; absent reads as undefined only when asked', async () => {
     const file = join(tempDir('if-json-'), 'missing.json');
     const error = await failure(readJsonFile(file, WHAT));

@@ -32,8 +32,18 @@ const sizeText = (bytes: number): string =>
   bytes < MIB ? `${bytes} bytes` : `${Math.round((bytes / MIB) * 10) / 10} MiB`;
 
 /**
- * `text` parsed as JSON; otherwise a FactoryError `invalid-config`: "<label>: not <what>: not JSON (<reason>)".
- * For JSON that did not come from a file (stdin).
+ * Why JSON.parse refused a text, without the text: V8 quotes the input around an unexpected token
+ * (`Unexpected token 'b', ..."Jk", "x": bad}" is not valid JSON`), and the input may be a config.json holding
+ * credentials. The position it names is kept.
+ */
+function parseFailure(error: unknown): string {
+  const message = messageOf(error);
+  return /^Unexpected token/.test(message) ? 'an unexpected character' : message.replace(/, (\.\.\.)?".*$/s, '');
+}
+
+/**
+ * `text` parsed as JSON; otherwise a FactoryError `invalid-config`: "<label>: not <what>: not JSON (<reason>)",
+ * the reason never quoting the text. For JSON that did not come from a file (stdin).
  */
 export function parseJsonText(text: string, label: string, what: string, advice?: string): unknown {
   try {
@@ -41,7 +51,7 @@ export function parseJsonText(text: string, label: string, what: string, advice?
   } catch (error) {
     throw new FactoryError(
       'invalid-config',
-      `${label}: not ${what}: not JSON (${messageOf(error)})${advice === undefined ? '' : ` (${advice})`}`,
+      `${label}: not ${what}: not JSON (${parseFailure(error)})${advice === undefined ? '' : ` (${advice})`}`,
     );
   }
 }
