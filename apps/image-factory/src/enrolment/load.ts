@@ -3,6 +3,8 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { LineCounter, parseDocument } from 'yaml';
 import { FactoryError } from '../errors.js';
 import { normaliseReference } from '../reference/normalise.js';
+import { checkRequestsPolicy } from '../requests/policy.js';
+import { type RequestsPolicy, type RequestsPolicyEntry, RequestsPolicySchema } from '../requests/schema.js';
 import { checkVerifyPolicy, type VerifyEntry, type VerifyPolicy, VerifySchema } from '../signatures/index.js';
 import { pickDefined } from '../util/pick-defined.js';
 import { parseYamlFast } from '../yaml/fast-parse.js';
@@ -68,6 +70,7 @@ let compiledItem: ValidateFunction<ImageEntry> | undefined;
 let compiledDefaults: ValidateFunction<DefaultsEntry> | undefined;
 let compiledBasePolicy: ValidateFunction<BaseImagePoliciesEntry[number]> | undefined;
 let compiledVerify: ValidateFunction<VerifyEntry> | undefined;
+let compiledRequests: ValidateFunction<RequestsPolicyEntry> | undefined;
 
 /**
  * The one Ajv instance for images.yaml, created on first use (compiling costs tens of milliseconds at start-up).
@@ -106,6 +109,12 @@ function validDefaults(defaults: unknown): defaults is DefaultsEntry {
 function validBasePolicy(policy: unknown): policy is BaseImagePoliciesEntry[number] {
   compiledBasePolicy ??= schemaAjv().compile<BaseImagePoliciesEntry[number]>(BaseImagePoliciesSchema.items);
   return compiledBasePolicy(policy);
+}
+
+/** `requests:` against its part of the schema (a valid block is checked further). */
+function validRequests(block: unknown): block is RequestsPolicyEntry {
+  compiledRequests ??= schemaAjv().compile<RequestsPolicyEntry>(RequestsPolicySchema);
+  return compiledRequests(block);
 }
 
 function pathOf(pointer: string): (string | number)[] {
@@ -185,28 +194,51 @@ function describeSchemaError(
       const coordinate = forgeCoordinateMessage(data, path);
       if (coordinate !== null) return { path, atKey: false, message: coordinate };
       const hint =
-        field === 'name'
-          ? 'must be a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters'
-          : field === 'rebuildDelay'
-            ? 'must be "0" (quoted) or a number with a unit s, m, h, d or w (e.g. 12h, 7d)'
-            : field === 'interval' || field === 'baseImageInterval'
-              ? 'must be a duration such as 30m, 1h or 5m0s'
-              : field === 'match'
-                ? 'must be a lowercase registry/repository pattern with * or ** wildcards (e.g. docker.io/library/node, cgr.dev/chainguard/*)'
-                : field === 'file'
-                  ? 'must be a relative path inside the repository (no leading "/" or "-")'
-                  : field === 'branch'
-                    ? 'must be a valid git branch name (no spaces, no leading "-", no "..", "~", "^", ":", "?", "*", "[")'
-                    : field === 'dockerfile'
-                      ? 'must be a relative path inside the source repository (no leading "/" or "-")'
-                      : field === 'repo' || field === 'workflow' || field === 'registry' || field === 'repository'
-                        ? 'must not start with "-" or contain spaces or "#" (git would read it as an option or a comment)'
-                        : `must match ${String(params.pattern)}`;
+        path[0] === 'requests'
+          ? requestsPatternHint(path)
+          : field === 'name'
+            ? 'must be a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters'
+            : field === 'rebuildDelay'
+              ? 'must be "0" (quoted) or a number with a unit s, m, h, d or w (e.g. 12h, 7d)'
+              : field === 'interval' || field === 'baseImageInterval'
+                ? 'must be a duration such as 30m, 1h or 5m0s'
+                : field === 'match'
+                  ? 'must be a lowercase registry/repository pattern with * or ** wildcards (e.g. docker.io/library/node, cgr.dev/chainguard/*)'
+                  : field === 'file'
+                    ? 'must be a relative path inside the repository (no leading "/" or "-")'
+                    : field === 'branch'
+                      ? 'must be a valid git branch name (no spaces, no leading "-", no "..", "~", "^", ":", "?", "*", "[")'
+                      : field === 'dockerfile'
+                        ? 'must be a relative path inside the source repository (no leading "/" or "-")'
+                        : field === 'repo' || field === 'workflow' || field === 'registry' || field === 'repository'
+                          ? 'must not start with "-" or contain spaces or "#" (git would read it as an option or a comment)'
+                          : `must match ${String(params.pattern)}`;
       return { path, atKey: false, message: hint };
     }
     default:
       return { path, atKey: false, message: error.message ?? 'is invalid' };
   }
+}
+
+/** What a `requests:` value the schema's pattern refused must look like. */
+function requestsPatternHint(path: readonly (string | number)[]): string {
+  const named = path.filter((part): part is string => typeof part === 'string');
+  const field = named[named.length - 1];
+  const parent = named[named.length - 2];
+  if (field === 'name') return 'must be a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters';
+  if (field === 'repository')
+    return 'must be a lowercase registry/repository pattern with * or ** wildcards (e.g. cgr.dev/acme/**)';
+  if (field === 'sla') return 'must be "0" (quoted) or a number with a unit s, m, h, d or w (e.g. 4h, 2d)';
+  if (field === 'environments' || field === 'teams' || field === 'environment' || field === 'team')
+    return 'must be lowercase letters, digits, "-", "_" or "." (at most 63 characters)';
+  if (parent === 'github' && field === 'teams') return 'must be organisation/team-slug';
+  if (parent === 'github' && field === 'users') return 'must be a GitHub login';
+  if (parent === 'gitlab' && field === 'users') return 'must be a GitLab username';
+  if (parent === 'gitlab' && field === 'groups') return 'must be a GitLab group path (group/subgroup)';
+  if (field === 'api') return 'must be an https:// URL';
+  if (field === 'parent')
+    return 'must be a Chainguard organisation or folder id (40 hex digits, then /16 hex per folder)';
+  return 'is not valid here';
 }
 
 /** Kargo evaluates allowTags with Go's RE2; reject what RE2 or JavaScript cannot compile. */
@@ -275,9 +307,11 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
   let raw: ImagesFile;
   let entries: [ImageEntry, number][];
   let basePolicies: [BaseImagePoliciesEntry[number], number][];
+  let requestsBlock: RequestsPolicyEntry | undefined;
   if (validateSchema(data)) {
     raw = data;
     entries = raw.images.map((image, index): [ImageEntry, number] => [image, index]);
+    requestsBlock = raw.requests;
     basePolicies = (raw.baseImagePolicies ?? []).map((policy, index): [BaseImagePoliciesEntry[number], number] => [
       policy,
       index,
@@ -287,11 +321,13 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
       const described = describeSchemaError(error, data);
       if (described !== null) at(described.path, described.message, described.atKey);
     }
-    const part = (key: 'defaults' | 'images' | 'baseImagePolicies'): unknown =>
+    const part = (key: 'defaults' | 'images' | 'baseImagePolicies' | 'requests'): unknown =>
       data !== null && typeof data === 'object' && !Array.isArray(data) ? Reflect.get(data, key) : undefined;
     const rawDefaults = part('defaults');
     const rawImages = part('images');
     const rawBasePolicies = part('baseImagePolicies');
+    const rawRequests = part('requests');
+    requestsBlock = validRequests(rawRequests) ? rawRequests : undefined;
     raw = {
       ...(validDefaults(rawDefaults) ? { defaults: rawDefaults } : {}),
       ...(Array.isArray(rawBasePolicies) ? { baseImagePolicies: [] } : {}),
@@ -330,6 +366,13 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
   for (const [entry, index] of basePolicies) {
     const { verify } = policyAt(entry.verify, ['baseImagePolicies', index, 'verify']);
     if (verify !== undefined) baseImagePolicies.push({ match: entry.match, verify });
+  }
+
+  let requests: RequestsPolicy | undefined;
+  if (requestsBlock !== undefined) {
+    const checked = checkRequestsPolicy(requestsBlock);
+    if (checked.ok) requests = checked.value;
+    else for (const problem of checked.problems) at(['requests', ...problem.path], problem.message);
   }
 
   const seen = new Map<string, number>();
@@ -373,6 +416,9 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
     }
     if (image.imageSelectionStrategy === 'Digest' && image.constraint === undefined) {
       at(['images', index, 'constraint'], 'is required with imageSelectionStrategy Digest (the tag to follow)');
+    }
+    if (image.source !== undefined && image.request !== undefined) {
+      at(['images', index, 'request'], 'is only for external images (request add enrols external images)');
     }
     if (image.source !== undefined) {
       // The schema has refused what forge-coordinates refuses; here the URL forms become the short one, once.
@@ -421,12 +467,18 @@ export function loadEnrolment(text: string, file = 'images.yaml'): Enrolment {
       kind: 'external',
       allowTags: image.allowTags,
       ...pickDefined(image, OPTIONAL_SUBSCRIPTION_FIELDS),
+      ...(image.request === undefined ? {} : { request: image.request }),
     };
     images.push(external);
   }
 
   if (problems.length > 0) throw located(text, file, problems);
-  return { defaults, images, ...(raw.baseImagePolicies === undefined ? {} : { baseImagePolicies }) };
+  return {
+    defaults,
+    images,
+    ...(raw.baseImagePolicies === undefined ? {} : { baseImagePolicies }),
+    ...(requests === undefined ? {} : { requests }),
+  };
 }
 
 /**

@@ -5,17 +5,15 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { K8S_DURATION, SUBSCRIPTION_FIELDS } from '../kargo/subscription.js';
+import { REQUEST_ID_PATTERN, RequestsPolicySchema } from '../requests/schema.js';
 import { VerifySchema } from '../signatures/index.js';
 import { GITHUB_REPO_PATTERN, GITHUB_WORKFLOW_PATTERN, GITLAB_PROJECT_PATTERN } from './forge-coordinates.js';
+import { DELAY, DNS_LABEL, MATCH_PATTERN } from './patterns.js';
 
-const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
-const DELAY = '^(0|[0-9]{1,6}[smhdw])$';
 /** A value passed to git or a URL: no leading "-" (git would read an option), no whitespace, no "#". */
 export const NOT_AN_OPTION = '^(?!-)[^\\s#]+$';
 /** A git branch name as `git check-ref-format --branch` accepts it (the common rules). */
 const BRANCH = '^(?!-)(?!/)(?!.*(\\.\\.|//|@\\{|\\.lock$|/$|\\.$))[^\\s~^:?*\\[\\\\\\x00-\\x1f\\x7f]+$';
-/** A reference pattern of baseImagePolicies: a lowercase registry/repository with * and ** wildcards. */
-const MATCH_PATTERN = '^[a-z0-9*][a-z0-9._:*-]*(/[a-z0-9._*-]+)+$';
 /** A path inside a repository: relative, no leading "-", no control characters. */
 const REPO_PATH = '^(?![-/])[^\\x00-\\x1f\\x7f]+$';
 
@@ -114,6 +112,13 @@ export const ImageEntrySchema = Type.Object(
     ),
     autoRebuild: Type.Optional(Type.Boolean()),
     verify: Type.Optional(VerifySchema),
+    request: Type.Optional(
+      Type.String({
+        pattern: REQUEST_ID_PATTERN,
+        description:
+          'The image request that enrolled this external image (image-factory/requests/<tier>/<id>.yaml); written by request add.',
+      }),
+    ),
     ...SUBSCRIPTION_FIELDS,
   },
   { additionalProperties: false },
@@ -174,6 +179,7 @@ export const IMAGES_SCHEMA = Type.Object(
     defaults: Type.Optional(DefaultsSchema),
     images: Type.Array(ImageEntrySchema),
     baseImagePolicies: Type.Optional(BaseImagePoliciesSchema),
+    requests: Type.Optional(RequestsPolicySchema),
   },
   {
     $schema: 'https://json-schema.org/draft/2020-12/schema',

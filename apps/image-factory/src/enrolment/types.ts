@@ -3,6 +3,7 @@
  * Kargo's vocabulary; the image subscription is the one definition in kargo/subscription.ts.
  */
 import type { ImageSubscriptionFields } from '../kargo/subscription.js';
+import type { RequestsPolicy } from '../requests/schema.js';
 import type { VerifyPolicy } from '../signatures/index.js';
 
 export {
@@ -59,6 +60,8 @@ export interface ExternalImage extends EnrolledImageBase, Omit<ImageSubscription
   readonly kind: 'external';
   /** Kargo `allowTags`: one regular expression. */
   readonly allowTags: string;
+  /** The image request that enrolled it; absent: enrolled by hand or by enroll. */
+  readonly request?: string;
 }
 
 export type EnrolledImage = ManagedImage | ExternalImage;
@@ -89,4 +92,6 @@ export interface Enrolment {
   readonly images: readonly EnrolledImage[];
   /** In file order, the first match wins; when unspecified (or none matches), `defaults.verify` applies. */
   readonly baseImagePolicies?: readonly BaseImagePolicy[];
+  /** `requests:`: the image-request policy; when unspecified, request add refuses (no tiers to route to). */
+  readonly requests?: RequestsPolicy;
 }
