@@ -7,5 +7,20 @@
  * verifies a pull request independently of the forge; `request codeowners` writes the CODEOWNERS lines per tier
  * folder; `request provision` provisions approved requests; `image-factory/requests/audit.jsonl` (audit.ts) only grows.
  */
+
+export {
+  approvalRuleName,
+  approversOf,
+  comment,
+  type ForgeAnswer,
+  findPullRequest,
+  getPullRequest,
+  openPullRequest,
+  type PullRequestInput,
+  type PullRequestRef,
+  REQUEST_LABEL,
+  type RequestForge,
+  tierLabel,
+} from './forge.js';
 export { checkRequestsPolicy, type PolicyProblem } from './policy.js';
 export * from './schema.js';
