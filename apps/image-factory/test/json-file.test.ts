@@ -2,6 +2,7 @@
  * One way to read a JSON file the user names: bounded, parsed, and each failure a FactoryError naming the file and
  * what it should be, with the exit status docs/cli.md gives (2: cannot be read; 1: the input is wrong).
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -78,6 +79,26 @@ describe('readJsonFile', () => {
     expect((await failure(readJsonFile(over, WHAT, { maxBytes: 4 * 1024 * 1024 }))).message).toBe(
       `${over}: larger than 4 MiB`,
     );
+  });
+
+  it('a file with no size to trust (a pipe that never ends) is refused once past the bound, never read whole', async () => {
+    const fifo = join(tempDir('if-json-'), 'pods.json');
+    execFileSync('mkfifo', [fifo]);
+    // `yes` writes for ever; it ends with SIGPIPE once the reader has read one byte more than the bound and closed.
+    const writer = spawn('sh', ['-c', `exec yes '"x"' > '${fifo}'`], { stdio: 'ignore' });
+    const ended = new Promise((resolve) => writer.once('exit', resolve));
+    const error = await failure(readJsonFile(fifo, WHAT, { maxBytes: 1024, label: '--workloads pods.json' }));
+    expect(exitCodeOf(error.code)).toBe(2);
+    expect(error.message).toBe('--workloads pods.json: larger than 1024 bytes');
+    await ended;
+  });
+
+  it('JSON is UTF-8: bytes that are not are refused (exit 1), never read as replacement characters', async () => {
+    const file = join(tempDir('if-json-'), 'latin1.json');
+    writeFileSync(file, Buffer.concat([Buffer.from('{"auths": "caf'), Buffer.from([0xe9]), Buffer.from('"}')]));
+    const error = await failure(readJsonFile(file, 'a Docker config.json', { label: 'c.json' }));
+    expect(exitCodeOf(error.code)).toBe(1);
+    expect(error.message).toBe('c.json: not a Docker config.json: not JSON (not UTF-8)');
   });
 });
 

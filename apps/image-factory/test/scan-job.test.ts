@@ -306,8 +306,9 @@ describe('refused reports leave state untouched', () => {
         closeSync(fd);
         return file;
       },
-      1,
-      () => `larger than ${MAX_REPORT_BYTES} bytes: refused`,
+      // Refused unread like every JSON file named (docs/cli.md): exit 2.
+      2,
+      () => `larger than ${MAX_REPORT_BYTES / 1024 / 1024} MiB`,
     ],
     ['a file that does not exist', () => join(tempDir('if-report-'), 'missing.json'), 2, () => 'cannot read'],
   ])('%s', async (_name, make, status, message) => {

@@ -57,30 +57,55 @@ export function parseJsonText(text: string, label: string, what: string, advice?
 }
 
 /**
- * The JSON value in the file at `path` (`what` it should be: "a Trivy JSON report (SchemaVersion 2)"). A file that
- * cannot be read or is larger than the bound is an `io` error (exit 2): "<label>: cannot read: <reason>",
- * "<label>: larger than N MiB"; one that is not JSON an `invalid-config` error (exit 1) from {@link parseJsonText}.
+ * The JSON value in the file at `path` (`what` it should be: "a Trivy JSON report (SchemaVersion 2)"), the one bounded
+ * reader of every JSON file a user names. A file that cannot be read or is larger than the bound is an `io` error
+ * (exit 2): "<label>: cannot read: <reason>", "<label>: larger than N MiB"; one that is not UTF-8 JSON an
+ * `invalid-config` error (exit 1): "<label>: not <what>: not JSON (<reason>)" (see {@link parseJsonText}).
  */
 export async function readJsonFile(path: string, what: string, options: ReadJsonOptions = {}): Promise<unknown> {
   const label = options.label ?? path;
-  const maxBytes = options.maxBytes ?? MAX_JSON_FILE_BYTES;
-  let text: string;
+  let bytes: Buffer;
   try {
-    const handle = await open(path, 'r');
-    try {
-      // The size first, so that a huge file is refused before it is read.
-      if ((await handle.stat()).size > maxBytes)
-        throw new FactoryError('io', `${label}: larger than ${sizeText(maxBytes)}`);
-      const bytes = await handle.readFile();
-      if (bytes.length > maxBytes) throw new FactoryError('io', `${label}: larger than ${sizeText(maxBytes)}`);
-      text = bytes.toString('utf8');
-    } finally {
-      await handle.close();
-    }
+    bytes = await readBounded(path, label, options.maxBytes ?? MAX_JSON_FILE_BYTES);
   } catch (error) {
     if (error instanceof FactoryError) throw error;
     if (options.absentIsUndefined === true && isAbsent(error)) return undefined;
     throw new FactoryError('io', `${label}: cannot read: ${messageOf(error)}`, { cause: error });
   }
+  let text: string;
+  try {
+    // JSON is UTF-8 (RFC 8259): bytes that are not are refused, not read as replacement characters.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new FactoryError('invalid-config', `${label}: not ${what}: not JSON (not UTF-8)`);
+  }
   return parseJsonText(text, label, what, options.advice);
+}
+
+/** Bytes read at once from a file whose size is not known (a pipe) or has grown. */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * The bytes of `path`, never more than `maxBytes + 1` read whatever the file claims or grows to (a pipe has no size):
+ * a file larger than the bound is refused by its size before anything is read, or as soon as the bound is passed.
+ */
+async function readBounded(path: string, label: string, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () => new FactoryError('io', `${label}: larger than ${sizeText(maxBytes)}`);
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size > maxBytes) throw tooLarge();
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(maxBytes + 1 - total, Math.max(size + 1 - total, CHUNK_BYTES)));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, total);
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > maxBytes) throw tooLarge();
+    }
+  } finally {
+    await handle.close();
+  }
 }
