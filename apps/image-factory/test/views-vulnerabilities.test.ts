@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadEnrolment } from '../src/enrolment/load.js';
+import { boundedScans, scanTargets } from '../src/scan/index.js';
 import { analyseDockerfile } from '../src/state/analysis.js';
 import { carriedVulnerabilities, scanFacts } from '../src/state/freshness.js';
 import { planStateUpdate } from '../src/state/plan.js';
@@ -278,7 +279,15 @@ describe('the rule: which scan is shown', () => {
     const newest = (scans: VulnerabilityScan[]) =>
       scanFacts({ ...postgres, vulnerabilities: { scans } }, '2026-11-10T00:00:00Z').digest;
     expect(newest([twin, PG_NEWEST])).toBe(newest([PG_NEWEST, twin]));
-    expect(newest([twin, PG_NEWEST])).toBe(D('6')); // the greater digest
+    // One tie rule (issue 20): the state file lists the smaller digest first at the same second, and the views show
+    // the scan the file lists first, the one the rescan takes first too.
+    expect(newest([PG_NEWEST, twin])).toBe(D('5'));
+    expect(boundedScans([PG_NEWEST, twin], new Set())[0]?.digest).toBe(D('5'));
+    const rescanned = scanTargets({
+      images: new Map([['postgres', { ...postgres, vulnerabilities: { scans: [PG_NEWEST, twin] } }]]),
+      baseImages: new Map(),
+    }).map((t) => t.digest);
+    expect(rescanned[0]).toBe(D('5'));
   });
 
   test('a base with a rebuild record but no current digest shows its newest scan; a latest equal to current is not a newer digest', () => {

@@ -21,11 +21,14 @@ import type {
   StateSnapshot,
   VulnerabilityScan,
 } from './types.js';
-import { criticalsFixedByLatest, scanOf } from './vulnerabilities.js';
+import { criticalsFixedByLatest, newestScan, scanOf } from './vulnerabilities.js';
 
 /**
  * A time as freshness may use it: null when unknown, unreadable, or later than `now` (a build or release "in the
- * future" is a clock's error or a report asked as of an earlier time: either way it says nothing yet).
+ * future" is a clock's error or a report asked as of an earlier time: either way it says nothing yet). Not the
+ * rebuild rules' credibleRelease (rebuild/record.ts), which allows CLOCK_SKEW_SECONDS: that one decides once whether
+ * to trust a registry's clock for a release time that is then recorded; this one is a view as of `now` (often an
+ * earlier `--now`), where a time even a second later has not happened yet.
  */
 export function knownTime(time: string | null | undefined, now: string): string | null {
   if (time === null || time === undefined || !parseTime(time).ok) return null;
@@ -306,16 +309,6 @@ export interface VulnerabilityFacts {
   readonly latest: { readonly digest: string; readonly scan: ScanFacts | null } | null;
   /** The CRITICAL ids a rebuild onto the newest digest would fix (the urgency rule's criticalsFixedByLatest). */
   readonly fixedByLatest: readonly string[];
-}
-
-/** The newest of the recorded scans: the latest `scannedAt`; at the same second, the greatest digest (any order in). */
-export function newestScan(scans: readonly VulnerabilityScan[]): VulnerabilityScan | null {
-  let newest: VulnerabilityScan | null = null;
-  for (const s of scans) {
-    const order = newest === null ? 1 : compareInstants(s.scannedAt, newest.scannedAt);
-    if (order > 0 || (order === 0 && newest !== null && compareCodeUnits(s.digest, newest.digest) > 0)) newest = s;
-  }
-  return newest;
 }
 
 /** A recorded scan as the views show it, its age as of `now` (null: a view that shows no age). */

@@ -14,6 +14,16 @@ import type { BaseImageState, VulnerabilityScan } from './types.js';
 export const newestScanFirst = (a: VulnerabilityScan, b: VulnerabilityScan): number =>
   compareInstants(b.scannedAt, a.scannedAt) || compareCodeUnits(a.digest, b.digest);
 
+/**
+ * The newest of an image's scans, whatever their order: the one {@link newestScanFirst} puts first (at the same
+ * second, the smaller digest), so a view shows the scan the state file lists first. Null when there is none.
+ */
+export function newestScan(scans: readonly VulnerabilityScan[]): VulnerabilityScan | null {
+  let newest: VulnerabilityScan | null = null;
+  for (const scan of scans) if (newest === null || newestScanFirst(scan, newest) < 0) newest = scan;
+  return newest;
+}
+
 /** The CRITICAL ids a scan lists as fixable, sorted. */
 export const fixableCriticals = (scan: VulnerabilityScan) =>
   [...new Set(scan.fixable.filter((f) => f.severity === 'CRITICAL').map((f) => f.id))].sort(compareCodeUnits);
