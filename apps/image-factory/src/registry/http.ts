@@ -5,6 +5,7 @@
  */
 import { FactoryError, messageOf } from '../errors.js';
 import { causeCode, retryAfterMs } from '../util/http-retry.js';
+import { keepAliveFetch } from './head-transport.js';
 
 /** Re-exported for the registry's rule tests; defined with the forge transport's in util/http-retry.ts. */
 export { causeCode, retryAfterMs };
@@ -17,7 +18,8 @@ export interface HttpEffects {
 }
 
 export const NODE_EFFECTS: HttpEffects = {
-  fetch: (input, init) => fetch(input, init),
+  // HEADs on kept-alive connections (fetch closes one after every HEAD: head-transport.ts).
+  fetch: keepAliveFetch,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   now: () => Date.now(),
   random: () => Math.random(),

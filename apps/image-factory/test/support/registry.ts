@@ -313,6 +313,8 @@ export interface RegistryProxy {
   readonly host: string;
   /** Every request received, in order. */
   readonly requests: ProxiedRequest[];
+  /** TCP connections the client opened to the proxy so far. */
+  readonly connections: () => number;
   /** Headers added to every answer passed through. */
   extraHeaders: Record<string, string>;
   /**
@@ -439,10 +441,15 @@ export async function startProxy(upstream: TestRegistry, address = '127.0.0.1'):
     }
     forward(req, res, path);
   });
+  let connections = 0;
+  server.on('connection', () => {
+    connections += 1;
+  });
   await new Promise<void>((resolve) => server.listen(0, address, resolve));
   const proxy: RegistryProxy = {
     host: `${address}:${(server.address() as AddressInfo).port}`,
     requests,
+    connections: () => connections,
     extraHeaders: {},
     fail(path, answer) {
       failures.push({ path, value: answer });
