@@ -282,8 +282,10 @@ export const AuditLineSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** One audit line. */
-export type AuditLine = Static<typeof AuditLineSchema>;
+/** One audit line (read-only: the log is never edited). */
+export type AuditLine = Readonly<Omit<Static<typeof AuditLineSchema>, 'approver'>> & {
+  readonly approver: readonly string[] | null;
+};
 
 /** The keys of an audit line in the order every line writes them. */
 export const AUDIT_KEYS = [
