@@ -23,7 +23,6 @@ import {
   triggerKey,
 } from '../src/rebuild/record.js';
 import { githubDispatch } from '../src/rebuild/triggers.js';
-import { urgencyOf, type VulnerabilitySummary } from '../src/rebuild/vulnerabilities.js';
 import { analyseDockerfile } from '../src/state/analysis.js';
 import { planStateUpdate } from '../src/state/plan.js';
 import { MAX_REBUILD_HISTORY } from '../src/state/schema.js';
@@ -302,33 +301,5 @@ describe('time is data', () => {
       }),
     };
     expect(() => diffStateFiles(new Map(), broken)).toThrow(/base-images\/node-22.yaml.*could not load/);
-  });
-});
-
-describe('urgency from reports', () => {
-  const summary = (repoDigest: string, critical: string[]): VulnerabilitySummary => ({
-    digests: [repoDigest.slice(repoDigest.indexOf('@') + 1)],
-    repoDigests: [repoDigest],
-    counts: { CRITICAL: critical.length },
-    critical,
-  });
-  const node = (repoDigest: string) => repoDigest.startsWith('node@');
-
-  test('the first update of a base is urgent when the digest the dependents are built on has a CRITICAL fixed', () => {
-    const reports = [summary(`node@${D('0')}`, ['CVE-1']), summary(`node@${D('1')}`, [])];
-    expect(urgencyOf(reports, [D('0')], D('1'), node)).toEqual({ fixed: ['CVE-1'], unmatched: [] });
-  });
-
-  test('current unknown: a report of another digest of the same repository stands for it', () => {
-    const reports = [summary(`node@${D('0')}`, ['CVE-1', 'CVE-2']), summary(`node@${D('1')}`, ['CVE-2'])];
-    expect(urgencyOf(reports, [], D('1'), node).fixed).toEqual(['CVE-1']);
-  });
-
-  test('a report that matches neither digest is named, not silently ignored; it makes nothing urgent', () => {
-    const reports = [summary(`other@${D('9')}`, ['CVE-1']), summary(`node@${D('1')}`, [])];
-    expect(urgencyOf(reports, [D('0')], D('1'), node)).toEqual({
-      fixed: [],
-      unmatched: [expect.stringContaining(`other@${D('9')}`)],
-    });
   });
 });

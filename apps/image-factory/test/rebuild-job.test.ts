@@ -438,6 +438,9 @@ test('a Trivy report showing the new digest fixes a CRITICAL vulnerability of th
               VulnerabilityID: id,
               PkgName: 'libssl3',
               InstalledVersion: '3.0.15-1',
+              // Fixable (docs/rebuilds.md "Urgency"): a CRITICAL with no fix is nothing a new digest fixes.
+              FixedVersion: '3.0.15-2',
+              Status: 'fixed',
               Severity: 'CRITICAL',
             })),
           },

@@ -1,6 +1,5 @@
 /** The rebuild rules of DESIGN §10 as scenarios: pure functions, times as ISO strings. */
 import { describe, expect, test } from 'vitest';
-import { criticalFixed, summariseTrivyReport } from '../src/rebuild/vulnerabilities.js';
 import {
   type BaseUpdate,
   decideWave,
@@ -8,6 +7,8 @@ import {
   type WaveGraph,
   type WaveImage,
 } from '../src/rebuild/wave.js';
+import { parseTrivyReport, summariseScan } from '../src/scan/index.js';
+import { criticalsFixed } from '../src/state/vulnerabilities.js';
 import { fixture } from './helpers.js';
 
 const DAY = 86_400;
@@ -93,18 +94,19 @@ describe('no starvation', () => {
 
 describe('urgency', () => {
   test('a new digest that fixes a CRITICAL vulnerability makes the rebuild due at once, even mid-delay', () => {
-    const old = summariseTrivyReport(JSON.parse(fixture('trivy/node-22-old.json')));
-    const next = summariseTrivyReport(JSON.parse(fixture('trivy/node-22-new.json')));
-    if (!old.ok || !next.ok) throw new Error('fixtures');
-    expect(old.value).toEqual({
-      digests: [digest('a')],
-      repoDigests: [`node@${digest('a')}`],
-      counts: { CRITICAL: 1, HIGH: 1 },
-      critical: ['CVE-2026-0001'],
-    });
-    expect(criticalFixed(old.value, next.value)).toEqual(['CVE-2026-0001']);
-    expect(criticalFixed(next.value, old.value)).toEqual([]);
-    expect(criticalFixed(undefined, next.value)).toEqual([]);
+    const scan = (file: string, digestOf: string) => {
+      const report = parseTrivyReport(JSON.parse(fixture(file)));
+      if (!report.ok) throw new Error(report.error);
+      const summary = summariseScan(report.value, { digest: digestOf, now: '2026-11-20T00:00:00Z' });
+      if (!summary.ok) throw new Error(summary.error);
+      return summary.value;
+    };
+    const old = scan('trivy/node-22-old.json', digest('a'));
+    const next = scan('trivy/node-22-new.json', digest('b'));
+    expect(old.summary).toMatchObject({ criticalCount: 1, highCount: 1 });
+    expect(criticalsFixed(old, next)).toEqual(['CVE-2026-0001']);
+    expect(criticalsFixed(next, old)).toEqual([]);
+    expect(criticalsFixed(undefined, next)).toEqual([]);
     const g = graph([image('api', ['node'])]);
     const [first] = decide(g, update('node', 'b', D(0), D(0)));
     const [second] = decide(g, update('node', 'c', D(1), D(1, 3), true), first?.action === 'rebuild' ? [first] : []);
@@ -112,11 +114,11 @@ describe('urgency', () => {
   });
 
   test('a report without RepoDigests cannot be matched and says so', () => {
-    expect(summariseTrivyReport({ SchemaVersion: 2, Metadata: {} })).toEqual({
+    expect(parseTrivyReport({ SchemaVersion: 2, Metadata: {} })).toEqual({
       ok: false,
       error: expect.stringContaining('RepoDigests'),
     });
-    expect(summariseTrivyReport({ SchemaVersion: 1 }).ok).toBe(false);
+    expect(parseTrivyReport({ SchemaVersion: 1 }).ok).toBe(false);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   credibleRelease,
   type ForgeEndpoints,
   findStartedRun,
+  type GivenReport,
   managedImage,
   type PlannedSend,
   planRun,
@@ -29,7 +30,6 @@ import {
   triggerConfig,
   triggerRequest,
   urgencyOf,
-  type VulnerabilitySummary,
   type WaveDecision,
 } from '../rebuild/index.js';
 import { normaliseReference } from '../reference/normalise.js';
@@ -60,7 +60,8 @@ export interface RebuildJobOptions {
   readonly registry: RegistryClient;
   /** The clock: an ISO time, UTC, whole seconds (`--now`, else the real one). */
   readonly now: string;
-  readonly reports: readonly VulnerabilitySummary[];
+  /** Trivy reports given by hand (`--vulnerability-report`): they stand for the scans state records. */
+  readonly reports: readonly GivenReport[];
   readonly forge: ForgeSettings;
   /** The digest's release time when the caller knows it (`--released`): the registry is not asked for it. */
   readonly released?: string;
@@ -182,11 +183,7 @@ async function updateFacts(
   const recorded = base.rebuild?.current?.digest;
   const current =
     recorded !== undefined ? [recorded] : [...new Set([...builds.values()].flatMap((b) => b.baseDigests))].sort();
-  const sameRepository = (repoDigest: string) => {
-    const parsed = normaliseReference(repoDigest);
-    return parsed.ok && parsed.value.registry === base.registry && parsed.value.repository === base.repository;
-  };
-  const urgency = urgencyOf(options.reports, current, mode.digest, sameRepository);
+  const urgency = urgencyOf(base, options.reports, current, mode.digest);
   for (const line of urgency.unmatched) options.job.log.warn('vulnerabilities', line);
   if (urgency.fixed.length > 0)
     options.job.log.info('urgent', `${mode.digest} fixes CRITICAL ${urgency.fixed.join(', ')}`);

@@ -57,14 +57,8 @@ export {
   type TriggerRequest,
   type TriggerTarget,
 } from './triggers.js';
-export { applyStoredUrgency, type UrgentBase } from './urgency.js';
-export {
-  criticalFixed,
-  summariseTrivyReport,
-  type Urgency,
-  urgencyOf,
-  type VulnerabilitySummary,
-} from './vulnerabilities.js';
+export { applyStoredUrgency, type Urgency, type UrgentBase, urgencyOf } from './urgency.js';
+export { type GivenReport, givenReport } from './vulnerabilities.js';
 export {
   ANCESTOR_WAIT_SECONDS,
   type BaseUpdate,

@@ -3,12 +3,48 @@
  * CRITICAL vulnerability that the digest its dependents are built on has — fixable there (`Status: fixed`, so it is
  * listed among the current scan's fixable findings) and absent from the newest digest's fixable findings (a version
  * that still had it would list it again) — the pending rebuilds on that base are due at once. Applied on every run,
- * so it holds at update time and when a later rescan reveals a new CVE in the current digest. Pure.
+ * so it holds at update time and when a later rescan reveals a new CVE in the current digest. Reports given by hand
+ * (`rebuild --vulnerability-report`) are read by the same rule at update time (urgencyOf). Pure.
  */
-import type { BaseImageState, StateSnapshot } from '../state/types.js';
-import { criticalsFixedByLatest } from '../state/vulnerabilities.js';
+import type { BaseImageState, StateSnapshot, VulnerabilityScan } from '../state/types.js';
+import { criticalsFixed, criticalsFixedByLatest, scanOf } from '../state/vulnerabilities.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { earlierOf } from '../util/time.js';
+import type { GivenReport } from './vulnerabilities.js';
+
+/** What the scans say about one base update: the CRITICALs it fixes, and the reports given that matched nothing. */
+export interface Urgency {
+  readonly fixed: readonly string[];
+  /** One line per report given that describes neither digest (its RepoDigests named): said, not silently ignored. */
+  readonly unmatched: readonly string[];
+}
+
+/**
+ * The urgency rule for `base` moving to `next` at update time, given what its dependents are built on now (`current`:
+ * the digest state records, else the base digests their builds record; empty when unknown: not urgent). A digest's
+ * scan is a report given by hand that describes it, else the scan recorded for it; the update fixes the CRITICALs
+ * that are fixable in a current digest's scan and no longer listed as fixable in the new digest's.
+ */
+export function urgencyOf(
+  base: Pick<BaseImageState, 'vulnerabilities'>,
+  given: readonly GivenReport[],
+  current: readonly string[],
+  next: string,
+): Urgency {
+  const scanFor = (digest: string): VulnerabilityScan | undefined =>
+    given.find((r) => r.digests.includes(digest))?.scan ?? scanOf(base, digest);
+  const after = scanFor(next);
+  const fixed = [...new Set(current.flatMap((digest) => criticalsFixed(scanFor(digest), after)))].sort(
+    compareCodeUnits,
+  );
+  const unmatched = given
+    .filter((r) => !r.digests.some((d) => d === next || current.includes(d)))
+    .map(
+      (r) =>
+        `${r.file}: the vulnerability report for ${r.repoDigests.join(', ')} describes neither the current nor the new digest: not used`,
+    );
+  return { fixed, unmatched };
+}
 
 /** A base whose pending rebuilds became urgent, and the CRITICAL ids its newest digest fixes. */
 export interface UrgentBase {

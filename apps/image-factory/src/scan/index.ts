@@ -16,7 +16,7 @@ export {
   type ReportMatch,
   repoDigestsOf,
 } from './match.js';
-export { MAX_REPORT_BYTES, type ReportFile, readReportFile } from './read-report.js';
+export { MAX_REPORT_BYTES, type ReadReportOptions, type ReportFile, readReportFile } from './read-report.js';
 export {
   boundedScans,
   type RecordedScan,

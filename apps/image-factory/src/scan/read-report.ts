@@ -21,16 +21,26 @@ export interface ReportFile {
   readonly repoDigests: readonly RepoDigest[];
 }
 
+/** Options of {@link readReportFile}. */
+export interface ReadReportOptions {
+  /** How messages name the file. @default `--report FILE` */
+  readonly label?: string;
+  /** Largest report read, in bytes. @default MAX_REPORT_BYTES */
+  readonly maxBytes?: number;
+}
+
 /**
- * Read and check one report (`file` relative to `cwd`). A missing or unreadable file, or one larger than `maxBytes`,
+ * Read and check one report (`file` relative to `cwd`). A missing or unreadable file, or one larger than the bound,
  * is exit 2 (as every JSON file named); one not UTF-8 JSON, not SchemaVersion 2 or without RepoDigests is exit 1,
  * each said with the file's name.
  */
-export async function readReportFile(cwd: string, file: string, maxBytes = MAX_REPORT_BYTES): Promise<ReportFile> {
-  const data = await readJsonFile(resolve(cwd, file), 'a Trivy JSON report', { label: `--report ${file}`, maxBytes });
+export async function readReportFile(cwd: string, file: string, options: ReadReportOptions = {}): Promise<ReportFile> {
+  const label = options.label ?? `--report ${file}`;
+  const maxBytes = options.maxBytes ?? MAX_REPORT_BYTES;
+  const data = await readJsonFile(resolve(cwd, file), 'a Trivy JSON report', { label, maxBytes });
   const parsed = parseTrivyReport(data);
-  if (!parsed.ok) throw new FactoryError('invalid-config', `--report ${file}: ${parsed.error}`);
+  if (!parsed.ok) throw new FactoryError('invalid-config', `${label}: ${parsed.error}`);
   const repoDigests = repoDigestsOf(parsed.value.Metadata.RepoDigests);
-  if (!repoDigests.ok) throw new FactoryError('invalid-config', `--report ${file}: ${repoDigests.error}`);
+  if (!repoDigests.ok) throw new FactoryError('invalid-config', `${label}: ${repoDigests.error}`);
   return { file, report: parsed.value, repoDigests: repoDigests.value };
 }

@@ -34,16 +34,24 @@ export function scanOf(base: Pick<BaseImageState, 'vulnerabilities'>, digest: st
 }
 
 /**
+ * The urgency rule (issue 21), one place for every scan it reads — recorded by `scan record` or given by hand to
+ * `rebuild --vulnerability-report`: the CRITICAL ids fixable in `before` (`Status: fixed`) that `after` no longer
+ * lists as fixable (a version that still had one would list it again), sorted. Empty when either scan is missing:
+ * unknown is not urgent.
+ */
+export function criticalsFixed(before: VulnerabilityScan | undefined, after: VulnerabilityScan | undefined): string[] {
+  if (before === undefined || after === undefined) return [];
+  const still = new Set(fixableCriticals(after));
+  return fixableCriticals(before).filter((id) => !still.has(id));
+}
+
+/**
  * The CRITICAL ids the base's newest digest fixes for its dependents, from the scans recorded for its current and
- * newest digests; empty when either scan is missing (unknown is not urgent).
+ * newest digests ({@link criticalsFixed}).
  */
 export function criticalsFixedByLatest(base: BaseImageState): string[] {
   const current = base.rebuild?.current?.digest;
   const latest = base.rebuild?.latest?.digest;
   if (current === undefined || latest === undefined) return [];
-  const before = scanOf(base, current);
-  const after = scanOf(base, latest);
-  if (before === undefined || after === undefined) return [];
-  const still = new Set(fixableCriticals(after));
-  return fixableCriticals(before).filter((id) => !still.has(id));
+  return criticalsFixed(scanOf(base, current), scanOf(base, latest));
 }

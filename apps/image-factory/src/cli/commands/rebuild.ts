@@ -5,9 +5,9 @@ import { parseDelay } from '../../enrolment/duration.js';
 import { EXIT, FactoryError, messageOf } from '../../errors.js';
 import { type RebuildJobResult, type RebuildMode, runRebuildJob } from '../../jobs/rebuild-job.js';
 import { registerSecret } from '../../log/redact.js';
-import { baseUrlHelp, GITHUB_API_URL, summariseTrivyReport, type VulnerabilitySummary } from '../../rebuild/index.js';
+import { baseUrlHelp, GITHUB_API_URL, type GivenReport, givenReport } from '../../rebuild/index.js';
 import { NODE_EFFECTS } from '../../registry/http.js';
-import { readJsonFile } from '../../util/json-file.js';
+import { readReportFile } from '../../scan/index.js';
 import { formatInstant, parseTime } from '../../util/time.js';
 import { baseUrlOption, GIT_OPTIONS, GIT_SECTIONS, stateJobOptions } from '../git-options.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
@@ -36,7 +36,7 @@ const REBUILD_OPTIONS = {
     type: 'string',
     multiple: true,
     value: 'FILE',
-    help: 'a Trivy JSON report (repeatable), matched to digests by Metadata.RepoDigests: a new digest that fixes a\nCRITICAL vulnerability of the current one makes the rebuilds due at once',
+    help: 'a Trivy JSON report (repeatable), read and summarised as scan record does, matched to the\ncurrent and new digests by Metadata.RepoDigests; it stands for the scan state records of that\ndigest. One rule for both: a new digest that no longer lists a fixable CRITICAL (Status: fixed)\nof the current one makes the rebuilds due at once',
   },
   'claim-timeout': {
     type: 'string',
@@ -65,7 +65,8 @@ const HELP = renderHelp({
   ],
   description: `A base image now points to DIGEST: ask its registry when DIGEST was released, decide for every image built
 on it (directly and further down) when to rebuild (rebuildDelay from the release, never restarted by later
-updates; at once when a vulnerability report shows a CRITICAL fixed; not at all when already built on it),
+updates; at once when DIGEST fixes a fixable CRITICAL of the current digest, by the scans in state or the
+reports given; not at all when already built on it),
 commit the decisions and claim the rebuilds due now, then trigger them in GitHub Actions or GitLab CI, once each,
 and commit the answers. --due does the sweep only. --dry-run prints each decision and the request it would send.`,
   sections: [['Rebuild', REBUILD_OPTIONS], ['Registry', REGISTRY_OPTIONS], ...GIT_SECTIONS],
@@ -115,25 +116,18 @@ async function token(io: CommandIO, file: string | undefined, env: string): Prom
 }
 
 /**
- * The Trivy reports named on the command line. A file that cannot be read is a usage error (exit 2); one that is
- * not JSON and one that is JSON but not a Trivy report are the same mistake and end alike (exit 1, one message form).
+ * The Trivy reports named on the command line, read as `scan record` reads its reports and summarised as it
+ * summarises them. A file that cannot be read or is too large is exit 2; one that is not a Trivy JSON report exit 1.
  */
-async function reports(io: CommandIO, files: readonly string[]): Promise<VulnerabilitySummary[]> {
-  const summaries: VulnerabilitySummary[] = [];
+async function reports(io: CommandIO, files: readonly string[], now: string): Promise<GivenReport[]> {
+  const given: GivenReport[] = [];
   for (const file of files) {
-    const data = await readJsonFile(resolve(io.cwd, file), 'a Trivy JSON report (SchemaVersion 2)', {
-      label: `image-factory rebuild: --vulnerability-report ${file}`,
-    });
-    const summary = summariseTrivyReport(data);
-    if (!summary.ok) {
-      const error = summary.error.startsWith('not a Trivy JSON report')
-        ? summary.error
-        : `not a Trivy JSON report (SchemaVersion 2): ${summary.error}`;
-      throw new FactoryError('invalid-config', `image-factory rebuild: --vulnerability-report ${file}: ${error}`);
-    }
-    summaries.push(summary.value);
+    const label = `image-factory rebuild: --vulnerability-report ${file}`;
+    const summary = givenReport(await readReportFile(io.cwd, file, { label }), now);
+    if (!summary.ok) throw new FactoryError('invalid-config', `${label}: ${summary.error}`);
+    given.push(summary.value);
   }
-  return summaries;
+  return given;
 }
 
 /** The text form of a run. A dry run speaks in the conditional: it claimed nothing and sent nothing. */
@@ -210,7 +204,7 @@ export const rebuildCommand = defineCommand({
       job,
       registry: await registryClientFrom('rebuild', values, io),
       now,
-      reports: await reports(io, values['vulnerability-report'] ?? []),
+      reports: await reports(io, values['vulnerability-report'] ?? [], now),
       ...(released === undefined ? {} : { released }),
       claimTimeoutSeconds: claimTimeoutSeconds(values['claim-timeout'] ?? '2h'),
       forge: {
