@@ -12,9 +12,12 @@ import type { Enrolment } from '../enrolment/types.js';
 import { FactoryError, messageOf } from '../errors.js';
 import { publishChange } from '../git/publish.js';
 import {
+  type BaseDigest,
   type BaseUpdate,
   type BuildFacts,
+  basePolicy,
   credibleRelease,
+  type DigestVerdict,
   type ForgeEndpoints,
   findStartedRun,
   type GivenReport,
@@ -29,16 +32,22 @@ import {
   type TriggerOutcome,
   triggerConfig,
   triggerRequest,
+  unverifiable,
   urgencyOf,
+  verdictKey,
+  verdictOf,
   type WaveDecision,
 } from '../rebuild/index.js';
 import { normaliseReference } from '../reference/normalise.js';
 import type { RegistryClient } from '../registry/client.js';
 import { imageFacts } from '../registry/inspect.js';
 import { parsePlatform } from '../registry/platform.js';
+import { type KeyFileReader, verifyImageSignatures } from '../signatures/index.js';
+import { MAX_SEEN_DIGESTS } from '../state/schema.js';
 import { StateFolder } from '../state/store.js';
 import type { StateSnapshot } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
+import { readConfinedFile } from '../util/confined.js';
 import { mapLimit } from '../util/map-limit.js';
 import { enrolmentLoader, type StateJobOptions, withGitopsCheckout } from './state-job.js';
 
@@ -98,6 +107,20 @@ export interface RebuildJobResult {
   readonly healed: readonly { readonly base: string; readonly digest: string }[];
   /** Bases the sweep could not ask about (their updates, if any, wait for the next sweep). */
   readonly unreachable: readonly { readonly base: string; readonly reason: string }[];
+  /** What the signature gate did; absent when it did nothing (no policy covers a base involved, or all passed). */
+  readonly gate?: GateReport;
+}
+
+/** The signature gate in a run's result (`"gate"` in `rebuild --json`). */
+export interface GateReport {
+  /** Digests that failed an enforced policy: recorded `blocked`, nothing decided on or pinned to them. */
+  readonly blocked: readonly (BaseDigest & { readonly reason: string })[];
+  /** Digests that failed a policy in mode warn: recorded with the warning, used. */
+  readonly warnings: readonly (BaseDigest & { readonly reason: string })[];
+  /** Digests whose signatures could not be checked (registry down): not used, nothing recorded; exit 3. */
+  readonly unverifiable: readonly (BaseDigest & { readonly reason: string })[];
+  /** Due rebuilds left pending this run because a digest they would be pinned to could not be verified. */
+  readonly held: readonly { readonly image: string; readonly reason: string }[];
 }
 
 const BASE_DIGEST_ANNOTATION = 'org.opencontainers.image.base.digest';
@@ -109,6 +132,13 @@ const TRIGGER_CONCURRENCY = 4;
 const BUILD_LOOKUPS = 8;
 /** HEADs of base tags in flight at once during a sweep (Docker Hub counts no HEADs against its pull limit). */
 const SWEEP_LOOKUPS = 8;
+/** Signature verifications in flight at once (each is a manifest and up to 32 blob GETs). */
+const SIGNATURE_LOOKUPS = 4;
+/**
+ * Plans per commit attempt: each round verifies what the last plan asked about (a blocked candidate makes the next
+ * one a candidate): at most every digest seen of a base, and the update's own.
+ */
+const MAX_GATE_ROUNDS = MAX_SEEN_DIGESTS + 2;
 
 /** The state name of the base image a reference (`registry/repo:tag`) names, or undefined when nothing builds on it. */
 export function baseNamed(state: StateSnapshot, reference: string): string | undefined {
@@ -239,6 +269,41 @@ async function unreportedUpdates(
   };
 }
 
+/**
+ * Verify the digests the planner asks about (the signature gate, rebuild/gate.ts), a few at a time, each against the
+ * policy that covers its base, into `verdicts`. A verification that cannot be made (the registry down, a refusal) is
+ * `unverifiable`: the digest is not used (fail closed). A policy that cannot be applied (a key file missing) is the
+ * enrolment's error: the run stops, nothing recorded.
+ */
+async function verifyDigests(
+  needed: readonly BaseDigest[],
+  state: StateSnapshot,
+  enrolment: Enrolment,
+  options: RebuildJobOptions,
+  readKeyFile: KeyFileReader,
+  verdicts: Map<string, DigestVerdict>,
+): Promise<void> {
+  const distinct = [...new Map(needed.map((n) => [verdictKey(n.base, n.digest), n])).values()].filter(
+    (n) => !verdicts.has(verdictKey(n.base, n.digest)),
+  );
+  await mapLimit(distinct, SIGNATURE_LOOKUPS, async ({ base: name, digest }) => {
+    const base = state.baseImages.get(name);
+    const policy = base === undefined ? null : basePolicy(enrolment, base);
+    if (base === undefined || policy === null) return;
+    let verdict: DigestVerdict;
+    try {
+      const repo = { registry: base.registry, repository: base.repository };
+      verdict = verdictOf(await verifyImageSignatures(options.registry, repo, digest, policy, readKeyFile), policy);
+    } catch (error) {
+      if (error instanceof FactoryError && error.code === 'invalid-enrolment') throw error;
+      verdict = unverifiable(messageOf(error));
+    }
+    verdicts.set(verdictKey(name, digest), verdict);
+    if (verdict.status !== 'passed')
+      options.job.log.warn('signature', `${base.reference}@${digest}: ${verdict.status}: ${verdict.reason}`);
+  });
+}
+
 /** The forge endpoints and which tokens this run holds (what the planner may assume). */
 const endpointsOf = (forge: ForgeSettings): ForgeEndpoints => ({
   githubApiUrl: forge.githubApiUrl,
@@ -261,6 +326,8 @@ function planMessage(mode: RebuildMode, plan: RunPlan, runId: string): string {
         : `${s.image}: claimed again, unanswered since ${s.resend.claimedBefore} (key ${s.key}, send ${s.resend.sends})`,
     ),
     ...plan.skipped.map((s) => `${s.image}: not sent: ${s.reason}`),
+    ...plan.gate.blocked.map((b) => `${b.base}: ${b.digest} blocked: ${b.reason}`),
+    ...plan.gate.warnings.map((w) => `${w.base}: ${w.digest} used with a signature warning: ${w.reason}`),
     // The run's id makes this commit this job's own: two jobs computing the same claim at the same second would
     // otherwise make the same commit, and the second push would "succeed" as a no-op: both would call the CI.
     '',
@@ -408,23 +475,53 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
         ? await unreportedUpdates(folder.snapshot(), options)
         : { updates: [], unreachable: [] };
     const updates = target.kind === 'update' ? [await updateFacts(target, folder.snapshot(), options)] : swept.updates;
-    const healed = swept.updates.map((u) => ({ base: u.update.base, digest: u.update.digest }));
     const { unreachable } = swept;
     const runId = randomBytes(8).toString('hex');
     const endpoints = endpointsOf(options.forge);
+    // The signature gate's verdicts, made once per digest for the whole run (a re-plan after a lost race reuses them).
+    const verdicts = new Map<string, DigestVerdict>();
+    const readKeyFile: KeyFileReader = (file) =>
+      readConfinedFile(gitops.dir, file, 'verify key file', 'invalid-enrolment');
+    /** What the sweep recorded: found in the registry, and neither blocked before nor left unverified now. */
+    const healedBy = (planned: RunPlan, before: StateSnapshot) =>
+      swept.updates
+        .map((u) => ({ base: u.update.base, digest: u.update.digest }))
+        .filter(
+          (u) =>
+            !planned.gate.unverifiable.some((g) => g.base === u.base && g.digest === u.digest) &&
+            !(before.baseImages.get(u.base)?.rebuild?.seen ?? []).some(
+              (d) => d.digest === u.digest && d.blocked !== undefined,
+            ),
+        );
+    const gateOf = (planned: RunPlan): { gate?: GateReport } => {
+      const { blocked, warnings, unverifiable, held } = planned.gate;
+      return blocked.length + warnings.length + unverifiable.length + held.length === 0
+        ? {}
+        : { gate: { blocked, warnings, unverifiable, held } };
+    };
 
     // Step 1: plan on the head and commit the claims (on a lost race: plan again on the new head).
     const plan = async (fetched: string | null, dryRun: boolean) => {
       await refresh(fetched);
       const enrolment = await loadEnrolment();
-      const planned = planRun({
-        state: folder.snapshot(),
-        enrolment,
-        updates,
-        now,
-        claimTimeoutSeconds,
-        requestFor: (image, key, contexts) => triggerRequest(image, endpoints, key, contexts, dryRun),
-      });
+      const planOnce = () =>
+        planRun({
+          state: folder.snapshot(),
+          enrolment,
+          updates,
+          now,
+          claimTimeoutSeconds,
+          requestFor: (image, key, contexts) => triggerRequest(image, endpoints, key, contexts, dryRun),
+          verdicts,
+        });
+      // The gate asks for the verdicts it needs (pure); they are made here and the run planned again with them.
+      let planned = planOnce();
+      for (let round = 0; planned.gate.needed.length > 0; round++) {
+        if (round === MAX_GATE_ROUNDS)
+          throw new FactoryError('internal', 'the signature gate kept asking for verdicts');
+        await verifyDigests(planned.gate.needed, folder.snapshot(), enrolment, options, readKeyFile, verdicts);
+        planned = planOnce();
+      }
       for (const u of planned.urgent) {
         log.info(
           'urgent',
@@ -440,7 +537,7 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
       return {
         message: planMessage(target, planned, runId),
         files: changes.map((c) => ({ path: posix.join(stateRel, c.path), content: c.content })),
-        plan: { planned, enrolment },
+        plan: { planned, enrolment, before: folder.snapshot() },
       };
     };
 
@@ -452,8 +549,9 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
         triggers: dry.planned.sends.map((s) => reportOf(s, null)),
         skipped: dry.planned.skipped,
         commits: [],
-        healed,
+        healed: healedBy(dry.planned, dry.before),
         unreachable,
+        ...gateOf(dry.planned),
       };
     }
     const retry = {
@@ -465,6 +563,8 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
     const claim = await publishChange(gitops, (head) => plan(head, false), log, retry);
     if (claim.plan === undefined) throw new FactoryError('internal', 'the rebuild was never planned');
     const { planned, enrolment } = claim.plan;
+    const healed = healedBy(planned, claim.plan.before);
+    const gate = gateOf(planned);
     const commits = claim.status === 'pushed' ? [claim.commit] : [];
     if (planned.sends.length === 0 || claim.status !== 'pushed') {
       return {
@@ -475,6 +575,7 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
         commits,
         healed,
         unreachable,
+        ...gate,
       };
     }
 
@@ -503,6 +604,7 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
       commits,
       healed,
       unreachable,
+      ...gate,
     };
   });
 }

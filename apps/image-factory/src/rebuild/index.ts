@@ -3,8 +3,8 @@
  * decisions from a base update (wave.ts: delay from release that cannot starve, urgency, fresh already, one rebuild
  * per image per wave, ancestor waits, cycles as errors); the decisions in state (record.ts: record an update, what is
  * due, claim it with its key, claim again what was never answered, record the CI's answer, requeue refusals); the
- * digests a rebuild is pinned to (pins.ts); one run planned (plan-run.ts); the request a rebuild sends
- * (trigger-request.ts); Trivy summaries for urgency (vulnerabilities.ts); the forges' base URLs (forge-urls.ts).
+ * digests a rebuild is pinned to (pins.ts); the signature gate on base digests (gate.ts: blocked, warned, never
+ * pinned); one run planned (plan-run.ts); the request a rebuild sends (trigger-request.ts); Trivy summaries for urgency (vulnerabilities.ts); the forges' base URLs (forge-urls.ts).
  * Effects, injected: sending a trigger (triggers.ts) and looking for a run already started with a key
  * (forge-runs.ts). The `rebuild` job (jobs/rebuild-job.ts) joins them to git, the registry and the clock.
  */
@@ -21,8 +21,38 @@ export {
   precedenceText,
   resolveBaseUrl,
 } from './forge-urls.js';
-export { buildContextName, buildContexts, type Pin, pinnedDigest, pinsFor } from './pins.js';
-export { managedImage, type PlannedSend, planRun, type RequestFor, type RunInput, type RunPlan } from './plan-run.js';
+export {
+  type BaseDigest,
+  basePolicy,
+  type DigestVerdict,
+  type GatedDigest,
+  gatedDigests,
+  gateReason,
+  policyWants,
+  unverifiable,
+  type Verdicts,
+  verdictKey,
+  verdictOf,
+} from './gate.js';
+export {
+  buildContextName,
+  buildContexts,
+  type GatedPins,
+  gatedPinsFor,
+  type Pin,
+  pinCandidates,
+  pinnedDigest,
+  pinsFor,
+} from './pins.js';
+export {
+  type GateOutcome,
+  managedImage,
+  type PlannedSend,
+  planRun,
+  type RequestFor,
+  type RunInput,
+  type RunPlan,
+} from './plan-run.js';
 export {
   type BuildFacts,
   type ClaimInFlight,

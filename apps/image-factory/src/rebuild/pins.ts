@@ -11,6 +11,7 @@
 import type { BaseImageState, ImageState, RebuildRecord, SeenDigest } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { addSeconds, compareInstants } from '../util/time.js';
+import type { BaseDigest, GateCheck } from './gate.js';
 
 /** One base of an image and the digest its rebuild must use. */
 export interface Pin {
@@ -25,10 +26,41 @@ export function seenDigests(record: RebuildRecord): readonly SeenDigest[] {
 }
 
 /**
- * The digest a rebuild of an image with `delaySeconds` takes from one base at `now`: urgent → the newest digest that
- * fixes a CRITICAL; else the newest released (or, unknown, first seen) at least the delay before now; else the first
- * pending update's digest for this base (`firstCause`: it qualifies at its due time, so nothing starves); else the
- * current one. Undefined when nothing is recorded for the base.
+ * The digests a rebuild of an image with `delaySeconds` may take from one base at `now`, best first: urgent → the
+ * newest digest that fixes a CRITICAL; then every digest released (or, unknown, first seen) at least the delay before
+ * now, and the first pending update's digest for this base (`firstCause`: it qualifies at its due time, so nothing
+ * starves), newest first; then the first cause, then the current one. Digests recorded `blocked` (they failed an
+ * enforced signature policy) are never among them, urgent or not.
+ */
+export function pinCandidates(
+  record: RebuildRecord | undefined,
+  delaySeconds: number,
+  now: string,
+  urgent: boolean,
+  firstCause: string | undefined,
+): string[] {
+  if (record === undefined) return firstCause === undefined ? [] : [firstCause];
+  const seen = seenDigests(record).filter((d) => d.blocked === undefined);
+  const newestFirst = [...seen].reverse();
+  const fixing = urgent ? newestFirst.filter((d) => d.urgent === true).map((d) => d.digest) : [];
+  // Candidates: every digest at least the delay old, and the first pending update's digest (it qualifies at its due
+  // time, however young: a chain's ancestor was rebuilt after the update that started the wave). The newest wins.
+  const qualified = newestFirst
+    .filter((d) => d.digest === firstCause || compareInstants(addSeconds(d.released ?? d.seen, delaySeconds), now) <= 0)
+    .sort((a, b) => compareInstants(b.released ?? b.seen, a.released ?? a.seen))
+    .map((d) => d.digest);
+  const blocked = new Set(seenDigests(record).flatMap((d) => (d.blocked === undefined ? [] : [d.digest])));
+  const ordered = [...fixing, ...qualified, firstCause, record.current?.digest].flatMap((d) =>
+    d === undefined || blocked.has(d) ? [] : [d],
+  );
+  return [...new Set(ordered)];
+}
+
+/**
+ * The digest a rebuild of an image with `delaySeconds` takes from one base at `now` (the first of pinCandidates):
+ * urgent → the newest digest that fixes a CRITICAL; else the newest released (or, unknown, first seen) at least the
+ * delay before now; else the first pending update's digest for this base; else the current one. Undefined when
+ * nothing is recorded for the base.
  */
 export function pinnedDigest(
   record: RebuildRecord | undefined,
@@ -37,25 +69,84 @@ export function pinnedDigest(
   urgent: boolean,
   firstCause: string | undefined,
 ): string | undefined {
-  if (record === undefined) return firstCause;
-  const seen = seenDigests(record);
-  const newestFirst = [...seen].reverse();
-  if (urgent) {
-    const fixing = newestFirst.find((d) => d.urgent === true);
-    if (fixing !== undefined) return fixing.digest;
-  }
-  // Candidates: every digest at least the delay old, and the first pending update's digest (it qualifies at its due
-  // time, however young: a chain's ancestor was rebuilt after the update that started the wave). The newest wins.
-  const candidates = newestFirst.filter(
-    (d) => d.digest === firstCause || compareInstants(addSeconds(d.released ?? d.seen, delaySeconds), now) <= 0,
-  );
-  const newest = candidates.sort((a, b) => compareInstants(b.released ?? b.seen, a.released ?? a.seen))[0];
-  return newest?.digest ?? firstCause ?? record.current?.digest;
+  return pinCandidates(record, delaySeconds, now, urgent, firstCause)[0];
 }
+
+/** The signature gate's view of a base digest at pin time (gate.ts); absent: every digest is usable. */
+export type PinGate = (base: string, digest: string) => GateCheck;
+
+/** The pins of a rebuild, or why it is held back this run (and the digests whose verdict the gate still needs). */
+export type GatedPins =
+  | { readonly ok: true; readonly pins: Pin[] }
+  | { readonly ok: false; readonly reason: string; readonly needed: BaseDigest[]; readonly unverifiable: BaseDigest[] };
 
 /**
  * The pins of a rebuild of `image` at `now`: one per base it uses (sorted by base name), from each base's record;
- * `causes` are the pending update's (the first digest of each base in it always qualifies).
+ * `causes` are the pending update's (the first digest of each base in it always qualifies). With a gate, a base's
+ * pin is its best candidate the gate does not block: a candidate whose verdict is not made yet (or could not be
+ * made) holds the rebuild back rather than falling back to an older digest, and so does a gated base with no
+ * usable digest (the CI would otherwise build on whatever the tag points to).
+ */
+export function gatedPinsFor(
+  image: ImageState,
+  baseImages: ReadonlyMap<string, BaseImageState>,
+  delaySeconds: number,
+  now: string,
+  urgent: boolean,
+  causes: readonly { readonly base: string; readonly digest: string }[],
+  gate: PinGate = () => 'usable',
+): GatedPins {
+  if (image.kind !== 'managed') return { ok: true, pins: [] };
+  const bases = [...new Set(image.baseImages.map((b) => b.name))].sort(compareCodeUnits);
+  const pins: Pin[] = [];
+  const needed: BaseDigest[] = [];
+  const held: string[] = [];
+  const unverifiable: BaseDigest[] = [];
+  for (const name of bases) {
+    const base = baseImages.get(name);
+    if (base === undefined || base.tag === null || base.untracked !== undefined) continue;
+    const record = base.rebuild;
+    const caused = causes.filter((c) => c.base === name).map((c) => c.digest);
+    const firstCause =
+      record === undefined
+        ? caused[0]
+        : (seenDigests(record).find((d) => caused.includes(d.digest))?.digest ?? caused[0]);
+    const candidates = pinCandidates(record, delaySeconds, now, urgent, firstCause);
+    let chosen: string | undefined;
+    let gated = false;
+    for (const digest of candidates) {
+      const check = gate(name, digest);
+      if (check === 'usable') {
+        chosen = digest;
+        break;
+      }
+      gated = true;
+      if (check === 'blocked') continue;
+      if (check === 'unknown') needed.push({ base: name, digest });
+      else {
+        unverifiable.push({ base: name, digest });
+        held.push(`${name}: ${digest} could not be verified`);
+      }
+      break;
+    }
+    // Every digest seen blocked (none left to choose): held too, or the CI would build on what the tag points to.
+    if (record !== undefined && seenDigests(record).some((d) => d.blocked !== undefined)) gated = true;
+    if (chosen !== undefined) pins.push({ base: name, digest: chosen });
+    else if (gated && needed.every((n) => n.base !== name) && !held.some((h) => h.startsWith(`${name}:`)))
+      held.push(`${name}: no digest seen passes its signature policy`);
+  }
+  if (needed.length === 0 && held.length === 0) return { ok: true, pins };
+  return {
+    ok: false,
+    reason: held.length > 0 ? `held back by the signature gate (${held.join('; ')})` : 'signatures not verified yet',
+    needed,
+    unverifiable,
+  };
+}
+
+/**
+ * The pins of a rebuild of `image` at `now` without a signature policy (every digest not recorded `blocked` is
+ * usable): one per base it uses (sorted by base name).
  */
 export function pinsFor(
   image: ImageState,
@@ -65,20 +156,8 @@ export function pinsFor(
   urgent: boolean,
   causes: readonly { readonly base: string; readonly digest: string }[],
 ): Pin[] {
-  if (image.kind !== 'managed') return [];
-  const bases = [...new Set(image.baseImages.map((b) => b.name))].sort(compareCodeUnits);
-  return bases.flatMap((name) => {
-    const base = baseImages.get(name);
-    if (base === undefined || base.tag === null || base.untracked !== undefined) return [];
-    const record = base.rebuild;
-    const caused = causes.filter((c) => c.base === name).map((c) => c.digest);
-    const firstCause =
-      record === undefined
-        ? caused[0]
-        : (seenDigests(record).find((d) => caused.includes(d.digest))?.digest ?? caused[0]);
-    const digest = pinnedDigest(record, delaySeconds, now, urgent, firstCause);
-    return digest === undefined ? [] : [{ base: name, digest }];
-  });
+  const gated = gatedPinsFor(image, baseImages, delaySeconds, now, urgent, causes);
+  return gated.ok ? gated.pins : [];
 }
 
 /** The name BuildKit looks a FROM up by among named contexts: the familiar form, without `:latest`. */

@@ -5,11 +5,14 @@
  * claimed before but never answered within the claim timeout (the same key again), and mark what cannot be sent
  * from here. The result is the next state (what the claim commit holds) and the sends that commit entitles this run
  * to make: each with its request and key, computed once. Nothing here reads a clock, a registry, git or a forge.
+ * The signature gate (gate.ts) takes its verdicts as data: a digest a policy covers with no verdict is listed in
+ * `gate.needed`, and the job verifies those and plans again before it commits anything.
  */
 import type { Enrolment, ManagedImage } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
 import type { StateSnapshot } from '../state/types.js';
-import { buildContexts, type Pin, pinsFor } from './pins.js';
+import { type BaseDigest, basePolicy, gateCheck, recordVerdicts, type Verdicts, verdictKey } from './gate.js';
+import { buildContexts, gatedPinsFor, type Pin } from './pins.js';
 import {
   type BuildFacts,
   type ClaimInFlight,
@@ -47,6 +50,26 @@ export interface RunInput {
   readonly now: string;
   readonly claimTimeoutSeconds: number;
   readonly requestFor: RequestFor;
+  /**
+   * The signature gate's verdicts the job made for this run (gate.ts), by base and digest. A digest of a base a
+   * policy covers with no verdict here is asked for in `gate.needed` (the job verifies it and plans again).
+   * Absent: none made.
+   */
+  readonly verdicts?: Verdicts;
+}
+
+/** What the signature gate did in a run (all empty when no policy covers a base involved). */
+export interface GateOutcome {
+  /** Digests that failed an enforced policy in this run: recorded `blocked`, nothing decided on them. */
+  readonly blocked: readonly (BaseDigest & { readonly reason: string })[];
+  /** Digests that failed a policy in mode warn: recorded with the warning, used. */
+  readonly warnings: readonly (BaseDigest & { readonly reason: string })[];
+  /** Digests whose verification could not be made: not used, nothing recorded (the run exits 3). */
+  readonly unverifiable: readonly (BaseDigest & { readonly reason: string })[];
+  /** Digests a policy covers that have no verdict yet: the job verifies them and plans again. */
+  readonly needed: readonly BaseDigest[];
+  /** Due rebuilds held back this run because a pin's verdict is missing or could not be made (left pending). */
+  readonly held: readonly { readonly image: string; readonly reason: string }[];
 }
 
 /** One trigger this run may send once its claim commit is pushed. */
@@ -73,6 +96,7 @@ export interface RunPlan {
   readonly skipped: readonly { readonly image: string; readonly reason: string }[];
   /** Bases whose pending rebuilds the recorded scans made urgent in this run (the newest digest fixes a CRITICAL). */
   readonly urgent: readonly UrgentBase[];
+  readonly gate: GateOutcome;
 }
 
 /** Managed images of images.yaml by name (looked up once per decision, several times per run). */
@@ -91,19 +115,43 @@ export function planRun(input: RunInput): RunPlan {
   const { enrolment, now } = input;
   let state = input.state;
   const decisions: WaveDecision[] = [];
+  const verdicts = input.verdicts ?? new Map();
+  const gate = {
+    blocked: [] as (BaseDigest & { reason: string })[],
+    warnings: [] as (BaseDigest & { reason: string })[],
+    unverifiable: [] as (BaseDigest & { reason: string })[],
+    needed: [] as BaseDigest[],
+    held: [] as { image: string; reason: string }[],
+  };
   for (const { update, builds } of input.updates) {
-    const recorded = recordBaseUpdate(state, enrolment, update, builds);
+    const at = { base: update.base, digest: update.digest };
+    const base = state.baseImages.get(update.base);
+    const known = base?.rebuild?.current?.digest === update.digest || base?.rebuild?.latest?.digest === update.digest;
+    // Only a digest not recorded yet, of a base a policy covers, is verified (a repeated run asks nothing).
+    const gated = base !== undefined && !known && basePolicy(enrolment, base) !== null;
+    const verdict = gated ? verdicts.get(verdictKey(update.base, update.digest)) : undefined;
+    if (gated && verdict === undefined) {
+      gate.needed.push(at);
+      continue;
+    }
+    if (verdict?.status === 'unverifiable') {
+      gate.unverifiable.push({ ...at, reason: verdict.reason });
+      continue;
+    }
+    const recorded = recordBaseUpdate(state, enrolment, update, builds, verdict);
     if (recorded.status === 'cycle') {
       throw new FactoryError(
         'invalid-state',
         `cycle in the dependency graph: ${recorded.cycle.join(' → ')}; nothing recorded, nothing triggered`,
       );
     }
-    if (recorded.status === 'recorded') {
-      state = recorded.state;
-      decisions.push(...recorded.decisions);
-    }
+    if (verdict?.status === 'blocked') gate.blocked.push({ ...at, reason: verdict.reason });
+    if (verdict?.status === 'warning') gate.warnings.push({ ...at, reason: verdict.reason });
+    if (recorded.status === 'recorded' || recorded.status === 'blocked') state = recorded.state;
+    if (recorded.status === 'recorded') decisions.push(...recorded.decisions);
   }
+  // Verdicts made at pin time on digests seen before (a policy added since, a key rotated) are recorded too.
+  state = recordVerdicts(state, verdicts);
   state = requeueRefused(state, enrolment, now);
   const stored = applyStoredUrgency(state, now);
   state = stored.state;
@@ -137,12 +185,31 @@ export function planRun(input: RunInput): RunPlan {
 
   const claimed = [];
   const pins = new Map<string, readonly Pin[]>();
+  const check = gateCheck(state, enrolment, verdicts);
   for (const rebuild of dueRebuilds(state, now)) {
     const key = triggerKey(rebuild);
     const image = state.images.get(rebuild.image);
     const delay = managedImage(enrolment, rebuild.image)?.rebuildDelaySeconds ?? enrolment.defaults.rebuildDelaySeconds;
-    const imagePins =
-      image === undefined ? [] : pinsFor(image, state.baseImages, delay, now, rebuild.urgent, rebuild.causes);
+    const gated =
+      image === undefined
+        ? { ok: true as const, pins: [] }
+        : gatedPinsFor(image, state.baseImages, delay, now, rebuild.urgent, rebuild.causes, check);
+    if (!gated.ok) {
+      gate.needed.push(...gated.needed);
+      for (const u of gated.unverifiable) {
+        const verdict = verdicts.get(verdictKey(u.base, u.digest));
+        const reason = verdict?.status === 'unverifiable' ? verdict.reason : 'signature not verified';
+        if (!gate.unverifiable.some((g) => g.base === u.base && g.digest === u.digest))
+          gate.unverifiable.push({ ...u, reason });
+      }
+      // A verdict missing or not made holds it back this run, recording nothing; no usable digest is a settled
+      // reason, shown like any rebuild that cannot be sent.
+      if (gated.needed.length > 0 || gated.unverifiable.length > 0)
+        gate.held.push({ image: rebuild.image, reason: gated.reason });
+      else skipped.push({ image: rebuild.image, reason: gated.reason });
+      continue;
+    }
+    const imagePins = gated.pins;
     const made = request(rebuild.image, key, imagePins);
     if (typeof made === 'string') {
       skipped.push({ image: rebuild.image, reason: made });
@@ -154,5 +221,5 @@ export function planRun(input: RunInput): RunPlan {
   }
   state = claimRebuilds(state, claimed, now, pins);
   state = markNotSent(state, skipped);
-  return { state, decisions, sends, skipped, urgent: stored.urgent };
+  return { state, decisions, sends, skipped, urgent: stored.urgent, gate };
 }

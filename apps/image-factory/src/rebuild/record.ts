@@ -27,6 +27,7 @@ import type {
 } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { addSeconds, CLOCK_SKEW_SECONDS, compareInstants, earlierOf } from '../util/time.js';
+import { type DigestVerdict, markedSeen } from './gate.js';
 import { type Pin, seenDigests } from './pins.js';
 import {
   ANCESTOR_WAIT_SECONDS,
@@ -116,6 +117,8 @@ const bounded = (history: readonly RebuildHistoryEntry[]) => history.slice(-MAX_
 export type UpdateResult =
   | { readonly status: 'unchanged'; readonly state: StateSnapshot }
   | { readonly status: 'recorded'; readonly state: StateSnapshot; readonly decisions: readonly WaveDecision[] }
+  /** The digest failed an enforced signature policy: recorded as seen and blocked, nothing decided on it. */
+  | { readonly status: 'blocked'; readonly state: StateSnapshot; readonly reason: string }
   | { readonly status: 'cycle'; readonly cycle: readonly string[] };
 
 /**
@@ -132,13 +135,17 @@ export function credibleRelease(released: string | null, now: string): { release
 
 /**
  * Record that base `update.base` now points to `update.digest`. The first digest recorded for a base becomes its
- * current one; a digest already recorded changes nothing (a repeated run is a no-op).
+ * current one; a digest already recorded changes nothing (a repeated run is a no-op). With the signature gate's
+ * `verdict` (gate.ts; absent: no policy covers the base): blocked, the digest is only recorded as seen and
+ * `blocked` with why — no wave, not current, not latest, never pinned, urgent or not (status `blocked`); warning,
+ * it is recorded as usual with the warning. A digest recorded blocked that passes now is recorded as any new one.
  */
 export function recordBaseUpdate(
   state: StateSnapshot,
   enrolment: Enrolment,
   update: BaseUpdate,
   builds: ReadonlyMap<string, BuildFacts>,
+  verdict?: DigestVerdict,
 ): UpdateResult {
   const base = state.baseImages.get(update.base);
   if (base === undefined)
@@ -146,17 +153,35 @@ export function recordBaseUpdate(
       'invalid-state',
       `no base image ${update.base} in state (image-factory/state/base-images/${update.base}.yaml)`,
     );
+  if (verdict?.status === 'unverifiable')
+    throw new FactoryError('internal', `${update.base}@${update.digest}: an unverifiable digest is never recorded`);
   const record = rebuildRecordOf(base);
   if (record.current?.digest === update.digest || record.latest?.digest === update.digest)
     return { status: 'unchanged', state };
+  const seen = markedSeen(
+    {
+      digest: update.digest,
+      released: update.released,
+      seen: update.seen,
+      ...(update.urgent ? { urgent: true as const } : {}),
+    },
+    verdict,
+  );
+  const before = seenDigests(record).find((d) => d.digest === update.digest && d.blocked !== undefined);
+  if (verdict?.status === 'blocked') {
+    if (before?.blocked === verdict.reason) return { status: 'unchanged', state };
+    const seenBefore = seenDigests(record);
+    const next: RebuildRecord = {
+      ...record,
+      seen:
+        before === undefined
+          ? [...seenBefore, seen].slice(-MAX_SEEN_DIGESTS)
+          : seenBefore.map((d) => (d === before ? { ...d, blocked: verdict.reason } : d)),
+    };
+    return { status: 'blocked', state: withRecord(state, base, next), reason: verdict.reason };
+  }
   const wave = decideWave(waveGraphOf(state, enrolment, builds), update, pendingByImage(state));
   if (!wave.ok) return { status: 'cycle', cycle: wave.cycle };
-  const seen = {
-    digest: update.digest,
-    released: update.released,
-    seen: update.seen,
-    ...(update.urgent ? { urgent: true as const } : {}),
-  };
   const pending = new Map<string, PendingRebuildState>(record.pending.map((p) => [p.image, p]));
   const history: RebuildHistoryEntry[] = [...record.history];
   for (const decision of wave.decisions) {
@@ -175,7 +200,8 @@ export function recordBaseUpdate(
   }
   const next: RebuildRecord = {
     ...(record.current === undefined ? { current: seen } : { current: record.current, latest: seen }),
-    seen: [...seenDigests(record), seen].slice(-MAX_SEEN_DIGESTS),
+    // A digest blocked before that passes now is seen once, with this verdict.
+    seen: [...seenDigests(record).filter((d) => d !== before), seen].slice(-MAX_SEEN_DIGESTS),
     pending: sortPending([...pending.values()]),
     claims: record.claims,
     history: bounded(history),

@@ -144,6 +144,9 @@ export const ExternalImageStateSchema = Type.Object(
 /** images/<name>.yaml */
 export const IMAGE_STATE_SCHEMA = Type.Union([ManagedImageStateSchema, ExternalImageStateSchema]);
 
+/** The longest signature-gate reason kept in state (`blocked`, `warning`): longer ones end in "…". */
+export const MAX_GATE_REASON = 600;
+
 /** A digest of a base image the factory has seen, and when it was released (null: unknown, an epoch date). */
 export const SeenDigestSchema = Type.Object(
   {
@@ -152,6 +155,16 @@ export const SeenDigestSchema = Type.Object(
     seen: Time,
     /** It fixes a CRITICAL vulnerability of what the dependents were built on (absent: not known to). */
     urgent: Type.Optional(Type.Literal(true)),
+    /**
+     * It failed the base's enforced signature policy (images.yaml `verify`, mode enforce): why — who signed it, if
+     * anyone, and what the policy wanted. A blocked digest is never decided on or pinned (src/rebuild/gate.ts).
+     * Absent: not blocked (it passed, or no policy covers the base).
+     */
+    blocked: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_GATE_REASON })),
+    /**
+     * It failed a signature policy in mode warn: why (as `blocked`); it is used all the same. Absent: no warning.
+     */
+    warning: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_GATE_REASON })),
   },
   { additionalProperties: false },
 );

@@ -70,7 +70,7 @@ reports given; not at all when already built on it),
 commit the decisions and claim the rebuilds due now, then trigger them in GitHub Actions or GitLab CI, once each,
 and commit the answers. --due does the sweep only. --dry-run prints each decision and the request it would send.`,
   sections: [['Rebuild', REBUILD_OPTIONS], ['Registry', REGISTRY_OPTIONS], ...GIT_SECTIONS],
-  exit: '0 decisions recorded (a trigger that failed is recorded with its reason), 1 invalid input (images.yaml,\nstate, a --vulnerability-report that is not a Trivy JSON report) or a cycle in the graph, 2 usage error (a bad\nflag: an impossible --now/--released date, a base URL that is not https) or an unreadable file, 3 transient\nfailure (registry, git) before anything was recorded: safe to run again.',
+  exit: '0 decisions recorded (a trigger that failed is recorded with its reason), 1 invalid input (images.yaml,\nstate, a --vulnerability-report that is not a Trivy JSON report) or a cycle in the graph, 2 usage error (a bad\nflag: an impossible --now/--released date, a base URL that is not https) or an unreadable file, 3 transient\nfailure (registry, git) before anything was recorded, or a digest whose signatures could not be checked\n(not used): safe to run again.',
   examples: [
     'image-factory rebuild --base node-22-bookworm-slim --digest sha256:… --git-repo https://github.com/acme/gitops.git',
     'image-factory rebuild --due --git-repo https://github.com/acme/gitops.git',
@@ -154,6 +154,11 @@ function formatResult(result: RebuildJobResult): string {
     lines.push(`${s.image}: due, ${dryRun ? 'would not be' : 'not'} triggered: ${s.reason}`);
   for (const h of result.healed) lines.push(`${h.base}: now ${h.digest}, which no Stage reported: recorded`);
   for (const u of result.unreachable) lines.push(`${u.base}: not checked: ${u.reason}`);
+  const gate = result.gate ?? { blocked: [], warnings: [], unverifiable: [], held: [] };
+  for (const b of gate.blocked) lines.push(`${b.base}: ${b.digest} blocked by its signature policy: ${b.reason}`);
+  for (const w of gate.warnings) lines.push(`${w.base}: ${w.digest} signature warning (used): ${w.reason}`);
+  for (const u of gate.unverifiable) lines.push(`${u.base}: ${u.digest} not used: ${u.reason}`);
+  for (const h of gate.held) lines.push(`${h.image}: due, held back: ${h.reason}`);
   lines.push(
     dryRun
       ? 'dry run: nothing committed, nothing sent'
@@ -223,6 +228,15 @@ export const rebuildCommand = defineCommand({
     if (result.unreachable.length > 0) {
       io.stderr(
         `image-factory rebuild: ${result.unreachable.length} base image(s) could not be checked in their registry (${result.unreachable.map((u) => u.base).join(', ')}): the rest of the sweep is recorded; run again\n`,
+      );
+      return EXIT.transient;
+    }
+    // A digest whose signatures could not be checked was not used (fail closed) and nothing wrong was recorded about
+    // it: a check not made, like an unreachable base.
+    const unverified = result.gate?.unverifiable ?? [];
+    if (unverified.length > 0) {
+      io.stderr(
+        `image-factory rebuild: the signatures of ${unverified.length} digest(s) could not be checked (${unverified.map((u) => `${u.base}@${u.digest}`).join(', ')}): not used; run again\n`,
       );
       return EXIT.transient;
     }
