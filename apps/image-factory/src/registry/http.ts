@@ -4,7 +4,7 @@
  * (`fetch`, `sleep`, clock) so the rules are testable; the defaults are Node's own.
  */
 import { FactoryError, messageOf } from '../errors.js';
-import { causeCode, retryAfterMs } from '../util/http-retry.js';
+import { type AttemptResult, causeCode, retryAfterMs, withRetries } from '../util/http-retry.js';
 import { keepAliveFetch } from './head-transport.js';
 
 /** Re-exported for the registry's rule tests; defined with the forge transport's in util/http-retry.ts. */
@@ -56,9 +56,10 @@ const TLS_CODES = new Set([
 const RETRIED_STATUS = new Set([500, 502, 503, 504]);
 
 /**
- * Send a request, retrying what the rules allow. Returns the final response (any status but a retried one);
- * throws 'unavailable' when the retries ran out and 'registry' on a TLS failure. `what` names the request in
- * messages (`HEAD 127.0.0.1:5000/acme/app:1.0`), never with credentials.
+ * Send a request, retrying what the rules allow (the one loop, util/http-retry.ts withRetries). Returns the final
+ * response (any status but a retried one); throws 'unavailable' when the retries ran out and 'registry' on a TLS
+ * failure. `what` names the request in messages (`HEAD 127.0.0.1:5000/acme/app:1.0`), never with credentials. The
+ * attempt's timer covers the body the caller reads after.
  */
 export async function send(
   url: string,
@@ -67,18 +68,17 @@ export async function send(
   policy: RetryPolicy,
   effects: HttpEffects,
 ): Promise<Response> {
-  let last = '';
-  for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+  const loop = {
+    attempts: policy.maxAttempts,
+    backoffMs: (attempt: number) => backoff(policy, attempt, effects),
+    maxRetryAfterMs: policy.maxRetryAfterMs,
+    timeoutMs: policy.timeoutMs,
+  };
+  const result = await withRetries(loop, effects.sleep, async (signal): Promise<AttemptResult<Response>> => {
     let response: Response;
-    // A controller and a timer rather than AbortSignal.timeout(): that one costs a transferable signal per request
-    // (a fifth of the client's CPU over 1,000 HEADs). The timer covers headers and body alike.
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), policy.timeoutMs);
-    timer.unref();
     try {
-      response = await effects.fetch(url, { ...init, signal: controller.signal });
+      response = await effects.fetch(url, { ...init, signal });
     } catch (error) {
-      clearTimeout(timer);
       const code = causeCode(error);
       if (code !== undefined && TLS_CODES.has(code)) {
         throw new FactoryError(
@@ -94,32 +94,35 @@ export async function send(
           { cause: error },
         );
       }
-      last =
+      const reason =
         error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
           ? `no answer within ${policy.timeoutMs} ms`
           : `network error${code === undefined ? '' : ` ${code}`}`;
-      if (attempt < policy.maxAttempts) await effects.sleep(backoff(policy, attempt, effects));
-      continue;
+      return { kind: 'retry', reason };
     }
     if (response.status === 429) {
       const wait = retryAfterMs(response.headers.get('retry-after'), effects.now());
       await response.body?.cancel();
-      last = `rate limited (429${wait === undefined ? '' : `, Retry-After ${Math.ceil(wait / 1000)} s`})`;
-      if (wait !== undefined && wait > policy.maxRetryAfterMs) break;
-      if (attempt < policy.maxAttempts) await effects.sleep(wait ?? backoff(policy, attempt, effects));
-      continue;
+      return {
+        kind: 'retry',
+        reason: `rate limited (429${wait === undefined ? '' : `, Retry-After ${Math.ceil(wait / 1000)} s`})`,
+        ...(wait === undefined ? {} : { retryAfterMs: wait }),
+      };
     }
     if (RETRIED_STATUS.has(response.status)) {
       await response.body?.cancel();
-      last = `HTTP ${response.status}`;
-      if (attempt < policy.maxAttempts) await effects.sleep(backoff(policy, attempt, effects));
-      continue;
+      return { kind: 'retry', reason: `HTTP ${response.status}` };
     }
-    return response;
-  }
-  throw new FactoryError('unavailable', `${what}: ${last} after ${policy.maxAttempts} attempt(s); safe to run again`);
+    return { kind: 'done', value: response };
+  });
+  if (result.kind === 'done') return result.value;
+  throw new FactoryError(
+    'unavailable',
+    `${what}: ${result.reason} after ${policy.maxAttempts} attempt(s); safe to run again`,
+  );
 }
 
+/** Exponential backoff with jitter: half the doubled base, plus up to the other half at random. */
 function backoff(policy: RetryPolicy, attempt: number, effects: HttpEffects): number {
   const base = policy.backoffMs * 2 ** (attempt - 1);
   return Math.round(base / 2 + (base / 2) * effects.random());

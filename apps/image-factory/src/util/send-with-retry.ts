@@ -1,12 +1,13 @@
 /**
- * One HTTP exchange with a token-bearing API (a forge): never follows a redirect (the token would go to the host the
- * server names), retries transient failures (429 waits for `Retry-After` up to a bound; 5xx and network errors wait
- * the given backoff), bounds each attempt by a timeout that covers the body, reads at most `maxBytes` of an answer
- * and redacts it before anything else sees it.
+ * One HTTP exchange with a token-bearing API (a forge), in the registry's retry loop (http-retry.ts withRetries) under
+ * the forge's policy: never follows a redirect (the token would go to the host the server names), retries transient
+ * failures (429 and 5xx wait for `Retry-After` up to a bound, else the given backoff; network errors the backoff),
+ * bounds each attempt by a timeout that covers the body, reads at most `maxBytes` of an answer and redacts it before
+ * anything else sees it.
  */
 import { messageOf } from '../errors.js';
 import { redactAnswer } from '../log/redact.js';
-import { causeCode, retryAfterMs } from './http-retry.js';
+import { type AttemptResult, causeCode, retryAfterMs, withRetries } from './http-retry.js';
 import { readBounded } from './read-bounded.js';
 
 /** The clock, the network and the waits, injected so the rules are testable. */
@@ -80,56 +81,60 @@ export async function sendWithRetry(
   describe: (text: string) => string,
 ): Promise<Exchange> {
   const timeoutMs = effects.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const attempts = rules.backoffMs.length + 1;
-  let last = '';
-  let made = 0;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    made = attempt;
-    let wait = rules.backoffMs[attempt - 1] ?? 0;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), timeoutMs);
+  const policy = {
+    attempts: rules.backoffMs.length + 1,
+    backoffMs: (attempt: number) => rules.backoffMs[attempt - 1] ?? 0,
+    maxRetryAfterMs: rules.maxRetryAfterMs,
+    timeoutMs,
+  };
+  const result = await withRetries(policy, effects.sleep, async (signal, attempt): Promise<AttemptResult<Exchange>> => {
     try {
       const response = await effects.fetch(request.url, {
         method: request.method,
         headers: { ...request.headers, ...credentials },
         ...(request.body === null ? {} : { body: request.body }),
         redirect: 'manual',
-        signal: controller.signal,
+        signal,
       });
       const { text, truncated } = await readBounded(response, rules.maxBytes);
       const safe = redactAnswer(text, { held, truncated });
       if (response.status !== 429 && response.status < 500) {
         const location = response.headers.get('location');
         return {
-          kind: 'answer',
-          attempts: attempt,
-          status: response.status,
-          location: location === null ? null : redactAnswer(location, { held }),
-          text: safe,
-          truncated,
+          kind: 'done',
+          value: {
+            kind: 'answer',
+            attempts: attempt,
+            status: response.status,
+            location: location === null ? null : redactAnswer(location, { held }),
+            text: safe,
+            truncated,
+          },
         };
       }
       const after = retryAfterMs(response.headers.get('retry-after'), effects.now());
-      last = `HTTP ${response.status}${after === undefined ? '' : ` (Retry-After ${Math.ceil(after / 1000)} s)`}: ${describe(safe)}`;
-      if (after !== undefined) {
-        if (after > rules.maxRetryAfterMs) break;
-        wait = after;
-      }
+      return {
+        kind: 'retry',
+        reason: `HTTP ${response.status}${after === undefined ? '' : ` (Retry-After ${Math.ceil(after / 1000)} s)`}: ${describe(safe)}`,
+        ...(after === undefined ? {} : { retryAfterMs: after }),
+      };
     } catch (error) {
       const code = causeCode(error);
-      last = controller.signal.aborted
+      const reason = signal.aborted
         ? `no answer within ${timeoutMs} ms`
         : `network error: ${redactAnswer(messageOf(error), { held })}${code === undefined ? '' : ` (${code})`}`;
       // A GET is safe to repeat; a POST that may have arrived is not (a forge that accepts slowly would start one
       // run per attempt).
-      if (request.method === 'POST' && (controller.signal.aborted || code === undefined || !NOT_DELIVERED.has(code))) {
-        clearTimeout(timer);
-        return { kind: 'unknown', attempts: attempt, message: `${last}: it may have been received` };
+      if (request.method === 'POST' && (signal.aborted || code === undefined || !NOT_DELIVERED.has(code))) {
+        return {
+          kind: 'done',
+          value: { kind: 'unknown', attempts: attempt, message: `${reason}: it may have been received` },
+        };
       }
-    } finally {
-      clearTimeout(timer);
+      return { kind: 'retry', reason };
     }
-    if (attempt < attempts) await effects.sleep(wait);
-  }
-  return { kind: 'transient', attempts: made, message: last };
+  });
+  return result.kind === 'done'
+    ? result.value
+    : { kind: 'transient', attempts: result.attempts, message: result.reason };
 }
