@@ -14,6 +14,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { parseCommand } from './commands/parse.js';
 import { rebuildCommand } from './commands/rebuild.js';
 import { reportCommand } from './commands/report.js';
+import { requestCommand } from './commands/request.js';
 import { scanCommand } from './commands/scan.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
@@ -37,6 +38,7 @@ export const COMMANDS: readonly Command[] = [
   scanCommand,
   complianceCommand,
   reportCommand,
+  requestCommand,
 ];
 
 /** Set by the bundler (scripts/bundle.mjs); undefined when running from the package. */

@@ -6,8 +6,22 @@
  * merge request (forge.ts), or commits straight to the target branch for an auto-approve tier; `request check`
  * verifies a pull request independently of the forge; `request codeowners` writes the CODEOWNERS lines per tier
  * folder; `request provision` provisions approved requests; `image-factory/requests/audit.jsonl` (audit.ts) only grows.
+ *
+ * The pull request of a pending request never touches audit.jsonl (two open requests would otherwise conflict at
+ * its last line): its `requested` and `approved` lines are written after the merge by `request provision`, with
+ * `requestedAt` and the approvers read from the forge. An auto-approve request writes both lines in its commit.
  */
-
+export { type AddJobOptions, type AddResult, runRequestAdd } from './add.js';
+export { appendAudit, auditGrows, formatAuditLine, parseAuditLog } from './audit.js';
+export {
+  type ChangeCheck,
+  type CheckedRequest,
+  checkRequestChange,
+  missingApprovals,
+  type RequestChange,
+} from './check.js';
+export { type CheckedRequestResult, type CheckResult, runRequestCheck } from './check-job.js';
+export { CODEOWNERS_BEGIN, CODEOWNERS_END, codeownersBlock, withCodeownersBlock } from './codeowners.js';
 export {
   approvalRuleName,
   approversOf,
@@ -22,5 +36,16 @@ export {
   type RequestForge,
   tierLabel,
 } from './forge.js';
+export { requestId } from './id.js';
+export {
+  type AddPlan,
+  type AddRequestInput,
+  auditLineFor,
+  planRequestAdd,
+  type RequestPaths,
+  type TargetBranch,
+} from './plan-add.js';
 export { checkRequestsPolicy, type PolicyProblem } from './policy.js';
+export { parseRequestFile, renderRequestFile } from './request-file.js';
 export * from './schema.js';
+export { requestKind, type TierInput, tierFor, tierMatches } from './tier.js';
