@@ -1,15 +1,37 @@
 #!/usr/bin/env node
 /**
- * `npm run bundle`: the image-factory CLI as one ES module file for the ConfigMap in kustomize/image-factory
- * (as JavaScript GitHub Actions ship a committed dist). `--check` fails when the committed bundle is stale or
- * larger than 900 KiB (a ConfigMap holds at most 1 MiB).
+ * `npm run bundle`: the image-factory CLI as one ES module for the ConfigMap in kustomize/image-factory (as
+ * JavaScript GitHub Actions ship a committed dist), gzip-compressed: `bundle/image-factory.mjs.gz`, which the
+ * committed loader `bundle/run.mjs` (beside it in the ConfigMap) unpacks and runs. `--check` fails when the
+ * committed bundle is stale or the ConfigMap's content is over MAX_BYTES.
+ *
+ * Why compressed: a ConfigMap holds at most 1 MiB, and the minified module alone was 838 KiB before Sigstore's
+ * verifier (~95 KiB) and image requests; gzip takes it to about a quarter, so the limit now bounds what the cluster
+ * stores (the compressed module and the loader, the bytes the ConfigMap really holds), not the source's size.
+ * Deterministic: zlib's gzip header carries no file name and a zero mtime, the level is fixed and the header's OS byte
+ * is set to Unix (zlib writes the platform's), so the same sources and zlib give the same bytes (and the ConfigMap's
+ * hashed name changes only when the tool does). `--check` compares the committed archive's content, not its
+ * compressed bytes: a zlib built with other match-finding (Node's Chromium zlib uses the CPU's CRC instructions when
+ * it has them) may pack the same module differently, and that is not staleness.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
-export const BUNDLE = fileURLToPath(new URL('../kustomize/image-factory/bundle/image-factory.mjs', import.meta.url));
+/** The compressed module the ConfigMap ships (kustomize puts a file that is not UTF-8 in `binaryData`). */
+export const BUNDLE = fileURLToPath(new URL('../kustomize/image-factory/bundle/image-factory.mjs.gz', import.meta.url));
+/** The committed loader the Jobs run (`node /opt/image-factory/run.mjs <command>`). */
+export const LOADER = fileURLToPath(new URL('../kustomize/image-factory/bundle/run.mjs', import.meta.url));
+/** The most the ConfigMap's files (compressed module + loader) may weigh: 1 MiB less room for the object's own fields. */
 export const MAX_BYTES = 900 * 1024;
+
+/** The module gzip-compressed: level 9, no name, mtime 0 (zlib writes neither), so byte-identical everywhere. */
+export function compress(text) {
+  const gz = gzipSync(Buffer.from(text, 'utf8'), { level: constants.Z_BEST_COMPRESSION });
+  gz[9] = 3; // RFC 1952 OS: Unix, whichever platform ran the bundler (the header has no CRC of its own to redo)
+  return gz;
+}
 
 /** Build the bundle in memory; the same sources always give the same bytes. */
 export async function bundle() {
@@ -42,24 +64,27 @@ export async function bundle() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const text = await bundle();
-  const bytes = Buffer.byteLength(text);
+  const gz = compress(text);
   if (process.argv.includes('--check')) {
     let committed = '';
     try {
-      committed = readFileSync(BUNDLE, 'utf8');
+      committed = gunzipSync(readFileSync(BUNDLE)).toString('utf8');
     } catch {}
     if (committed !== text) {
       console.error(`${BUNDLE} is stale: run npm run bundle and commit it`);
       process.exit(1);
     }
   } else {
-    writeFileSync(BUNDLE, text);
+    writeFileSync(BUNDLE, gz);
   }
+  const shipped = process.argv.includes('--check') ? readFileSync(BUNDLE).length : gz.length;
+  const bytes = shipped + readFileSync(LOADER).length;
+  const kib = (n) => (n / 1024).toFixed(0);
   if (bytes > MAX_BYTES) {
     console.error(
-      `the bundle is ${(bytes / 1024).toFixed(0)} KiB, over the ${MAX_BYTES / 1024} KiB limit (ConfigMaps hold 1 MiB)`,
+      `the ConfigMap's files are ${kib(bytes)} KiB (compressed), over the ${kib(MAX_BYTES)} KiB limit (ConfigMaps hold 1 MiB)`,
     );
     process.exit(1);
   }
-  console.log(`${BUNDLE}: ${(bytes / 1024).toFixed(0)} KiB`);
+  console.log(`${BUNDLE}: ${kib(shipped)} KiB (${kib(Buffer.byteLength(text))} KiB uncompressed)`);
 }

@@ -2,11 +2,23 @@
  * kustomize/image-factory as `kubectl apply -k` would see it: it builds, every Kargo and Argo Rollouts object
  * validates against the vendored CRDs, the Job mounts the generated ConfigMap, and the pod is locked down.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { checkKargoRuntimeRules, formatManifestProblem, loadEnrolment, parseAllYamlFast } from 'image-factory/internal';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from '../src/paths.js';
@@ -122,9 +134,12 @@ describe('kubectl kustomize kustomize/image-factory', () => {
     const job = (find('AnalysisTemplate')[0] as Any).spec.metrics[0].provider.job.spec;
     const volume = job.template.spec.volumes.find((v: Any) => v.name === 'tool');
     expect(volume.configMap.name).toBe(configMap.metadata.name);
-    expect(Object.keys((configMap as Any).data)).toEqual(['image-factory.mjs']);
-    expect((configMap as Any).data['image-factory.mjs']).toBe(
-      readFileSync(join(DIR, 'bundle/image-factory.mjs'), 'utf8'),
+    // The loader as text, the compressed tool (not UTF-8) as binaryData: byte for byte what is committed.
+    expect(Object.keys((configMap as Any).data)).toEqual(['run.mjs']);
+    expect((configMap as Any).data['run.mjs']).toBe(readFileSync(join(DIR, 'bundle/run.mjs'), 'utf8'));
+    expect(Object.keys((configMap as Any).binaryData)).toEqual(['image-factory.mjs.gz']);
+    expect(Buffer.from((configMap as Any).binaryData['image-factory.mjs.gz'], 'base64')).toEqual(
+      readFileSync(join(DIR, 'bundle/image-factory.mjs.gz')),
     );
   });
 
@@ -145,7 +160,7 @@ describe('kubectl kustomize kustomize/image-factory', () => {
     expect(container.resources.requests).toBeDefined();
     expect(container.resources.limits).toBeDefined();
     expect(container.image).toBe('ghcr.io/acme/image-factory:0.1.0');
-    expect(container.command).toEqual(['node', '/opt/image-factory/image-factory.mjs', 'analyze']);
+    expect(container.command).toEqual(['node', '/opt/image-factory/run.mjs', 'analyze']);
     for (const arg of [
       '--image={{args.image}}',
       '--tag={{args.tag}}',
@@ -309,24 +324,119 @@ describe('the managed pipeline of node-base, written out by hand from docs/insta
 });
 
 describe('the bundled tool', () => {
-  it('is current (npm run bundle) and under 900 KiB', () => {
+  /** The tool's ConfigMap as the kubelet mounts it: data as text, binaryData decoded, the folder read-only. */
+  function mountTool(): { readonly dir: string; readonly tmp: string; readonly done: () => void } {
+    const root = mkdtempSync(join(tmpdir(), 'if-tool-mount-'));
+    const dir = join(root, 'opt-image-factory');
+    const tmp = join(root, 'tmp');
+    mkdirSync(dir);
+    mkdirSync(tmp);
+    const configMap = find('ConfigMap')[0] as Any;
+    for (const [key, text] of Object.entries(configMap.data ?? {})) writeFileSync(join(dir, key), String(text));
+    for (const [key, b64] of Object.entries(configMap.binaryData ?? {}))
+      writeFileSync(join(dir, key), Buffer.from(String(b64), 'base64'));
+    chmodSync(dir, 0o555);
+    const done = () => {
+      chmodSync(dir, 0o755);
+      rmSync(root, { recursive: true, force: true });
+    };
+    return { dir, tmp, done };
+  }
+  const toolEnv = (tmp: string) => ({ ...GIT_ENV, TMPDIR: tmp });
+
+  it('is current (npm run bundle) and the ConfigMap holds under 900 KiB', () => {
     const check = execFileSync(process.execPath, [join(REPO, 'scripts/bundle.mjs'), '--check'], { encoding: 'utf8' });
-    expect(check).toMatch(/image-factory\.mjs: \d+ KiB/);
-    expect(readFileSync(join(DIR, 'bundle/image-factory.mjs')).length).toBeLessThan(900 * 1024);
+    expect(check).toMatch(/image-factory\.mjs\.gz: \d+ KiB/);
+    const files = ['bundle/image-factory.mjs.gz', 'bundle/run.mjs'].map((f) => readFileSync(join(DIR, f)).length);
+    expect(files[0] + files[1]).toBeLessThan(900 * 1024);
   });
 
-  it('runs with plain node: --version and parse', () => {
-    const bundle = join(DIR, 'bundle/image-factory.mjs');
-    expect(execFileSync(process.execPath, [bundle, '--version'], { encoding: 'utf8' })).toMatch(/^\d+\.\d+\.\d+\n$/);
-    const out = execFileSync(process.execPath, [bundle, 'parse', '-', '--json'], {
-      input: 'FROM node:22\n',
-      encoding: 'utf8',
-    });
-    expect(JSON.parse(out).images[0].reference).toBe('docker.io/library/node:22');
+  it('is gzip with nothing machine-dependent in its header: no name, no time, best compression, OS Unix', () => {
+    const gz = readFileSync(join(DIR, 'bundle/image-factory.mjs.gz'));
+    // RFC 1952: ID1 ID2 CM FLG MTIME(4) XFL OS.
+    expect([...gz.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
+  });
+
+  it('runs as the Jobs run it (node /opt/image-factory/run.mjs, the ConfigMap read-only): --version and parse', () => {
+    const { dir, tmp, done } = mountTool();
+    try {
+      const run = (args: string[], input?: string) =>
+        execFileSync(process.execPath, [join(dir, 'run.mjs'), ...args], { encoding: 'utf8', env: toolEnv(tmp), input });
+      expect(run(['--version'])).toMatch(/^\d+\.\d+\.\d+\n$/);
+      expect(JSON.parse(run(['parse', '-', '--json'], 'FROM node:22\n')).images[0].reference).toBe(
+        'docker.io/library/node:22',
+      );
+      // Unpacked once, named by its content, in a folder only this user may write, with no temp file left.
+      const code = gunzipSync(readFileSync(join(dir, 'image-factory.mjs.gz')));
+      const hash = createHash('sha256').update(code).digest('hex');
+      const own = join(tmp, `image-factory-${process.getuid?.() ?? 'user'}`);
+      expect(readdirSync(own)).toEqual([`image-factory-${hash}.mjs`]);
+      expect(statSync(own).mode & 0o077).toBe(0);
+    } finally {
+      done();
+    }
+  });
+
+  it('runs twice at once in one pod: both finish (the unpacked file is written atomically)', async () => {
+    const { dir, tmp, done } = mountTool();
+    try {
+      const once = () =>
+        new Promise<{ code: number | null; out: string }>((resolve) => {
+          const child = spawn(process.execPath, [join(dir, 'run.mjs'), '--version'], { env: toolEnv(tmp) });
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+          });
+          child.on('close', (code) => resolve({ code, out }));
+        });
+      const runs = await Promise.all([once(), once(), once(), once()]);
+      for (const run of runs) expect(run).toEqual({ code: 0, out: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
+    } finally {
+      done();
+    }
+  });
+
+  it('says what is wrong and exits 2 when the archive is damaged or nothing can be unpacked', () => {
+    const { dir, tmp, done } = mountTool();
+    try {
+      const run = (mountDir: string, temp: string) =>
+        spawnSync(process.execPath, [join(mountDir, 'run.mjs'), '--version'], {
+          encoding: 'utf8',
+          env: toolEnv(temp),
+        });
+      // A temp dir that cannot hold a folder (even for root): a file where the folder should be.
+      const notADir = join(tmp, 'a-file');
+      writeFileSync(notADir, '');
+      const noWrite = run(dir, notADir);
+      expect(noWrite.status).toBe(2);
+      expect(noWrite.stderr).toMatch(/cannot write the unpacked tool to .*mount a writable emptyDir at \/tmp/);
+      // A folder others may write (planted in a shared /tmp): never run from.
+      const shared = join(tmp, 'shared');
+      const planted = join(shared, `image-factory-${process.getuid?.() ?? 'user'}`);
+      mkdirSync(planted, { recursive: true });
+      chmodSync(planted, 0o777);
+      const refused = run(dir, shared);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/is not a directory private to this user: refusing to run code from it/);
+      expect(readdirSync(planted)).toEqual([]);
+      const damaged = join(tmp, 'damaged');
+      mkdirSync(damaged);
+      copyFileSync(join(dir, 'run.mjs'), join(damaged, 'run.mjs'));
+      writeFileSync(
+        join(damaged, 'image-factory.mjs.gz'),
+        readFileSync(join(dir, 'image-factory.mjs.gz')).subarray(0, 4096),
+      );
+      const cut = run(damaged, tmp);
+      expect(cut.status).toBe(2);
+      expect(cut.stderr).toMatch(/^image-factory \(run\.mjs\): cannot unpack .*image-factory\.mjs\.gz: /);
+    } finally {
+      done();
+    }
   });
 
   it("runs the analysis Job's command: analyze clones, commits the state and pushes it", () => {
     const work = mkdtempSync(join(tmpdir(), 'if-bundle-analyze-'));
+    const tool = mountTool();
     try {
       const git = (cwd: string, ...args: string[]) =>
         execFileSync('git', args, { cwd, encoding: 'utf8', env: GIT_ENV });
@@ -342,14 +452,17 @@ describe('the bundled tool', () => {
       const remote = join(work, 'gitops.git');
       git(work, 'clone', '--quiet', '--bare', source, remote);
       const digest = `sha256:${'a'.repeat(64)}`;
-      const bundle = join(DIR, 'bundle/image-factory.mjs');
       const args = ['analyze', '--image=api', '--tag=1.0.0', `--digest=${digest}`, `--git-repo=${remote}`];
-      execFileSync(process.execPath, [bundle, ...args, `--source-repo=${remote}`], { encoding: 'utf8', env: GIT_ENV });
+      execFileSync(process.execPath, [join(tool.dir, 'run.mjs'), ...args, `--source-repo=${remote}`], {
+        encoding: 'utf8',
+        env: toolEnv(tool.tmp),
+      });
       expect(git(remote, 'log', '-1', '--format=%s', 'main')).toBe('image-factory: analyse api 1.0.0\n');
       const base = git(remote, 'show', 'main:image-factory/state/base-images/node-22-bookworm-slim.yaml');
       expect(base).toContain('reference: docker.io/library/node:22-bookworm-slim');
       expect(base).toContain('dependents:\n  - api\n');
     } finally {
+      tool.done();
       rmSync(work, { recursive: true, force: true });
     }
   });
@@ -500,7 +613,7 @@ describe('Trivy in the cluster', () => {
     expect(ok.calls).toEqual([
       [
         'node',
-        '/opt/image-factory/image-factory.mjs',
+        '/opt/image-factory/run.mjs',
         'scan',
         'record',
         '--report',
@@ -612,7 +725,7 @@ describe('Trivy in the cluster', () => {
     const [targets, trivy] = pod.initContainers;
     const listed = runStep(targets);
     expect(listed.status).toBe(0);
-    expect(listed.calls[0]?.slice(0, 4)).toEqual(['node', '/opt/image-factory/image-factory.mjs', 'scan', 'targets']);
+    expect(listed.calls[0]?.slice(0, 4)).toEqual(['node', '/opt/image-factory/run.mjs', 'scan', 'targets']);
     expect(listed.calls[0]).toContain('--git-repo=https://github.com/acme/gitops.git');
 
     const refs = ['127.0.0.1:5000/library/node@sha256:aa', 'docker.io/library/postgres@sha256:bb'];
@@ -639,7 +752,7 @@ describe('Trivy in the cluster', () => {
     const record = pod.containers[0];
     const recorded = runStep(record, { files: { 'reports/1.json': '{}', 'reports/2.json': '{}' } });
     expect(recorded.status).toBe(0);
-    expect(recorded.calls[0]?.slice(0, 4)).toEqual(['node', '/opt/image-factory/image-factory.mjs', 'scan', 'record']);
+    expect(recorded.calls[0]?.slice(0, 4)).toEqual(['node', '/opt/image-factory/run.mjs', 'scan', 'record']);
     expect(recorded.calls[0]?.slice(-2)).toEqual(['--report=/scan/reports/1.json', '--report=/scan/reports/2.json']);
     const partial = runStep(record, { files: { 'reports/1.json': '{}', failed: `${refs[1]}\n` } });
     expect(partial.status).toBe(1);

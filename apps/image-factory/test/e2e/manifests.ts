@@ -16,8 +16,11 @@ import { REPO_ROOT } from '../helpers.js';
 import { tempDir } from '../support/git-repos.js';
 import { type K8sObject, toObject } from './objects.js';
 
-/** The bundled tool: the file the kustomization's configMapGenerator ships (`npm run bundle` makes it). */
-export const BUNDLE = join(REPO_ROOT, 'kustomize/image-factory/bundle/image-factory.mjs');
+/**
+ * The bundled tool as the Jobs run it: the committed loader beside the compressed module, both shipped by the
+ * kustomization's configMapGenerator (`npm run bundle` makes the module).
+ */
+export const BUNDLE = join(REPO_ROOT, 'kustomize/image-factory/bundle/run.mjs');
 const CHART_MAIN = join(REPO_ROOT, 'cdk8s/image-factory/lib/main.js');
 
 /** Where the overlay points the Jobs: what a user's overlay would patch in for their cluster. */

@@ -23,10 +23,13 @@ import { formatInstant } from '../../src/util/time.js';
 import { tempDir } from '../support/git-repos.js';
 import { at, list, optBool, optNum, optStr, str, strings, strMap } from './objects.js';
 
-/** What the cluster holds that a pod may mount or read: Secrets and ConfigMaps by name (key → content). */
+/**
+ * What the cluster holds that a pod may mount or read: Secrets and ConfigMaps by name (key → content; a ConfigMap's
+ * `binaryData` as bytes, mounted as they are, beside its `data`).
+ */
 export interface ClusterData {
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
-  readonly configMaps: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  readonly configMaps: ReadonlyMap<string, Readonly<Record<string, string | Uint8Array>>>;
   /**
    * Stand-ins for images this machine cannot run, by image repository (`aquasec/trivy`): a folder put first on the
    * container's PATH, holding the image's executables (see trivy-stand-in.mjs). Other images run the host's tools.
@@ -105,7 +108,7 @@ function prepareVolumes(podSpec: unknown, root: string, cluster: ClusterData): s
     mkdirSync(path, { recursive: true });
     const configMap = optStr(volume, 'configMap', 'name');
     const secretName = optStr(volume, 'secret', 'secretName');
-    let data: Readonly<Record<string, string>> | undefined;
+    let data: Readonly<Record<string, string | Uint8Array>> | undefined;
     let items: unknown[] = [];
     if (configMap !== undefined) {
       data = cluster.configMaps.get(configMap);

@@ -146,12 +146,9 @@ export class World {
       sourceRepo: o.remote,
     };
     this.kustomized = renderKustomize(o.imagesYaml, targets);
-    const configMaps = new Map<string, Record<string, string>>();
+    const configMaps = new Map<string, Record<string, string | Uint8Array>>();
     for (const cm of this.kustomized.filter((x) => x.kind === 'ConfigMap'))
-      configMaps.set(
-        cm.name,
-        Object.fromEntries(Object.keys(readData(cm.raw)).map((k) => [k, readData(cm.raw)[k] ?? ''])),
-      );
+      configMaps.set(cm.name, { ...readData(cm.raw, 'data'), ...readBinaryData(cm.raw) });
     this.trivy = tempDir('if-e2e-trivy-');
     writeFileSync(
       join(this.trivy, 'trivy'),
@@ -569,12 +566,19 @@ export class World {
   }
 }
 
-function readData(raw: unknown): Record<string, string> {
-  const data = typeof raw === 'object' && raw !== null ? Reflect.get(raw, 'data') : undefined;
+function readData(raw: unknown, field: 'data' | 'binaryData'): Record<string, string> {
+  const data = typeof raw === 'object' && raw !== null ? Reflect.get(raw, field) : undefined;
   const out: Record<string, string> = {};
   if (typeof data === 'object' && data !== null)
     for (const [k, v] of Object.entries(data)) if (typeof v === 'string') out[k] = v;
   return out;
+}
+
+/** A ConfigMap's `binaryData` as the kubelet writes it into the volume: base64 decoded to bytes. */
+function readBinaryData(raw: unknown): Record<string, Uint8Array> {
+  return Object.fromEntries(
+    Object.entries(readData(raw, 'binaryData')).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))]),
+  );
 }
 
 function readInputs(body: unknown): Record<string, string> {
