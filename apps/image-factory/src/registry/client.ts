@@ -4,7 +4,7 @@
  * `auth.ts` (challenges, credentials, the token cache), what a refusal says is `errors.ts`.
  */
 import { createHash } from 'node:crypto';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { FactoryError } from '../errors.js';
 import { RegistryAuth } from './auth.js';
@@ -20,7 +20,7 @@ import {
   readJson,
   send,
 } from './http.js';
-import { MANIFEST_ACCEPT, type ParsedManifest, parseManifest } from './manifest.js';
+import { DIGEST_PATTERN, MANIFEST_ACCEPT, MEDIA_TYPES, type ParsedManifest, parseManifest } from './manifest.js';
 import { hostKey, redirectRefusal } from './realm.js';
 import { describe, type RepositoryRef } from './repository.js';
 
@@ -62,6 +62,26 @@ export interface RequestCounts {
 }
 
 const TagListSchema = Type.Object({ tags: Type.Union([Type.Array(Type.String()), Type.Null()]) });
+
+/** A referrer as the OCI 1.1 referrers API (or the referrers tag's index) lists it. */
+const ReferrerSchema = Type.Object({
+  mediaType: Type.String(),
+  digest: Type.String({ pattern: DIGEST_PATTERN }),
+  size: Type.Integer({ minimum: 0 }),
+  artifactType: Type.Optional(Type.String()),
+  annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
+});
+const ReferrersIndexSchema = Type.Object({ manifests: Type.Array(ReferrerSchema) });
+
+/** One manifest that refers to a digest (its `subject`). */
+export type Referrer = Static<typeof ReferrerSchema>;
+
+/** The referrers of a digest, and how they were found. */
+export interface Referrers {
+  /** `api`: GET /v2/<name>/referrers/<digest>; `tag`: the fallback tag `sha256-<hex>` (no referrers API, 404). */
+  readonly source: 'api' | 'tag';
+  readonly manifests: readonly Referrer[];
+}
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
@@ -197,6 +217,42 @@ export class RegistryClient {
     throw new FactoryError('registry', `tags of ${ref.registry}/${ref.repository}: more than ${MAX_TAG_PAGES} pages`);
   }
 
+  /**
+   * The manifests whose `subject` is `digest` (OCI distribution spec 1.1), only those of `artifactType` when given
+   * (filtered here too: a registry may ignore the filter). A registry without the referrers API answers 404 there;
+   * then the referrers tag schema's fallback is read: the tag `<alg>-<hex>` holding an index of the referrers. A
+   * digest nothing refers to has none.
+   */
+  async referrers(ref: RepositoryRef, digest: string, artifactType?: string): Promise<Referrers> {
+    const what = `referrers of ${describe(ref, digest)}`;
+    const wanted = (manifests: readonly Referrer[]) =>
+      manifests.filter((m) => artifactType === undefined || m.artifactType === artifactType);
+    const query = artifactType === undefined ? '' : `?artifactType=${encodeURIComponent(artifactType)}`;
+    let response: Response | undefined;
+    try {
+      response = await this.#request('GET', ref, `/referrers/${digest}${query}`, digest);
+    } catch (error) {
+      if (!(error instanceof FactoryError && error.code === 'not-found')) throw error;
+    }
+    if (response !== undefined) {
+      const body = await readJson(response, MAX_MANIFEST_BYTES, what);
+      if (!Value.Check(ReferrersIndexSchema, body)) throw new FactoryError('registry', `${what}: not an OCI index`);
+      return { source: 'api', manifests: wanted(body.manifests) };
+    }
+    let fallback: FetchedManifest;
+    try {
+      fallback = await this.manifest(ref, digest.replace(':', '-'));
+    } catch (error) {
+      if (error instanceof FactoryError && error.code === 'not-found') return { source: 'tag', manifests: [] };
+      throw error;
+    }
+    const index = fallback.manifest.kind === 'index' ? fallback.manifest.index : undefined;
+    if (index === undefined || !Value.Check(ReferrersIndexSchema, index)) {
+      throw new FactoryError('registry', `${what}: the tag ${digest.replace(':', '-')} is not a referrers index`);
+    }
+    return { source: 'tag', manifests: wanted(index.manifests) };
+  }
+
   #url(ref: RepositoryRef, path: string): string {
     const scheme = this.#insecure.has(ref.registry) ? 'http' : 'https';
     return `${scheme}://${apiHost(ref.registry)}/v2/${path === '' ? '' : `${ref.repository}${path}`}`;
@@ -215,6 +271,7 @@ export class RegistryClient {
     const headers = (auth: Record<string, string>) => ({
       'user-agent': this.#userAgent,
       ...(path.startsWith('/manifests/') ? { accept: MANIFEST_ACCEPT } : {}),
+      ...(path.startsWith('/referrers/') ? { accept: MEDIA_TYPES.ociIndex } : {}),
       ...auth,
     });
     const count = () => (method === 'HEAD' ? this.counts.head++ : this.counts.get++);

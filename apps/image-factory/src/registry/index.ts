@@ -11,6 +11,8 @@ export {
   type FetchedManifest,
   type ManifestHead,
   type RateLimit,
+  type Referrer,
+  type Referrers,
   RegistryClient,
   type RegistryClientOptions,
   type RepositoryRef,
