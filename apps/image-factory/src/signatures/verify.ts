@@ -1,15 +1,15 @@
 /**
- * The verdict on one digest's signatures under a policy. A keyed legacy signature is what `cosign sign --key`
- * makes: an ASN.1 DER signature over the simple-signing payload with SHA-256, checked here with Node's crypto (the
- * check `@sigstore/verify` makes for a message signature, `crypto.verify(sha256, payload, key, signature)`; its
- * ~85 KiB would put the in-cluster bundle over its 900 KiB ConfigMap budget, and a keyed signature without a log
- * entry needs nothing else it offers). Keyless verification (Fulcio certificates, Rekor entries) is not in this
- * slice: such signatures are reported, never accepted.
+ * The verdict on one digest's signatures under a policy. A legacy signature's payload must sign this very digest;
+ * then it is adapted into a Sigstore bundle and verified by Sigstore's library (sigstore.ts): keyed (`cosign sign
+ * --key`: an ASN.1 DER ECDSA signature over the payload with SHA-256) against the policy's keys, keyless (a Fulcio
+ * certificate and its Rekor entry) against the trust root and the policy's identities.
  */
-import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import type { LegacySignature } from './legacy.js';
 import { payloadDigest } from './payload.js';
 import type { VerifyPolicy } from './policy.js';
+import { legacyBundle, verifySigstoreBundle } from './sigstore.js';
+import { publicGoodTrustRoot, type TrustRoot } from './trust-root.js';
 
 /** One signature as `inspect --verify` shows it. */
 export interface SignatureVerdict {
@@ -55,24 +55,13 @@ export function trustedKeys(pems: readonly string[]): TrustedKey[] {
   });
 }
 
-/** Does `key` verify this keyed legacy signature over its payload? */
-function verifiedBy(signature: LegacySignature, key: TrustedKey): boolean {
-  try {
-    // Ed25519 keys sign the message itself (no separate digest); ECDSA and RSA keys sign its SHA-256.
-    const algorithm = key.key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
-    return verify(algorithm, signature.payload, key.key, Buffer.from(signature.signature, 'base64'));
-  } catch {
-    // A signature that is not DER, a key type the algorithm does not fit: not a signature by this key.
-    return false;
-  }
-}
-
-/** The verdict on one legacy signature of `digest`. */
+/** The verdict on one legacy signature of `digest` (trust: the trusted root; default Sigstore's public-good). */
 export function verifyLegacySignature(
   signature: LegacySignature,
   digest: string,
   policy: VerifyPolicy,
   keys: readonly TrustedKey[],
+  trust: TrustRoot = publicGoodTrustRoot(),
 ): SignatureVerdict {
   const keyless = signature.certificate !== undefined;
   const base = { format: 'legacy', kind: keyless ? 'keyless' : 'key', issuer: null, tlog: false } as const;
@@ -83,34 +72,35 @@ export function verifyLegacySignature(
     return invalid(`the payload signs ${signed.digest}, not this image (${digest})`);
   }
   if (signature.signature === '') return invalid('the layer has no dev.cosignproject.cosign/signature annotation');
-  if (keyless) return invalid('keyless (certificate) signatures are not verified yet: only keys are');
-  if (keys.length === 0) return invalid('a keyed signature, and the policy trusts no key');
-  const by = keys.find((key) => verifiedBy(signature, key));
-  if (by === undefined) return invalid('not signed by any key the policy trusts (or the signature is corrupt)');
-  if (policy.requireTransparencyLog) {
-    return {
-      ...base,
-      subject: by.fingerprint,
-      valid: false,
-      problem:
-        'no verified transparency-log entry, and the policy requires one (requireTransparencyLog: false accepts keyed signatures without)',
-    };
-  }
-  return { ...base, subject: by.fingerprint, valid: true, problem: null };
+  const made = legacyBundle(signature, '');
+  if ('error' in made) return invalid(made.error);
+  const bundleFor = (hint: string) => {
+    const again = legacyBundle(signature, hint);
+    return 'bundle' in again ? again.bundle : made.bundle;
+  };
+  return { format: 'legacy', ...verifySigstoreBundle(bundleFor, Buffer.from(signature.payload), policy, keys, trust) };
 }
 
-/** The verdict on a digest: verified when at least one signature is valid under the policy. */
-export function verifyDigest(
-  signatures: readonly LegacySignature[],
-  digest: string,
-  policy: VerifyPolicy,
-  keys: readonly TrustedKey[],
-): Verification {
-  const verdicts = signatures.map((s) => verifyLegacySignature(s, digest, policy, keys));
+/** The verdict on a digest from its signatures' verdicts: verified when at least one is valid. */
+export function verdictOf(verdicts: readonly SignatureVerdict[], digest: string): Verification {
   if (verdicts.some((v) => v.valid)) return { verified: true, reason: null, signatures: verdicts };
   const reason =
     verdicts.length === 0
       ? `${digest} is not signed (no cosign signature found)`
       : `no signature of ${digest} satisfies the policy (${verdicts.length} found: ${[...new Set(verdicts.map((v) => v.problem))].join('; ')})`;
   return { verified: false, reason, signatures: verdicts };
+}
+
+/** The verdict on a digest's legacy signatures: verified when at least one signature is valid under the policy. */
+export function verifyDigest(
+  signatures: readonly LegacySignature[],
+  digest: string,
+  policy: VerifyPolicy,
+  keys: readonly TrustedKey[],
+  trust: TrustRoot = publicGoodTrustRoot(),
+): Verification {
+  return verdictOf(
+    signatures.map((s) => verifyLegacySignature(s, digest, policy, keys, trust)),
+    digest,
+  );
 }

@@ -10,7 +10,13 @@ import type { NormalisedReference } from '../../reference/normalise.js';
 import { normaliseReference } from '../../reference/normalise.js';
 import { inspectImage } from '../../registry/inspect.js';
 import { parsePlatform } from '../../registry/platform.js';
-import { policyFor, type Verification, type VerifyPolicy, verifyImageSignatures } from '../../signatures/index.js';
+import {
+  loadTrustRoot,
+  policyFor,
+  type Verification,
+  type VerifyPolicy,
+  verifyImageSignatures,
+} from '../../signatures/index.js';
 import { readConfinedFile } from '../../util/confined.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
 import {
@@ -41,6 +47,11 @@ const OPTIONS = {
     value: 'FILE',
     help: "with --verify: a file holding one verify block (as in images.yaml) instead of images.yaml's policy",
   },
+  'trust-root': {
+    type: 'string',
+    value: 'FILE',
+    help: "with --verify: a Sigstore trusted_root.json (a private Sigstore's CAs and logs); default Sigstore's public-good root",
+  },
   root: {
     type: 'string',
     default: '.',
@@ -60,16 +71,18 @@ const OPTIONS = {
 const HELP = renderHelp({
   usage: [
     'inspect <reference> [--platform OS/ARCH] [--json] [--registry-config FILE] [--insecure-registry HOST:PORT]',
-    'inspect <reference> --verify [--policy FILE | --root DIR --images FILE] [--json] ...',
+    'inspect <reference> --verify [--policy FILE | --root DIR --images FILE] [--trust-root FILE] [--json] ...',
   ],
   description: `Ask the image's registry what <reference> points to: its digest (an index digest for a multi-platform
 image, as Kargo's Digest strategy records it), the platforms of an index, and for one platform its creation
 time, labels and annotations (org.opencontainers.image.base.digest and .base.name among them). A
 reproducible-build epoch date (1970, 1980) is reported as unknown (null). Credentials come from a Docker
 config.json and are never printed.
-With --verify, the digest's cosign signatures (the legacy sha256-<hex>.sig tag) are checked against the
-policy of --policy FILE, else the one images.yaml gives the image (images[].verify, baseImagePolicies,
-defaults.verify); keyed signatures are verified, keyless ones reported but not yet accepted.`,
+With --verify, the digest's cosign signatures (the legacy sha256-<hex>.sig tag and OCI 1.1 Sigstore bundles,
+through the referrers API or the sha256-<hex> referrers tag) are verified with Sigstore's libraries against
+the trust root (--trust-root FILE, else Sigstore's public-good root) and the policy of --policy FILE, else the
+one images.yaml gives the image (images[].verify, baseImagePolicies, defaults.verify): keyless signatures by
+the identities it names, keyed ones by its keys.`,
   arguments: [
     ['<reference>', 'an image reference as a Dockerfile writes it: node:22-bookworm-slim, ghcr.io/acme/app@sha256:…'],
   ],
@@ -105,8 +118,16 @@ export const inspectCommand = defineCommand({
     if (values.policy !== undefined && !values.verify) {
       throw new FactoryError('usage', 'image-factory inspect: --policy takes effect with --verify only');
     }
+    if (values['trust-root'] !== undefined && !values.verify) {
+      throw new FactoryError('usage', 'image-factory inspect: --trust-root takes effect with --verify only');
+    }
     const root = resolve(io.cwd, values.root ?? '.');
     const policy = values.verify ? await verifyPolicy(ref.value, values, root, io) : undefined;
+    const trustRoot = values['trust-root'];
+    const trust =
+      policy === undefined || policy === null || trustRoot === undefined
+        ? undefined
+        : await loadTrustRoot(resolve(io.cwd, trustRoot));
     const client = await registryClientFrom('inspect', values, io);
     const result = await inspectImage(client, ref.value, platform?.ok ? platform.value : undefined);
     let verification: Verification | undefined;
@@ -118,8 +139,13 @@ export const inspectCommand = defineCommand({
               reason: `no verify policy applies to ${ref.value.registry}/${ref.value.repository}`,
               signatures: [],
             }
-          : await verifyImageSignatures(client, ref.value, result.digest, policy, (file) =>
-              readConfinedFile(root, file, 'verify key file', 'invalid-enrolment'),
+          : await verifyImageSignatures(
+              client,
+              ref.value,
+              result.digest,
+              policy,
+              (file) => readConfinedFile(root, file, 'verify key file', 'invalid-enrolment'),
+              trust,
             );
     }
     const status = policy?.mode === 'enforce' && verification?.verified === false ? EXIT_INVALID : EXIT_OK;
