@@ -48,7 +48,11 @@ export async function startWorld(
   registry: TestRegistry,
   images: readonly CatalogueImage[],
   start: number,
-  options: { readonly rescan?: boolean } = {},
+  options: {
+    readonly rescan?: boolean;
+    /** More of images.yaml after `images:` (a `baseImagePolicies:` block), and more files for the GitOps remote. */
+    readonly enrolment?: { readonly yaml: string; readonly files: Readonly<Record<string, string>> };
+  } = {},
 ): Promise<{ world: World; github: GithubStub; remote: string }> {
   const host = registry.host;
   const github = await startGithubStub(GITHUB_TOKEN, {
@@ -59,8 +63,8 @@ export async function startWorld(
       ]),
     ),
   });
-  const yaml = imagesYaml(host, images);
-  const files: Record<string, string> = { 'images.yaml': yaml };
+  const yaml = `${imagesYaml(host, images)}${options.enrolment?.yaml ?? ''}`;
+  const files: Record<string, string> = { ...options.enrolment?.files, 'images.yaml': yaml };
   for (const i of images) files[`apps/${i.name}/Dockerfile`] = dockerfile(host, i);
   const remote = createRemote(files);
   // The external bases, released a month before; then each managed image's first build, ten days before, on them.
