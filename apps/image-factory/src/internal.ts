@@ -8,7 +8,9 @@ export { IMAGES_SCHEMA } from './enrolment/index.js';
 export * from './index.js';
 export {
   ANALYSIS_TEMPLATE,
+  checkWarehouse,
   dependentsAnnotation,
+  type FieldProblem,
   type FreightRequest,
   type ImageSubscription,
   imageFromWarehouse,
@@ -27,9 +29,11 @@ export {
   rebuildStageManifest,
   rebuildStageName,
   type StageManifest,
+  type SubscriptionKind,
   stageNames,
   type WarehouseManifest,
   type WarehouseManifestOptions,
+  type WarehouseRuleOptions,
   warehouseManifest,
 } from './kargo/index.js';
 export { renderState, type StateFileChange, type StateWrite, stateFileChanges, writeState } from './state/index.js';

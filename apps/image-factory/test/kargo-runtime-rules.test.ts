@@ -8,7 +8,7 @@ import type { ManagedImage } from '../src/enrolment/types.js';
 import { managedPipelineObjects } from '../src/kargo/managed-pipeline.js';
 import { warehouseManifest } from '../src/kargo/manifests.js';
 import { rebuildStageManifest } from '../src/kargo/rebuild-stage.js';
-import { checkKargoRuntimeRules, formatManifestProblem } from '../src/kargo/runtime-rules.js';
+import { checkKargoRuntimeRules, checkWarehouse, formatManifestProblem } from '../src/kargo/runtime-rules.js';
 import type { WarehousePlan } from '../src/warehouses/types.js';
 
 const enrolment = loadEnrolment(
@@ -264,5 +264,85 @@ describe('checkKargoRuntimeRules: no API access for an identity in the Project n
 
   it('passes the same binding for a ServiceAccount in a namespace of its own', () => {
     expect(check([namespace, project, reader, binding('image-factory-compliance')])).toEqual([]);
+  });
+});
+
+describe("a Warehouse's subscriptions (Kargo v1.11: what its CRD schema does not show)", () => {
+  const image = { repoURL: 'docker.io/library/node', imageSelectionStrategy: 'Digest', constraint: '22' };
+  const warehouseOf = (...subscriptions: unknown[]) => ({
+    apiVersion: 'kargo.akuity.io/v1alpha1',
+    kind: 'Warehouse',
+    metadata: { name: 'node-22', namespace: NS },
+    spec: { subscriptions },
+  });
+
+  it('the tool renders a Warehouse that keeps every rule', () => {
+    const plan: WarehousePlan = {
+      name: 'docker-io-library-node-22',
+      kind: 'base',
+      reference: 'docker.io/library/node:22',
+      interval: '5m0s',
+      subscription: {
+        repoURL: 'docker.io/library/node',
+        allowTags: '^22$',
+        imageSelectionStrategy: 'Digest',
+        constraint: '22',
+        discoveryLimit: 20,
+      },
+      dependents: ['api'],
+    };
+    expect(checkWarehouse(warehouseManifest(plan, { namespace: NS }))).toEqual([]);
+    expect(checkWarehouse(warehouseOf({ image }, { git: { repoURL: 'https://github.com/acme/x' } }))).toEqual([]);
+  });
+
+  it('each rule names the field and what to change', () => {
+    const { constraint: _, ...noConstraint } = image;
+    expect(
+      checkWarehouse(
+        warehouseOf(
+          { image, git: {} },
+          { image: noConstraint },
+          { image: { ...image, semverConstraint: '^22' } },
+          { image: { ...image, allowTags: '^22$', ignoreTags: ['x'] } },
+          { image: { ...image, allowTagsRegexes: ['(?i)^v(?P<major>\\d+)$', '^(22$'] } },
+        ),
+      ),
+    ).toEqual([
+      { field: 'spec.subscriptions[0]', message: 'must hold exactly one of image, git or chart' },
+      {
+        field: 'spec.subscriptions[1].image.constraint',
+        message: 'is required with imageSelectionStrategy Digest (the tag whose digest to follow)',
+      },
+      {
+        field: 'spec.subscriptions[2].image.semverConstraint',
+        message: 'and constraint are mutually exclusive (semverConstraint is replaced by constraint)',
+      },
+      {
+        field: 'spec.subscriptions[3].image.allowTags',
+        message: 'is deprecated: Kargo >= 1.11 fails artifact discovery when it is set; use allowTagsRegexes',
+      },
+      {
+        field: 'spec.subscriptions[3].image.ignoreTags',
+        message: 'is deprecated: Kargo >= 1.11 fails artifact discovery when it is set; use ignoreTagsRegexes',
+      },
+      { field: 'spec.subscriptions[4].image.allowTagsRegexes[1]', message: 'is not a valid regular expression' },
+    ]);
+  });
+
+  it('the legacy strings are accepted when asked (Kargo < 1.11); a schema given is applied first', () => {
+    const legacy = warehouseOf({ image: { ...image, allowTags: '^22$' } });
+    expect(checkWarehouse(legacy, { legacyAllowTags: true })).toEqual([]);
+    const seen: string[] = [];
+    const problems = checkWarehouse(warehouseOf({ image: { repoURL: 'x', imageSelectionStrategy: 'Digest' } }), {
+      subscriptionSchema: (kind, body, at) => {
+        seen.push(`${kind} ${at} ${JSON.stringify(body)}`);
+        return [{ field: `${at}.repoURL`, message: 'must match pattern' }];
+      },
+    });
+    expect(seen).toEqual(['image spec.subscriptions[0].image {"repoURL":"x","imageSelectionStrategy":"Digest"}']);
+    expect(problems.map((p) => p.field)).toEqual([
+      'spec.subscriptions[0].image.repoURL',
+      'spec.subscriptions[0].image.constraint',
+    ]);
   });
 });

@@ -4,7 +4,8 @@
  * checked before anything is written: by the chart's synthesis, by `image-factory kustomize` / `enroll`, and by the
  * tests on `kubectl kustomize kustomize/image-factory`. Besides the Stage rules of §9: a `-rebuild` Stage takes
  * Freight from a Warehouse that follows the tag images are built FROM and that something is built on, and no
- * ServiceAccount of a Project namespace is granted a role. Pure: objects in (as read from YAML), problems out.
+ * ServiceAccount of a Project namespace is granted a role. A Warehouse's subscription rules (checkWarehouse) are read
+ * by the chart's validator with Kargo's subscription schemas. Pure: objects in (as read from YAML), problems out.
  */
 
 import { REBUILD_TEMPLATE } from './project.js';
@@ -111,6 +112,93 @@ export function checkKargoRuntimeRules(
   }
   checkProjectNamespaces(objects, options.ordered ?? true, add);
   checkProjectIdentities(objects, add);
+  return problems;
+}
+
+/** The kinds of Warehouse subscription Kargo knows; each subscription holds exactly one. */
+export const SUBSCRIPTION_KINDS = ['image', 'git', 'chart'] as const;
+export type SubscriptionKind = (typeof SUBSCRIPTION_KINDS)[number];
+const isSubscriptionKind = (key: string | undefined): key is SubscriptionKind =>
+  SUBSCRIPTION_KINDS.some((kind) => kind === key);
+
+/** A problem with one field of an object whose label the caller knows. */
+export interface FieldProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Options of {@link checkWarehouse}. */
+export interface WarehouseRuleOptions {
+  /** Accept the legacy allowTags / ignoreTags strings (Kargo < 1.11 only). @default false */
+  readonly legacyAllowTags?: boolean;
+  /**
+   * Kargo's JSON Schema of a subscription kind, applied to each subscription's body before the rules below (the
+   * chart's validator has the vendored schemas). @default none: the rules only
+   */
+  readonly subscriptionSchema?: (kind: SubscriptionKind, body: unknown, at: string) => readonly FieldProblem[];
+}
+
+/**
+ * Kargo's rules for a Warehouse's subscriptions that its CRD schema does not show: each holds exactly one of image,
+ * git or chart; an image subscription with the Digest strategy names the tag to follow in `constraint`;
+ * `semverConstraint` and `constraint` are exclusive; the legacy `allowTags` / `ignoreTags` strings make Kargo >= 1.11
+ * fail artifact discovery; `allowTagsRegexes` / `ignoreTagsRegexes` compile. Problems in subscription order.
+ */
+export function checkWarehouse(warehouse: unknown, options: WarehouseRuleOptions = {}): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const add = (path: string, message: string) => problems.push({ field: path, message });
+  const subscriptions = field(warehouse, 'spec', 'subscriptions');
+  if (!Array.isArray(subscriptions)) return problems;
+  subscriptions.forEach((entry: unknown, index) => {
+    const at = `spec.subscriptions[${index}]`;
+    const kinds = isRecord(entry) ? Object.keys(entry) : [];
+    const kind = kinds[0];
+    if (kinds.length !== 1 || !isSubscriptionKind(kind)) {
+      add(at, 'must hold exactly one of image, git or chart');
+      return;
+    }
+    const given = field(entry, kind) ?? {};
+    for (const p of options.subscriptionSchema?.(kind, given, `${at}.${kind}`) ?? []) add(p.field, p.message);
+    if (kind !== 'image') return;
+    const body = isRecord(given) ? given : {};
+    const strategy = body.imageSelectionStrategy ?? 'SemVer';
+    if (strategy === 'Digest' && (typeof body.constraint !== 'string' || body.constraint === '')) {
+      add(`${at}.image.constraint`, 'is required with imageSelectionStrategy Digest (the tag whose digest to follow)');
+    }
+    if (body.constraint !== undefined && body.semverConstraint !== undefined) {
+      add(
+        `${at}.image.semverConstraint`,
+        'and constraint are mutually exclusive (semverConstraint is replaced by constraint)',
+      );
+    }
+    if (options.legacyAllowTags !== true) {
+      for (const legacy of ['allowTags', 'ignoreTags'] as const) {
+        const value = body[legacy];
+        if (value !== undefined && value !== '' && !(Array.isArray(value) && value.length === 0)) {
+          add(
+            `${at}.image.${legacy}`,
+            `is deprecated: Kargo >= 1.11 fails artifact discovery when it is set; use ${legacy}Regexes`,
+          );
+        }
+      }
+    }
+    for (const regexes of ['allowTagsRegexes', 'ignoreTagsRegexes'] as const) {
+      const patterns = body[regexes];
+      if (!Array.isArray(patterns)) continue;
+      patterns.forEach((regex: unknown, i) => {
+        try {
+          // Go's RE2 flags group and named groups, read as JavaScript's.
+          new RegExp(
+            String(regex)
+              .replace(/^\(\?[imsU]+\)/, '')
+              .replace(/\(\?P</g, '(?<'),
+          );
+        } catch {
+          add(`${at}.image.${regexes}[${i}]`, 'is not a valid regular expression');
+        }
+      });
+    }
+  });
   return problems;
 }
 

@@ -1,13 +1,19 @@
 /**
  * Validate Kubernetes objects the way the cluster would: CRD openAPIV3Schema after defaulting, Kargo's own
- * subscription JSON Schemas, and the Kargo rules that matter here. Errors name the object, the image and the field.
+ * subscription JSON Schemas, and Kargo's Warehouse rules (the tool's runtime rules, checkWarehouse). Errors name the object, the image and the field.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { FactoryError, type ManifestProblem } from 'image-factory/internal';
+import {
+  checkWarehouse,
+  FactoryError,
+  type FieldProblem,
+  type ManifestProblem,
+  type SubscriptionKind,
+} from 'image-factory/internal';
 import { type CrdSchemas, loadCrdSchemas, type OpenApiSchema, parseVendored, schemaKey } from './crd-schemas.js';
 import { applyDefaults, fieldsOf, unknownFields } from './defaults.js';
 
@@ -26,10 +32,6 @@ export interface ValidatorOptions {
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const SUBSCRIPTION_KINDS = ['image', 'git', 'chart'] as const;
-type SubscriptionKind = (typeof SUBSCRIPTION_KINDS)[number];
-const isSubscriptionKind = (key: string | undefined): key is SubscriptionKind =>
-  SUBSCRIPTION_KINDS.some((kind) => kind === key);
 
 /** A JSON Schema document, as far as Ajv needs it: an object. */
 const JsonSchemaDocument = Type.Record(Type.String(), Type.Unknown());
@@ -186,70 +188,20 @@ export class ManifestValidator {
     for (const field of unknownFields(defaulted, schema)) {
       add(field, 'is not a field of this schema (the API server would drop it)');
     }
-    if (kind === 'Warehouse') this.checkWarehouse(defaulted, add);
+    if (kind === 'Warehouse') {
+      const rules = checkWarehouse(defaulted, {
+        legacyAllowTags: this.legacyAllowTags,
+        subscriptionSchema: (subscription, body, at) => this.subscriptionProblems(subscription, body, at),
+      });
+      for (const { field, message } of rules) add(field, message);
+    }
     return problems;
   }
 
-  private checkWarehouse(object: unknown, add: (field: string, message: string) => void): void {
-    const subscriptions = fieldsOf(fieldsOf(object).spec).subscriptions;
-    if (!Array.isArray(subscriptions)) return;
-    subscriptions.forEach((entry: unknown, index) => {
-      const at = `spec.subscriptions[${index}]`;
-      const kinds = Object.keys(fieldsOf(entry));
-      const kind = kinds[0];
-      if (kinds.length !== 1 || !isSubscriptionKind(kind)) {
-        add(at, 'must hold exactly one of image, git or chart');
-        return;
-      }
-      const given = fieldsOf(entry)[kind] ?? {};
-      const body = fieldsOf(given);
-      const validate = this.subscriptionValidator(kind);
-      if (!validate(given)) {
-        for (const error of validate.errors ?? []) {
-          const { field, message } = describe(error, `${at}.${kind}`);
-          add(field, message);
-        }
-      }
-      if (kind !== 'image') return;
-      const strategy = body.imageSelectionStrategy ?? 'SemVer';
-      if (strategy === 'Digest' && (typeof body.constraint !== 'string' || body.constraint === '')) {
-        add(
-          `${at}.image.constraint`,
-          'is required with imageSelectionStrategy Digest (the tag whose digest to follow)',
-        );
-      }
-      if (body.constraint !== undefined && body.semverConstraint !== undefined) {
-        add(
-          `${at}.image.semverConstraint`,
-          'and constraint are mutually exclusive (semverConstraint is replaced by constraint)',
-        );
-      }
-      if (!this.legacyAllowTags) {
-        for (const legacy of ['allowTags', 'ignoreTags'] as const) {
-          const value = body[legacy];
-          if (value !== undefined && value !== '' && !(Array.isArray(value) && value.length === 0)) {
-            add(
-              `${at}.image.${legacy}`,
-              `is deprecated: Kargo >= 1.11 fails artifact discovery when it is set; use ${legacy}Regexes`,
-            );
-          }
-        }
-      }
-      for (const field of ['allowTagsRegexes', 'ignoreTagsRegexes'] as const) {
-        const list = body[field];
-        if (!Array.isArray(list)) continue;
-        list.forEach((regex: unknown, i) => {
-          try {
-            new RegExp(
-              String(regex)
-                .replace(/^\(\?[imsU]+\)/, '')
-                .replace(/\(\?P</g, '(?<'),
-            );
-          } catch {
-            add(`${at}.image.${field}[${i}]`, 'is not a valid regular expression');
-          }
-        });
-      }
-    });
+  /** Kargo's JSON Schema for one subscription kind, applied by the runtime rules' checkWarehouse. */
+  private subscriptionProblems(kind: SubscriptionKind, body: unknown, at: string): FieldProblem[] {
+    const validate = this.subscriptionValidator(kind);
+    if (validate(body)) return [];
+    return (validate.errors ?? []).map((error) => describe(error, at));
   }
 }
