@@ -4,6 +4,7 @@
  * bundle: a DSSE envelope of an in-toto statement naming the image digest as its subject. Found through the
  * registry's referrers API, or the referrers tag `sha256-<hex>` where the registry has none (registry/client.ts).
  */
+import { createHash } from 'node:crypto';
 import { type Bundle, bundleFromJSON } from '@sigstore/bundle';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -102,10 +103,14 @@ function statementProblem(bundle: Bundle, digest: string): string | null {
   return null;
 }
 
-/** The verdict on one OCI 1.1 bundle of `digest`. */
-export function verifyOciBundle(
-  found: OciBundle,
+/**
+ * The verdict on a Sigstore bundle (its JSON) over a subject: a DSSE envelope's in-toto statement must name
+ * `digest`; a message signature signs `artifact` (none for an image: cosign's image bundles are DSSE).
+ */
+function verifyBundleJson(
+  json: unknown,
   digest: string,
+  artifact: Buffer | undefined,
   policy: VerifyPolicy,
   keys: readonly TrustedKey[],
   trust: TrustRoot,
@@ -119,16 +124,17 @@ export function verifyOciBundle(
     valid: false,
     problem,
   });
-  if (found.problem !== undefined) return invalid(found.problem);
   let bundle: Bundle;
   try {
-    bundle = bundleFromJSON(found.json);
+    bundle = bundleFromJSON(json);
   } catch (error) {
     return invalid(`not a valid Sigstore bundle: ${messageOf(error)}`);
   }
   const keyed = bundle.verificationMaterial.content.$case === 'publicKey';
-  const problem = statementProblem(bundle, digest);
-  if (problem !== null) return invalid(problem, keyed ? 'key' : 'keyless');
+  if (bundle.content.$case === 'dsseEnvelope' || artifact === undefined) {
+    const problem = statementProblem(bundle, digest);
+    if (problem !== null) return invalid(problem, keyed ? 'key' : 'keyless');
+  }
   const bundleFor = (hint: string): Bundle =>
     keyed
       ? {
@@ -139,5 +145,43 @@ export function verifyOciBundle(
           },
         }
       : bundle;
-  return { format: 'bundle', ...verifySigstoreBundle(bundleFor, undefined, policy, keys, trust) };
+  const message = bundle.content.$case === 'messageSignature' ? artifact : undefined;
+  return { format: 'bundle', ...verifySigstoreBundle(bundleFor, message, policy, keys, trust) };
+}
+
+/** The verdict on one OCI 1.1 bundle of the image `digest`. */
+export function verifyOciBundle(
+  found: OciBundle,
+  digest: string,
+  policy: VerifyPolicy,
+  keys: readonly TrustedKey[],
+  trust: TrustRoot,
+): SignatureVerdict {
+  if (found.problem !== undefined) {
+    return {
+      format: 'bundle',
+      kind: 'keyless',
+      issuer: null,
+      subject: null,
+      tlog: false,
+      valid: false,
+      problem: found.problem,
+    };
+  }
+  return verifyBundleJson(found.json, digest, undefined, policy, keys, trust);
+}
+
+/**
+ * The verdict on a bundle over a file (`artifact`): Sigstore's conformance cases sign files, and run through the
+ * same adapter and policy as images do.
+ */
+export function verifyArtifactBundle(
+  json: unknown,
+  artifact: Buffer,
+  policy: VerifyPolicy,
+  keys: readonly TrustedKey[],
+  trust: TrustRoot,
+): SignatureVerdict {
+  const digest = `sha256:${createHash('sha256').update(artifact).digest('hex')}`;
+  return verifyBundleJson(json, digest, artifact, policy, keys, trust);
 }

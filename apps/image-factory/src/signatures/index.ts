@@ -12,7 +12,13 @@
  *   (trust-root.ts: `trusted_root.json`, default Sigstore's public-good) and the policy's keys; a keyless signer's
  *   identity is matched here (issuer exact, subject exact or anchored). Verified when one signature is valid.
  */
-export { BUNDLE_ARTIFACT_TYPE, type OciBundle, readOciBundles, verifyOciBundle } from './bundles.js';
+export {
+  BUNDLE_ARTIFACT_TYPE,
+  type OciBundle,
+  readOciBundles,
+  verifyArtifactBundle,
+  verifyOciBundle,
+} from './bundles.js';
 export { type KeyFileReader, policyKeyPems, verifyImageSignatures } from './check.js';
 export { type LegacySignature, readLegacySignatures, signatureTag } from './legacy.js';
 export { matchesReference, referencePattern } from './match.js';

@@ -33,6 +33,14 @@ export function trustRootFrom(json: unknown, source: string): TrustRoot {
   if (root.certificateAuthorities.length === 0 && root.tlogs.length === 0) {
     throw problem('names no certificate authority and no transparency log: it would trust nothing');
   }
+  // A validity without its start is malformed, not unbounded (the library would read it as "since the beginning").
+  const unstarted = [
+    ...root.tlogs.map((log, i) => [`tlogs[${i}]`, log.publicKey?.validFor?.start] as const),
+    ...root.ctlogs.map((log, i) => [`ctlogs[${i}]`, log.publicKey?.validFor?.start] as const),
+    ...root.certificateAuthorities.map((ca, i) => [`certificateAuthorities[${i}]`, ca.validFor?.start] as const),
+    ...root.timestampAuthorities.map((ca, i) => [`timestampAuthorities[${i}]`, ca.validFor?.start] as const),
+  ].find(([, start]) => start === undefined);
+  if (unstarted !== undefined) throw problem(`${unstarted[0]} has no validFor.start`);
   return { source, root };
 }
 
