@@ -225,16 +225,16 @@ function requestsPatternHint(path: readonly (string | number)[]): string {
   const named = path.filter((part): part is string => typeof part === 'string');
   const field = named[named.length - 1];
   const parent = named[named.length - 2];
+  if (parent === 'github' && field === 'teams') return 'must be organisation/team-slug';
+  if (parent === 'github' && field === 'users') return 'must be a GitHub login';
+  if (parent === 'gitlab' && field === 'users') return 'must be a GitLab username';
+  if (parent === 'gitlab' && field === 'groups') return 'must be a GitLab group path (group/subgroup)';
   if (field === 'name') return 'must be a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters';
   if (field === 'repository')
     return 'must be a lowercase registry/repository pattern with * or ** wildcards (e.g. cgr.dev/acme/**)';
   if (field === 'sla') return 'must be "0" (quoted) or a number with a unit s, m, h, d or w (e.g. 4h, 2d)';
   if (field === 'environments' || field === 'teams' || field === 'environment' || field === 'team')
     return 'must be lowercase letters, digits, "-", "_" or "." (at most 63 characters)';
-  if (parent === 'github' && field === 'teams') return 'must be organisation/team-slug';
-  if (parent === 'github' && field === 'users') return 'must be a GitHub login';
-  if (parent === 'gitlab' && field === 'users') return 'must be a GitLab username';
-  if (parent === 'gitlab' && field === 'groups') return 'must be a GitLab group path (group/subgroup)';
   if (field === 'api') return 'must be an https:// URL';
   if (field === 'parent')
     return 'must be a Chainguard organisation or folder id (40 hex digits, then /16 hex per folder)';
