@@ -305,9 +305,18 @@ test('eight jobs for the same update: each dependent triggered once', async () =
   expect(w.github.requests.length - githubBefore).toBe(2);
   expect(w.gitlab.requests).toHaveLength(1);
   const record = w.baseRecord();
-  expect(record.current).toMatchObject({ digest: next.digest });
-  expect(record.pending).toEqual([]);
   expect(record.claims).toBeUndefined();
+  // docs (7d) was pinned to nodeA, its first pending update: the race digest (Nov 10) is its next wave, due Nov 17,
+  // once — so the base keeps it as latest until docs is rebuilt on it.
+  expect(record.pending).toEqual([
+    expect.objectContaining({
+      image: 'docs',
+      since: '2026-11-10T00:00:00Z',
+      due: '2026-11-17T00:00:00Z',
+      causes: [{ base: baseName, digest: next.digest }],
+    }),
+  ]);
+  expect(record.latest).toMatchObject({ digest: next.digest });
 }, 120_000);
 
 /** A world where a second base update's trigger of api was refused (422). */

@@ -185,6 +185,7 @@ export function planRun(input: RunInput): RunPlan {
 
   const claimed = [];
   const pins = new Map<string, readonly Pin[]>();
+  const delays = new Map<string, number>();
   const check = gateCheck(state, enrolment, verdicts);
   for (const rebuild of dueRebuilds(state, now)) {
     const key = triggerKey(rebuild);
@@ -217,9 +218,10 @@ export function planRun(input: RunInput): RunPlan {
     }
     claimed.push(rebuild);
     pins.set(rebuild.image, imagePins);
+    delays.set(rebuild.image, delay);
     sends.push({ image: rebuild.image, key, ...made, resend: null });
   }
-  state = claimRebuilds(state, claimed, now, pins);
+  state = claimRebuilds(state, claimed, now, pins, delays);
   state = markNotSent(state, skipped);
   return { state, decisions, sends, skipped, urgent: stored.urgent, gate };
 }

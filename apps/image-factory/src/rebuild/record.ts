@@ -209,6 +209,37 @@ export function recordBaseUpdate(
   return { status: 'recorded', state: withRecord(state, base, next), decisions: wave.decisions };
 }
 
+/**
+ * The causes of `entry` on this base that its pin does not build — digests seen after the pinned one — as the
+ * image's next pending rebuild: since the first of them was released (or, unknown, first seen), due `delaySeconds`
+ * later (at once when one of them fixes a CRITICAL). Undefined when the pin builds them all.
+ */
+function laterCauses(
+  base: string,
+  record: RebuildRecord,
+  entry: PendingRebuildState,
+  pinned: string,
+  delaySeconds: number,
+): PendingRebuildState | undefined {
+  const seen = seenDigests(record);
+  const pinnedAt = seen.findIndex((d) => d.digest === pinned);
+  if (pinnedAt < 0) return undefined;
+  const after = seen.slice(pinnedAt + 1).filter((d) => d.blocked === undefined);
+  const later = after.filter((d) => entry.causes.some((c) => c.base === base && c.digest === d.digest));
+  if (later.length === 0) return undefined;
+  const since = later.map((d) => d.released ?? d.seen).reduce(earlierOf);
+  const urgent = later.some((d) => d.urgent === true);
+  return {
+    image: entry.image,
+    since,
+    due: urgent ? since : addSeconds(since, delaySeconds),
+    urgent,
+    causes: later.map((d) => ({ base, digest: d.digest })),
+    waitFor: [],
+    waitUntil: null,
+  };
+}
+
 /** Every image with a claim in flight (claimed, answer not recorded), from all base files. */
 function claimedImages(state: StateSnapshot): Set<string> {
   const images = new Set<string>();
@@ -247,6 +278,11 @@ export function triggerKey(rebuild: Pick<PendingRebuild, 'image' | 'since' | 'ca
  * Claim `rebuilds` at `now`: their pending entries leave every base file and become claims with the decision's key
  * (kept apart from the bounded history: never evicted). A job commits this before calling a CI; losing the push race
  * means another job claimed them. Images waiting for a claimed one start their wait now (at most an hour from here).
+ *
+ * A pin older than some of the entry's causes on that base (a later update of the base arrived while the rebuild
+ * waited, and is still younger than the image's delay) does not build those updates: they stay pending as the next
+ * wave of the image — since their first release, due the image's delay after it (`delays`, seconds per image) — so
+ * the newer digest reaches the image once it is old enough instead of waiting for yet another update.
  */
 export function claimRebuilds(
   state: StateSnapshot,
@@ -254,6 +290,8 @@ export function claimRebuilds(
   now: string,
   /** Each rebuild's pins (pins.ts), decided by the caller on this state; absent: unpinned. */
   pins: ReadonlyMap<string, readonly Pin[]> = new Map(),
+  /** Each image's rebuildDelay in seconds; an image absent keeps no later causes pending. */
+  delays: ReadonlyMap<string, number> = new Map(),
 ): StateSnapshot {
   const byImage = new Map(rebuilds.map((r) => [r.image, r]));
   let next = state;
@@ -263,6 +301,7 @@ export function claimRebuilds(
     const waits = record.pending.some((p) => p.waitFor.some((a) => byImage.has(a)));
     if (!touched && !waits) continue;
     const claims = [...record.claims];
+    const carried: PendingRebuildState[] = [];
     for (const p of record.pending) {
       const rebuild = byImage.get(p.image);
       if (rebuild === undefined) continue;
@@ -285,11 +324,21 @@ export function claimRebuilds(
         ...(imagePins === undefined || imagePins.length === 0 ? {} : { pins: imagePins }),
         sends: 1,
       });
+      const pinned = imagePins?.find((pin) => pin.base === base.name)?.digest;
+      const delay = delays.get(p.image);
+      const later =
+        pinned === undefined || delay === undefined ? undefined : laterCauses(base.name, record, p, pinned, delay);
+      if (later !== undefined) carried.push(later);
     }
     const waitEnd = addSeconds(now, ANCESTOR_WAIT_SECONDS);
-    const pending = record.pending
-      .filter((p) => !byImage.has(p.image))
-      .map((p) => (p.waitFor.some((a) => byImage.has(a)) ? { ...p, waitUntil: laterOrNull(p.waitUntil, waitEnd) } : p));
+    const pending = sortPending([
+      ...record.pending
+        .filter((p) => !byImage.has(p.image))
+        .map((p) =>
+          p.waitFor.some((a) => byImage.has(a)) ? { ...p, waitUntil: laterOrNull(p.waitUntil, waitEnd) } : p,
+        ),
+      ...carried,
+    ]);
     // Once nothing waits on the newest digest, the dependents are (being) rebuilt onto it: it becomes current.
     const current = pending.length === 0 && record.latest !== undefined ? record.latest : record.current;
     next = withRecord(next, base, {
