@@ -65,10 +65,10 @@ const HELP = renderHelp({
   ],
   description: `A base image now points to DIGEST: ask its registry when DIGEST was released, decide for every image built
 on it (directly and further down) when to rebuild (rebuildDelay from the release, never restarted by later
-updates; at once when DIGEST fixes a fixable CRITICAL of the current digest, by the scans in state or the
-reports given; not at all when already built on it),
-commit the decisions and claim the rebuilds due now, then trigger them in GitHub Actions or GitLab CI, once each,
-and commit the answers. --due does the sweep only. --dry-run prints each decision and the request it would send.`,
+updates; at once when DIGEST no longer has a fixable CRITICAL of the current digest, by the scans in state or
+the --vulnerability-report files; not at all when already built on it), commit the decisions and claim the
+rebuilds due now, then trigger them in GitHub Actions or GitLab CI, once each, and commit the answers. --due
+does the sweep only. --dry-run prints each decision and the request it would send.`,
   sections: [['Rebuild', REBUILD_OPTIONS], ['Registry', REGISTRY_OPTIONS], ...GIT_SECTIONS],
   exit: '0 decisions recorded (a trigger that failed is recorded with its reason), 1 invalid input (images.yaml,\nstate, a --vulnerability-report that is not a Trivy JSON report) or a cycle in the graph, 2 usage error (a bad\nflag: an impossible --now/--released date, a base URL that is not https) or an unreadable file, 3 transient\nfailure (registry, git) before anything was recorded, or a digest whose signatures could not be checked\n(not used): safe to run again.',
   examples: [
