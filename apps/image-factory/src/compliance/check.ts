@@ -6,9 +6,11 @@
  * could not be asked about as another (their containers are unverified, never judged on the state's older word).
  * Beside the verdict, each container says what the scans recorded in git find in what it runs (issue 21): a managed
  * image running its last analysed build, its bases' fixable CRITICALs and end-of-life OSes and what a rebuild would
- * fix; an external or base image, the scan of the digest it runs.
+ * fix; an external or base image, the scan of the digest it runs. And whether the digest it runs fails its image's
+ * signature policy (issue 22): as the rebuild gate recorded it, or as --live checks it.
  */
 
+import { gatedDigests } from '../rebuild/index.js';
 import { normaliseReference } from '../reference/normalise.js';
 import {
   carriedVulnerabilities,
@@ -51,6 +53,32 @@ export interface ContainerVerdict {
    * managed image not running its last analysed build (the bases of the build it runs are not recorded).
    */
   readonly vulnerabilities: ContainerVulnerabilities | null;
+  /**
+   * The digest it runs fails its image's signature policy (issue 22): blocked (enforced), warning (mode warn), or
+   * unverifiable (--live could not check it). Absent: it passed, no policy covers it, or nothing is known.
+   */
+  readonly signature?: SignatureFinding;
+}
+
+/** A running digest that fails its image's signature policy, and why (rebuild/gate.ts words it). */
+export interface SignatureFinding {
+  readonly verdict: 'blocked' | 'warning' | 'unverifiable';
+  readonly reason: string;
+}
+
+/** The key of a signature finding: `registry/repository@digest`. */
+export const digestKey = (registry: string, repository: string, digest: string): string =>
+  `${registry}/${repository}@${digest}`;
+
+/** The findings state records: the base digests the rebuild gate recorded blocked or warned about. */
+export function recordedSignatureFindings(state: StateSnapshot): Map<string, SignatureFinding> {
+  const findings = new Map<string, SignatureFinding>();
+  for (const g of gatedDigests(state)) {
+    const base = state.baseImages.get(g.base);
+    if (base === undefined) continue;
+    findings.set(digestKey(base.registry, base.repository, g.digest), { verdict: g.verdict, reason: g.reason });
+  }
+  return findings;
 }
 
 export interface WorkloadReport {
@@ -66,6 +94,8 @@ export interface ComplianceReport {
   readonly counts: Readonly<Record<Verdict, number>>;
   /** Containers (not untracked) that carry a fixable CRITICAL, and that run on an end-of-life OS. */
   readonly vulnerable: { readonly fixableCritical: number; readonly eosl: number };
+  /** Containers whose running digest fails its image's signature policy: enforced, warn only, not checkable. */
+  readonly signatures: { readonly blocked: number; readonly warning: number; readonly unverifiable: number };
 }
 
 /** `registry/repository:tag` of an image as the spec writes it (the key of `newest`). */
@@ -238,6 +268,8 @@ export function checkCompliance(
   state: StateSnapshot,
   newest: ReadonlyMap<string, string>,
   unchecked: ReadonlyMap<string, string> = new Map(),
+  /** Signature findings by `registry/repository@digest` (recordedSignatureFindings, and --live's own checks). */
+  signatureFindings: ReadonlyMap<string, SignatureFinding> = new Map(),
 ): ComplianceReport {
   const owed = owedRebuilds(state);
   const index = indexState(state);
@@ -252,6 +284,7 @@ export function checkCompliance(
     untracked: 0,
   };
   const vulnerable = { fixableCritical: 0, eosl: 0 };
+  const signatures = { blocked: 0, warning: 0, unverifiable: 0 };
   for (const c of containers) {
     const j = judge(c, index, newest, unchecked, owed);
     counts[j.verdict] += 1;
@@ -264,6 +297,12 @@ export function checkCompliance(
     const vulnerabilities = vulnerabilitiesOf(c, index, state);
     if ((vulnerabilities?.fixableCritical.length ?? 0) > 0) vulnerable.fixableCritical += 1;
     if ((vulnerabilities?.eosl.length ?? 0) > 0) vulnerable.eosl += 1;
+    const parsed = normaliseReference(c.image);
+    const signature =
+      parsed.ok && c.digest !== null
+        ? signatureFindings.get(digestKey(parsed.value.registry, parsed.value.repository, c.digest))
+        : undefined;
+    if (signature !== undefined) signatures[signature.verdict] += 1;
     group.containers.push({
       container: c.container,
       init: c.init,
@@ -272,6 +311,7 @@ export function checkCompliance(
       running: c.digest,
       ...j,
       vulnerabilities,
+      ...(signature === undefined ? {} : { signature }),
     });
     groups.set(where, group);
   }
@@ -287,5 +327,6 @@ export function checkCompliance(
       .map(([image, where]) => ({ image, containers: where.sort(compareCodeUnits) })),
     counts,
     vulnerable,
+    signatures,
   };
 }

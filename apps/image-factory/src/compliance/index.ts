@@ -8,8 +8,12 @@ export {
   type ContainerVerdict,
   type ContainerVulnerabilities,
   checkCompliance,
+  digestKey,
+  recordedSignatureFindings,
+  type SignatureFinding,
   tagKey,
   type Verdict,
   type WorkloadReport,
 } from './check.js';
+export { askNewest, askSignatures, type NewestDigests, tagsToAsk } from './live.js';
 export { type RunningContainer, readPods, runningDigest } from './pods.js';

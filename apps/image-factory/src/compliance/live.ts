@@ -3,12 +3,17 @@
  * are untracked anyway), and asking, one HEAD per distinct tag. A lookup that fails is kept with its error, so the
  * verdict says "unverified" and the command's exit status says the registry could not be asked.
  */
-import { exitCodeOf, FactoryError, messageOf } from '../errors.js';
+
+import type { Enrolment } from '../enrolment/types.js';
+import { EXIT, exitCodeOf, FactoryError, messageOf } from '../errors.js';
+import { verdictOf } from '../rebuild/index.js';
 import { normaliseReference } from '../reference/normalise.js';
 import type { RegistryClient } from '../registry/client.js';
+import { type KeyFileReader, policyFor, type VerifyPolicy, verifyImageSignatures } from '../signatures/index.js';
 import type { StateSnapshot } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { mapLimit } from '../util/map-limit.js';
+import { digestKey, type SignatureFinding } from './check.js';
 import type { RunningContainer } from './pods.js';
 
 /** A tag to ask about, by its key `registry/repository:tag` (the key checkCompliance reads). */
@@ -62,4 +67,55 @@ export async function askNewest(
     }
   });
   return { newest, failed, exitCode };
+}
+
+/** What --live's signature checks found: findings by `registry/repository@digest`, and an exit status. */
+export interface SignatureChecks {
+  readonly findings: ReadonlyMap<string, SignatureFinding>;
+  /** 0 when every check was made; 3 when one could not be (the registry kept failing): safe to run again. */
+  readonly exitCode: number;
+}
+
+/**
+ * Check the signatures of each distinct digest the containers run, of a repository a `verify` policy covers
+ * (policyFor: the image's own, baseImagePolicies, defaults), `concurrency` at a time. A digest that fails is a
+ * finding (blocked under enforce, warning under warn); a check that could not be made is `unverifiable`.
+ */
+export async function askSignatures(
+  client: RegistryClient,
+  containers: readonly RunningContainer[],
+  state: StateSnapshot,
+  enrolment: Enrolment,
+  readKeyFile: KeyFileReader,
+  concurrency: number,
+): Promise<SignatureChecks> {
+  const known = new Set(
+    [...state.baseImages.values(), ...state.images.values()].map((x) => `${x.registry}/${x.repository}`),
+  );
+  const targets = new Map<string, { registry: string; repository: string; digest: string; policy: VerifyPolicy }>();
+  for (const c of containers) {
+    const parsed = normaliseReference(c.image);
+    if (!parsed.ok || c.digest === null) continue;
+    const { registry, repository } = parsed.value;
+    if (!known.has(`${registry}/${repository}`)) continue;
+    const policy = policyFor(enrolment, registry, repository);
+    if (policy !== null)
+      targets.set(digestKey(registry, repository, c.digest), { registry, repository, digest: c.digest, policy });
+  }
+  const findings = new Map<string, SignatureFinding>();
+  let exitCode = 0;
+  const sorted = [...targets].sort(([a], [b]) => compareCodeUnits(a, b));
+  await mapLimit(sorted, concurrency, async ([key, t]) => {
+    try {
+      const verification = await verifyImageSignatures(client, t, t.digest, t.policy, readKeyFile);
+      const verdict = verdictOf(verification, t.policy);
+      if (verdict.status === 'blocked' || verdict.status === 'warning')
+        findings.set(key, { verdict: verdict.status, reason: verdict.reason });
+    } catch (error) {
+      if (error instanceof FactoryError && error.code === 'invalid-enrolment') throw error;
+      findings.set(key, { verdict: 'unverifiable', reason: `signature not verified: ${messageOf(error)}` });
+      exitCode = EXIT.transient;
+    }
+  });
+  return { findings, exitCode };
 }

@@ -274,6 +274,7 @@ export function reportPage(report: Report, svg: string, graph: ReturnType<typeof
     ['not sent', s.unsentRebuilds.map((u) => `${u.images} (${u.reason})`).join(', ') || '0'],
     ['claimed, no answer yet', String(s.claimedRebuilds)],
     ['failed triggers', String(s.failedTriggers)],
+    ['blocked digests', `${s.blockedDigests} (${s.unsignedDigests} unsigned)`],
     ['not scanned', String(s.vulnerabilities.notScanned)],
     [
       'fixable CRITICAL',
@@ -325,9 +326,26 @@ ${report.images.map(row).join('\n')}
 <tbody>
 ${report.baseImages.map(baseRow).join('\n')}
 </tbody></table>
+${signaturesSection(report)}
 <script>${SCRIPT}</script>
 </body></html>
 `;
+}
+
+/** The base digests the signature gate blocked or warned about (none: no section). */
+function signaturesSection(report: Report): string {
+  const gated = [...report.signatures.blocked, ...report.signatures.warnings];
+  if (gated.length === 0) return '';
+  const rows = gated.map(
+    (g) =>
+      `<tr><td>${escapeHtml(g.base)}</td><td><code>${escapeHtml(g.digest)}</code></td><td${g.verdict === 'blocked' ? ' class="stale"' : ''}>${g.verdict}${g.unsigned ? ' (unsigned)' : ''}</td><td>${escapeHtml(g.seen)}</td><td>${escapeHtml(g.reason)}</td></tr>`,
+  );
+  return `<h2>Signatures</h2>
+<p>Base digests that failed their signature policy: a blocked one is never the digest a rebuild is decided on or pinned to; a warned one is used.</p>
+<table id="signatures"><thead><tr><th>base image</th><th>digest</th><th>verdict</th><th>seen</th><th>why</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table>`;
 }
 
 /** Lay out the graph with Graphviz and render the page (the wasm module is loaded only here). */

@@ -2,10 +2,12 @@
  * What a report shows (issue 13), as data: every image with its build, age, bases and their freshness, its pending
  * rebuild, claims awaiting an answer and last trigger; the base images; the dependency graph as nodes and edges; a
  * summary; and what the scans recorded in git say (issue 21): a base or external image's current digest's counts,
- * fixable CRITICALs, EOSL and scan age, a managed image's bases' and what a rebuild would fix. Pure: state, enrolment and (optionally) the registries' facts in, the report out; every freshness rule
+ * fixable CRITICALs, EOSL and scan age, a managed image's bases' and what a rebuild would fix; the base digests the
+ * signature gate blocked or warned about (issue 22). Pure: state, enrolment and (optionally) the registries' facts in, the report out; every freshness rule
  * is state/freshness.ts's. The HTML page, JSON and OpenMetrics render this.
  */
 import type { Enrolment } from '../enrolment/types.js';
+import { type GatedDigest, gatedDigests } from '../rebuild/index.js';
 import type { LiveRegistryFailure, LiveStatus } from '../registry/live-status.js';
 import {
   baseNamesOf,
@@ -83,6 +85,14 @@ export interface Report {
     /** Its recorded scans: the digest in use's, the newest digest's, what a rebuild onto it would fix. */
     readonly vulnerabilities: VulnerabilityFacts;
   }[];
+  /**
+   * Base digests the signature gate recorded (rebuild/gate.ts, one rule for every view): blocked (an enforced
+   * policy failed: never decided on or pinned) and warned about (a warn policy failed: used), by base then digest.
+   */
+  readonly signatures: {
+    readonly blocked: readonly GatedDigest[];
+    readonly warnings: readonly GatedDigest[];
+  };
   /** Nodes: every image and every base image not built here; edges: base → image built on it, each once. */
   readonly graph: {
     readonly nodes: readonly { readonly id: string; readonly kind: 'base' | 'managed' | 'external' }[];
@@ -100,6 +110,9 @@ export interface Report {
     /** Pending rebuilds the last sweep found due and did not send, by reason (sorted). */
     readonly unsentRebuilds: readonly { readonly reason: string; readonly images: number }[];
     readonly failedTriggers: number;
+    /** Base digests recorded blocked by a signature policy, and how many of them carried no signature at all. */
+    readonly blockedDigests: number;
+    readonly unsignedDigests: number;
     readonly oldestBuildAgeDays: number | null;
     /**
      * Base and external images by what the scan of the digest in use says: scanned, not scanned, with a fixable
@@ -228,11 +241,14 @@ export function buildReport(state: StateSnapshot, enrolment: Enrolment, now: Dat
     ...baseImages.map((b) => b.vulnerabilities),
     ...images.flatMap((i) => (i.vulnerabilities === null ? [] : [i.vulnerabilities])),
   ];
+  const gated = gatedDigests(state);
+  const blocked = gated.filter((g) => g.verdict === 'blocked');
   return {
     generatedAt: asOf,
     live: live === undefined ? null : { checkedAt: live.checkedAt, failedRegistries: live.failedRegistries },
     images,
     baseImages,
+    signatures: { blocked, warnings: gated.filter((g) => g.verdict === 'warning') },
     graph: {
       nodes,
       edges: [...edges].sort(([a], [b]) => compareCodeUnits(a, b)).map(([, e]) => e),
@@ -249,6 +265,8 @@ export function buildReport(state: StateSnapshot, enrolment: Enrolment, now: Dat
         .sort(([a], [b]) => compareCodeUnits(a, b))
         .map(([reason, count]) => ({ reason, images: count })),
       failedTriggers: images.filter((i) => i.lastTrigger?.result === 'failed').length,
+      blockedDigests: blocked.length,
+      unsignedDigests: blocked.filter((g) => g.unsigned).length,
       oldestBuildAgeDays: ages.length === 0 ? null : Math.max(...ages),
       vulnerabilities: {
         scanned: scanned.filter((v) => v.scan !== null).length,

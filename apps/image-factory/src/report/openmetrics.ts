@@ -3,7 +3,8 @@
  * base images, stale images, pending rebuilds (and those not sent, by reason), rebuilds claimed and not answered,
  * failed triggers, the oldest build's age; and per image what its recorded scans say (issue 21): a base or external
  * image's current digest's counts by severity, fixable CRITICALs, EOSL and scan age, a managed image's bases' fixable
- * CRITICALs and EOSL. An image never scanned has no sample (absent, not 0). Ends with `# EOF`.
+ * CRITICALs and EOSL. An image never scanned has no sample (absent, not 0). Base digests blocked by a signature
+ * policy, per base (issue 22). Ends with `# EOF`.
  */
 import { DAY_MS } from '../util/time.js';
 import type { Report } from './model.js';
@@ -52,6 +53,22 @@ function vulnerabilitySamples(report: Report) {
   return { counts, fixable, eosl, age };
 }
 
+/** Blocked base digests per base, split by whether they carried any signature (a base with none has no sample). */
+function blockedSamples(report: Report): Sample[] {
+  const counts = new Map<string, { unsigned: number; signed: number }>();
+  for (const b of report.signatures.blocked) {
+    const count = counts.get(b.base) ?? { unsigned: 0, signed: 0 };
+    if (b.unsigned) count.unsigned += 1;
+    else count.signed += 1;
+    counts.set(b.base, count);
+  }
+  return [...counts].flatMap(([base, count]): Sample[] => [
+    [`{image=${labelValue(base)},kind="base",unsigned="true"}`, count.unsigned],
+    [`{image=${labelValue(base)},kind="base",unsigned="false"}`, count.signed],
+  ]);
+}
+
+/** The report as OpenMetrics text. */
 export function renderOpenMetrics(report: Report): string {
   const { summary } = report;
   const vulnerabilities = vulnerabilitySamples(report);
@@ -87,6 +104,11 @@ export function renderOpenMetrics(report: Report): string {
     ...gauge('image_factory_failed_triggers', 'Images whose last rebuild trigger was refused.', [
       ['', summary.failedTriggers],
     ]),
+    ...gauge(
+      'image_factory_blocked_digests',
+      'Base digests recorded blocked by an enforced signature policy (never decided on or pinned), by base; unsigned: no signature at all.',
+      blockedSamples(report),
+    ),
     ...(summary.oldestBuildAgeDays === null
       ? []
       : gauge('image_factory_oldest_build_age_seconds', 'Age of the oldest analysed build (known with --live).', [

@@ -1,6 +1,7 @@
 /** `image-factory status`: one screen on what the factory knows about a GitOps repository. */
 import { resolve } from 'node:path';
 import { FactoryError } from '../../errors.js';
+import { gatedDigests } from '../../rebuild/index.js';
 import { type LiveStatus, liveStatus } from '../../registry/live-status.js';
 import { readReleaseCache, writeReleaseCache } from '../../registry/release-cache.js';
 import {
@@ -126,6 +127,7 @@ export const statusCommand = defineCommand({
           .sort((a, b) => compareCodeUnits(a.reference, b.reference)),
         warnings,
         rebuilds: rebuildsOf(state),
+        signatures: signaturesOf(state),
         vulnerabilities,
       });
       return EXIT_OK;
@@ -138,6 +140,7 @@ export const statusCommand = defineCommand({
       'dependency graph:',
       ...dependencyTree(state, enrolment).map((line) => `  ${line}`),
       ...rebuildLines(rebuildsOf(state)),
+      ...signatureLines(signaturesOf(state)),
       ...vulnerabilityLines(vulnerabilities),
       ...warnings.map((w) => `warning: ${w}`),
     ];
@@ -270,6 +273,32 @@ function rebuildsOf(state: StateSnapshot) {
     .map((h) => ({ image: h.image, at: h.at, answer: h.answer ?? '' }))
     .sort((a, b) => compareCodeUnits(a.image, b.image));
   return { pending, claimed, failed };
+}
+
+/** The base digests the signature gate recorded (rebuild/gate.ts decides): blocked, and warned about. */
+function signaturesOf(state: StateSnapshot) {
+  const gated = gatedDigests(state);
+  return {
+    blocked: gated.filter((g) => g.verdict === 'blocked').map(({ verdict: _v, ...g }) => g),
+    warnings: gated.filter((g) => g.verdict === 'warning').map(({ verdict: _v, ...g }) => g),
+  };
+}
+
+function signatureLines(signatures: ReturnType<typeof signaturesOf>): string[] {
+  const { blocked, warnings } = signatures;
+  if (blocked.length === 0 && warnings.length === 0) return [];
+  return [
+    '',
+    'signatures (base digests that failed their policy):',
+    ...blocked.map(
+      (b) =>
+        `  ${b.base} ${b.digest.slice(0, 19)}: blocked${b.unsigned ? ' (unsigned)' : ''}, seen ${b.seen}: ${b.reason}`,
+    ),
+    ...warnings.map(
+      (w) =>
+        `  ${w.base} ${w.digest.slice(0, 19)}: used with a warning${w.unsigned ? ' (unsigned)' : ''}, seen ${w.seen}: ${w.reason}`,
+    ),
+  ];
 }
 
 const causesText = (causes: readonly { base: string; digest: string }[]) =>
