@@ -297,6 +297,104 @@ describe('request add → check on GitHub', () => {
   }, 60_000);
 });
 
+describe('request check on a moving target, and forge refusals', () => {
+  test('another request lands on main after the pull request opened: check compares with where the branch began', async () => {
+    const bare = remote();
+    const stub = await github(bare);
+    const forge = { provider: 'github' as const, url: stub.url };
+    const added = await add(bare, forge, `${registry.host}/cg/python:latest-dev`, 'production');
+    expect(added.status, added.stderr).toBe(0);
+    // An auto-approved request commits to main meanwhile: main's images.yaml and audit log move on.
+    const auto = await add(bare, null, `${registry.host}/cg/go:latest-dev`, 'dev');
+    expect(auto.status, auto.stderr).toBe(0);
+    stub.review(1, 'carol', 'APPROVED');
+    stub.review(1, 'dave', 'APPROVED');
+    const checked = await request(bare, forge, 'check', '--pull-request', '1');
+    expect(checked.status, checked.stdout + checked.stderr).toBe(0);
+    // The pull request never touched the audit log: main's two new lines are not a rewrite by it.
+    expect(checked.stdout).toContain('2/2 approval(s) (carol, dave)');
+  }, 60_000);
+
+  test('a pull request that adds no request file is refused as not a request', async () => {
+    const bare = remote();
+    const stub = await github(bare);
+    const work = join(tempDir(), 'w');
+    git(tempDir(), 'clone', '--quiet', bare, work);
+    git(work, 'checkout', '--quiet', '-b', 'docs-only');
+    writeFileSync(join(work, 'README.md'), 'hello\n');
+    git(work, 'add', '-A');
+    git(work, '-c', 'user.name=m', '-c', 'user.email=m@x', 'commit', '--quiet', '-m', 'docs');
+    git(work, 'push', '--quiet', 'origin', 'docs-only');
+    const { status, body } = await fetch(`${stub.url}/repos/acme/gitops/pulls`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        accept: 'application/vnd.github+json',
+        'x-github-api-version': '2022-11-28',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ title: 'docs', head: 'docs-only', base: 'main' }),
+    });
+    await body?.cancel();
+    expect(status).toBe(201);
+    const checked = await request(bare, { provider: 'github', url: stub.url }, 'check', '--pull-request', '1');
+    expect(checked.status).toBe(1);
+    expect(checked.stdout).toContain(
+      'no request file under image-factory/requests/ is added: not a request pull request',
+    );
+    const missing = await request(bare, { provider: 'github', url: stub.url }, 'check', '--pull-request', '7');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('HTTP 404: Not Found');
+  }, 60_000);
+
+  test("GitHub's 422 for a reviewer who is not a collaborator ends the run with its words, the branch kept", async () => {
+    const bare = remote();
+    const stub = await startGithubRequestStub({
+      repo: 'acme/gitops',
+      bare,
+      token: TOKEN,
+      collaborators: ['carol'],
+      teams: { 'acme/managers': [] },
+    });
+    stubs.push(stub);
+    const added = await add(
+      bare,
+      { provider: 'github', url: stub.url },
+      `${registry.host}/cg/python:latest-dev`,
+      'production',
+    );
+    expect(added.status).toBe(1);
+    expect(added.stderr).toContain('the request is pushed to image-factory/request/req-');
+    expect(added.stderr).toContain('HTTP 422: Reviews may only be requested from collaborators.');
+    noSecretOut(added.stdout, added.stderr);
+  }, 60_000);
+
+  test('a wrong forge token is refused by the forge and never printed', async () => {
+    const bare = remote();
+    const stub = await github(bare);
+    const result = await cli(
+      [
+        'request',
+        'check',
+        '--pull-request',
+        '1',
+        '--git-repo',
+        bare,
+        '--forge',
+        'github',
+        '--forge-repo',
+        'acme/gitops',
+        '--github-api-url',
+        stub.url,
+      ],
+      { env: { ...ENV, GITHUB_TOKEN: 'wrong-token-also-secret-42' } },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('HTTP 401: Bad credentials');
+    expect(result.stderr + result.stdout).not.toContain('wrong-token-also-secret-42');
+  }, 60_000);
+});
+
 describe('request add → check on GitLab', () => {
   test('production tier: a merge request with the labels and the tier approval rule; check counts the approvals', async () => {
     const bare = remote();
