@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createLogger } from '../src/log/logger.js';
-import { appendAudit, parseAuditLog } from '../src/requests/audit.js';
+import { parseAuditLog } from '../src/requests/audit.js';
 import { openPullRequest, type RequestForge } from '../src/requests/forge.js';
 import { requestId } from '../src/requests/id.js';
 import { type ProvisionJobOptions, runProvisionJob } from '../src/requests/provision-job.js';
@@ -141,17 +141,16 @@ function forgeOf(provider: 'github' | 'gitlab', url: string): RequestForge {
   };
 }
 
-/** Each request committed on its branch with its requested line, and its pull request opened as request add does. */
+/** Each request committed on its branch, and its pull request opened, as request add does. */
 async function propose(remote: string, forge: RequestForge, files: readonly RequestFile[]): Promise<number[]> {
   const numbers: number[] = [];
   for (const file of files) {
     execFileSync('git', ['branch', requestBranch(file.id), 'main'], { cwd: remote });
     commitFiles(
       remote,
-      {
-        [requestFilePath(file.tier, file.id)]: renderRequestFile(file),
-        [AUDIT_FILE]: appendAudit('', [requestedLine(file)]),
-      },
+      // As request add proposes it: the request file (and the images.yaml entry); the log is not touched on the
+      // branch (every pull request appending to it would conflict with the last one merged).
+      { [requestFilePath(file.tier, file.id)]: renderRequestFile(file) },
       `image-factory: request ${file.name}`,
       requestBranch(file.id),
     );
@@ -192,7 +191,7 @@ function options(remote: string, forge: RequestForge | null): ProvisionJobOption
 }
 
 describe('approved through the pull request', () => {
-  test('merged after a review by a tier approver: approved with the approvers who count, provisioned, commented after the push', async () => {
+  test('merged after a review by a tier approver: requested (at its time), approved with the approvers who count, provisioned, commented after the push', async () => {
     const python = pending('python');
     const { remote, forge, stub, numbers } = await proposed([python]);
     const [number] = numbers as [number];
@@ -268,7 +267,7 @@ describe('approved through the pull request', () => {
 });
 
 describe('rejected', () => {
-  test('a pull request closed without merging is recorded rejected once, from the file its branch proposes', async () => {
+  test('a pull request closed without merging is recorded requested and rejected once, from the file its branch proposes', async () => {
     const python = pending('python');
     const node = pending('node');
     const { remote, forge, stub, numbers } = await proposed([python, node]);
@@ -278,7 +277,10 @@ describe('rejected', () => {
     const result = await runProvisionJob(options(remote, forge));
     expect(result.rejected).toEqual([{ id: python.id, reference: python.reference, name: 'python' }]);
     const lines = parseAuditLog(auditOn(remote), AUDIT_FILE);
-    expect(lines).toEqual([{ ...requestedLine(python), timestamp: '2026-12-04T10:00:00Z', event: 'rejected' }]);
+    expect(lines).toEqual([
+      requestedLine(python),
+      { ...requestedLine(python), timestamp: '2026-12-04T10:00:00Z', event: 'rejected' },
+    ]);
     const head = remoteHead(remote);
     const again = await runProvisionJob(options(remote, forge));
     expect(again.rejected).toEqual([]);
@@ -317,6 +319,7 @@ describe('GitLab', () => {
       [python.id, 'requested', null],
       [python.id, 'approved', ['alice']],
       [python.id, 'provisioned', ['alice']],
+      [node.id, 'requested', null],
       [node.id, 'rejected', null],
     ]);
     expect(stub.pulls.find((p) => p.number === mr)?.comments[0]).toContain('docker pull cgr.dev/acme/python:latest');

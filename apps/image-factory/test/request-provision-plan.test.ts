@@ -65,12 +65,13 @@ describe('due requests', () => {
 });
 
 describe('the change one commit records', () => {
-  test('approval read and provisioned: approved line, then the file with provisioning and the provisioned line', () => {
+  test('approval read and provisioned: requested (at its time, the log lacking it), approved, then the file with provisioning and the provisioned line', () => {
     const r = stored('python');
     const change = planProvision([r], [], [{ id: r.file.id, approval: { approvers: ['alice'] }, result: done() }], NOW);
-    expect(change.lines.map((l) => [l.event, l.approver, l.provisioningResult, l.repositoryId])).toEqual([
-      ['approved', ['alice'], null, null],
-      ['provisioned', ['alice'], 'provisioned', 'org/0123456789abcdef'],
+    expect(change.lines.map((l) => [l.timestamp, l.event, l.approver, l.provisioningResult, l.repositoryId])).toEqual([
+      ['2026-12-01T09:00:00Z', 'requested', null, null, null],
+      [NOW, 'approved', ['alice'], null, null],
+      [NOW, 'provisioned', ['alice'], 'provisioned', 'org/0123456789abcdef'],
     ]);
     expect(change.files).toEqual([
       {
@@ -90,12 +91,21 @@ describe('the change one commit records', () => {
       },
     ]);
     expect(change.recorded).toEqual([r.file.id]);
+    // The log has its requested line already (an auto-approved request, or an earlier run): not written again.
+    const again = planProvision(
+      [r],
+      change.lines.slice(0, 1),
+      [{ id: r.file.id, approval: { approvers: ['alice'] }, result: done() }],
+      NOW,
+    );
+    expect(again.lines.map((l) => l.event)).toEqual(['approved', 'provisioned']);
   });
 
   test('a request without a pull request is approved by nobody known (approver null), not skipped', () => {
     const r = stored('python');
     const change = planProvision([r], [], [{ id: r.file.id, approval: { approvers: null }, result: done() }], NOW);
     expect(change.lines.map((l) => [l.event, l.approver])).toEqual([
+      ['requested', null],
       ['approved', null],
       ['provisioned', null],
     ]);
@@ -156,7 +166,7 @@ describe('the change one commit records', () => {
     };
     const change = planProvision([r], [], [deferred], NOW);
     expect(change.files).toEqual([{ path: r.path, file: { ...r.file, status: 'approved' } }]);
-    expect(change.lines.map((l) => l.event)).toEqual(['approved']);
+    expect(change.lines.map((l) => l.event)).toEqual(['requested', 'approved']);
     expect(change.recorded).toEqual([]);
     // Without an approval read (the forge could not be asked) nothing at all.
     expect(planProvision([r], [], [{ ...deferred, approval: null }], NOW)).toEqual({
@@ -184,26 +194,28 @@ describe('the change one commit records', () => {
     expect(change).toEqual({ files: [], lines: [], recorded: [], rejected: [] });
   });
 
-  test('rejected: one line with no approver, not when the log has one or the head has the file (merged after all)', () => {
+  test('rejected: requested (when the log lacks it) and rejected with no approver; not when the log has it or the head has the file', () => {
     const closed = stored('go').file;
     const change = planProvision([], [], [], NOW, [closed]);
-    expect(change.lines).toEqual([
-      {
-        timestamp: NOW,
-        event: 'rejected',
-        requestId: closed.id,
-        requester: 'bob',
-        approver: null,
-        image: closed.reference,
-        customName: 'go',
-        justification: 'needed',
-        team: 'data',
-        environment: 'production',
-        approvalTier: 'production',
-        provisioningResult: null,
-        repositoryId: null,
-      },
+    expect(change.lines.map((l) => [l.timestamp, l.event])).toEqual([
+      ['2026-12-01T09:00:00Z', 'requested'],
+      [NOW, 'rejected'],
     ]);
+    expect(change.lines[1]).toEqual({
+      timestamp: NOW,
+      event: 'rejected',
+      requestId: closed.id,
+      requester: 'bob',
+      approver: null,
+      image: closed.reference,
+      customName: 'go',
+      justification: 'needed',
+      team: 'data',
+      environment: 'production',
+      approvalTier: 'production',
+      provisioningResult: null,
+      repositoryId: null,
+    });
     expect(change.rejected).toEqual([closed.id]);
     expect(planProvision([], change.lines, [], NOW, [closed]).lines).toEqual([]);
     expect(planProvision([stored('go')], [], [], NOW, [closed]).lines).toEqual([]);

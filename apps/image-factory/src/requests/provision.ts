@@ -100,6 +100,17 @@ export function auditLine(
   };
 }
 
+/**
+ * The `requested` line of a request the log lacks it for, at the time it was requested: `request add` writes it
+ * only for an auto-approved request (on the target branch); a request proposed by pull request gets it when its
+ * outcome is recorded — every pull request appending to the log would make each merge conflict with the last.
+ */
+function requestedLine(audit: readonly AuditLine[], file: RequestFile): AuditLine[] {
+  return lastEvent(audit, file.id, 'requested') === undefined
+    ? [auditLine(file, 'requested', file.requestedAt, null)]
+    : [];
+}
+
 /** `provisioningResult` of an audit line: the status, and for a failure the provider's words. */
 export function provisioningResultOf(status: Provisioning['status'], message: string | null): string {
   return status === 'failed' && message !== null ? `failed: ${message}` : status;
@@ -107,9 +118,9 @@ export function provisioningResultOf(status: Provisioning['status'], message: st
 
 /**
  * The request files and audit lines this run writes on a head holding `requests` and `audit`: for each decision
- * whose request is still due there, an `approved` line when this run read the approvers, then the provider's
- * result in the file (`provisioning:`, status provisioned or failed) and a `provisioned` or `failed` line; a
- * deferred result only moves a pending request to approved (with its `approved` line). Then a `rejected` line for
+ * whose request is still due there, an `approved` line when this run read the approvers (after the `requested` line
+ * if the log lacks it), then the provider's result in the file (`provisioning:`, status provisioned or failed) and
+ * a `provisioned` or `failed` line; a deferred result only moves a pending request to approved (with its lines). Then a `rejected` line for
  * each request whose pull request was closed unmerged (`rejections`, read from its branch), unless the head has its
  * file (it was merged after all) or the line already.
  */
@@ -134,7 +145,7 @@ export function planProvision(
     if (!approved && decision.approval !== null) {
       approvers = decision.approval.approvers;
       approved = true;
-      lines.push(auditLine(file, 'approved', now, approvers));
+      lines.push(...requestedLine(audit, file), auditLine(file, 'approved', now, approvers));
     }
     const { result } = decision;
     if (result.kind === 'deferred') {
@@ -166,7 +177,7 @@ export function planProvision(
   const rejected: string[] = [];
   for (const file of rejections) {
     if (onBranch.has(file.id) || lastEvent(audit, file.id, 'rejected') !== undefined) continue;
-    lines.push(auditLine(file, 'rejected', now, null));
+    lines.push(...requestedLine(audit, file), auditLine(file, 'rejected', now, null));
     rejected.push(file.id);
   }
   return { files, lines, recorded, rejected };
