@@ -6,6 +6,7 @@
  * registry failing) is not used, records nothing and exits 3. Every registry request goes through a proxy, so the
  * test can make the registry fail and see which requests the run made.
  */
+import { writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { cli } from './helpers.js';
@@ -174,7 +175,6 @@ describe('rebuild with a signature policy on the base', () => {
     const images = remoteFile(w.remote, 'images.yaml') ?? '';
     const work = tempDir('if-gate-work-');
     git(work, 'clone', '--quiet', w.remote, '.');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(`${work}/images.yaml`, images.replace(/baseImagePolicies:[\s\S]*$/, ''));
     git(work, 'commit', '--quiet', '-am', 'no policy');
     git(work, 'push', '--quiet');
@@ -184,5 +184,80 @@ describe('rebuild with a signature policy on the base', () => {
     expect(result.json.triggers).toHaveLength(1);
     expect(result.json.gate).toBeUndefined();
     expect(proxy.requests.slice(asked).some((r) => r.path.endsWith('.sig'))).toBe(false);
+  }, 60_000);
+});
+
+describe('status --live and compliance --live check the signatures of what they see', () => {
+  /** A checkout of the template (images.yaml with the policy, the key, the analysed state). */
+  const checkout = () => {
+    const dir = tempDir('if-gate-checkout-');
+    git(dir, 'clone', '--quiet', template, '.');
+    return dir;
+  };
+  const registryArgs = () => ['--registry-config', config, '--insecure-registry', proxy.host];
+
+  test('status --live: the verdict on each live digest a policy covers (node:22 is unsigned: blocked, exit 0)', async () => {
+    const root = checkout();
+    const result = await cli(['status', '--live', '--root', root, '--json', ...registryArgs()]);
+    expect(result.status, result.stderr).toBe(0);
+    const [base] = JSON.parse(result.stdout).baseImages;
+    expect(base.digest).toBe(p.node?.digest);
+    expect(base.signature).toEqual({ verdict: 'blocked', reason: expect.stringContaining('signed by nobody') });
+    const text = await cli(['status', '--live', '--root', root, ...registryArgs()]);
+    expect(text.stdout).toMatch(/signature blocked: sha256:[0-9a-f]{64} is not signed/);
+  }, 60_000);
+
+  test('compliance --live flags the container running an unsigned digest, not the one running a signed digest', async () => {
+    const root = checkout();
+    const container = (name: string, digest: string) => ({
+      metadata: {
+        name: `${name}-0`,
+        namespace: 'shop',
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name, controller: true }],
+      },
+      spec: { containers: [{ name, image: `${proxy.host}/base/node:22` }] },
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          {
+            name,
+            image: `${proxy.host}/base/node:22`,
+            imageID: `${proxy.host}/base/node@${digest}`,
+            ready: true,
+            restartCount: 0,
+            state: { running: { startedAt: '2026-11-09T00:00:00Z' } },
+          },
+        ],
+      },
+    });
+    const pods = `${root}/pods.json`;
+    writeFileSync(
+      pods,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [container('unsigned', p.node?.digest ?? ''), container('signed', p.signed?.digest ?? '')],
+      }),
+    );
+    const result = await cli([
+      'compliance',
+      '--workloads',
+      pods,
+      '--root',
+      root,
+      '--live',
+      '--json',
+      '--fail-on',
+      'signature',
+      ...registryArgs(),
+    ]);
+    expect(result.status, result.stderr).toBe(1);
+    const report = JSON.parse(result.stdout);
+    const containers = report.workloads.flatMap((w: { containers: { container: string }[] }) => w.containers);
+    expect(containers.find((c: { container: string }) => c.container === 'unsigned')?.signature).toEqual({
+      verdict: 'blocked',
+      reason: expect.stringContaining('signed by nobody'),
+    });
+    expect(containers.find((c: { container: string }) => c.container === 'signed')).not.toHaveProperty('signature');
   }, 60_000);
 });

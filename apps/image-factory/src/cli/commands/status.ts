@@ -1,9 +1,11 @@
 /** `image-factory status`: one screen on what the factory knows about a GitOps repository. */
 import { resolve } from 'node:path';
-import { FactoryError } from '../../errors.js';
-import { gatedDigests } from '../../rebuild/index.js';
+import type { Enrolment } from '../../enrolment/types.js';
+import { EXIT, FactoryError, messageOf } from '../../errors.js';
+import { gatedDigests, verdictOf } from '../../rebuild/index.js';
 import { type LiveStatus, liveStatus } from '../../registry/live-status.js';
 import { readReleaseCache, writeReleaseCache } from '../../registry/release-cache.js';
+import { policyFor, verifyImageSignatures } from '../../signatures/index.js';
 import {
   baseNamesOf,
   buildFreshness,
@@ -19,6 +21,8 @@ import {
 import { dependencyTree } from '../../state/graph.js';
 import type { StateSnapshot } from '../../state/types.js';
 import { compareCodeUnits } from '../../util/compare.js';
+import { readConfinedFile } from '../../util/confined.js';
+import { mapLimit } from '../../util/map-limit.js';
 import { formatInstant } from '../../util/time.js';
 import { planWarehouses } from '../../warehouses/plan.js';
 import { formatTable } from '../format-table.js';
@@ -97,7 +101,7 @@ export const statusCommand = defineCommand({
   options: ALL_OPTIONS,
   async run(values, _positionals, io) {
     const { enrolment, state } = await readCheckout(values, io);
-    if (values.live) return runLive(values, state, io);
+    if (values.live) return runLive(values, state, enrolment, io);
     const { warehouses, warnings } = planWarehouses(enrolment, state);
     const managed = enrolment.images.filter((i) => i.kind === 'managed').length;
     const bases = [...state.baseImages.values()];
@@ -153,9 +157,51 @@ type LiveValues = Parameters<typeof registryClientFrom>[1] & {
   concurrency?: string;
   json?: boolean;
   'release-cache'?: string;
+  root?: string;
 };
 
-async function runLive(values: LiveValues, state: StateSnapshot, io: CommandIO): Promise<number> {
+/** A live digest's signature verdict under its image's policy (only for images a policy covers). */
+interface LiveSignature {
+  readonly verdict: 'passed' | 'blocked' | 'warning' | 'unverifiable';
+  /** Why it failed (who signed it, what the policy wanted); null when it passed. */
+  readonly reason: string | null;
+}
+
+/**
+ * Verify the live digest of every base and external image a `verify` policy covers (keys read under `root`), by
+ * state name. The verdict is the rebuild gate's (rebuild/gate.ts): the same digest would be blocked there.
+ */
+async function liveSignatures(
+  client: Awaited<ReturnType<typeof registryClientFrom>>,
+  state: StateSnapshot,
+  enrolment: Enrolment,
+  live: LiveStatus,
+  root: string,
+  concurrency: number,
+): Promise<Map<string, LiveSignature>> {
+  const targets = [
+    ...live.baseImages.map((b) => ({ name: b.name, digest: b.digest, at: state.baseImages.get(b.name) })),
+    ...live.externalImages.map((e) => ({ name: e.name, digest: e.digest, at: state.images.get(e.name) })),
+  ];
+  const found = new Map<string, LiveSignature>();
+  await mapLimit(targets, concurrency, async ({ name, digest, at }) => {
+    if (digest === null || at === undefined) return;
+    const policy = policyFor(enrolment, at.registry, at.repository);
+    if (policy === null) return;
+    try {
+      const repo = { registry: at.registry, repository: at.repository };
+      const readKeyFile = (file: string) => readConfinedFile(root, file, 'verify key file', 'invalid-enrolment');
+      const verdict = verdictOf(await verifyImageSignatures(client, repo, digest, policy, readKeyFile), policy);
+      found.set(name, { verdict: verdict.status, reason: verdict.status === 'passed' ? null : verdict.reason });
+    } catch (error) {
+      if (error instanceof FactoryError && error.code === 'invalid-enrolment') throw error;
+      found.set(name, { verdict: 'unverifiable', reason: `signature not verified: ${messageOf(error)}` });
+    }
+  });
+  return found;
+}
+
+async function runLive(values: LiveValues, state: StateSnapshot, enrolment: Enrolment, io: CommandIO): Promise<number> {
   const concurrency = values.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new FactoryError('usage', 'image-factory status: --concurrency must be a whole number from 1 to 64');
@@ -167,11 +213,36 @@ async function runLive(values: LiveValues, state: StateSnapshot, io: CommandIO):
   const live = await liveStatus(client, state, { concurrency, now, knownReleases: known });
   const { exitCode, releases } = live;
   if (cacheFile !== undefined) await writeReleaseCache(cacheFile, releases, known);
-  const status = withFreshness(live.status, state, formatInstant(now));
+  const signatures = await liveSignatures(
+    client,
+    state,
+    enrolment,
+    live.status,
+    resolve(io.cwd, values.root ?? '.'),
+    concurrency,
+  );
+  const signed = <T extends { name: string }>(entry: T) => {
+    const signature = signatures.get(entry.name);
+    return signature === undefined ? entry : { ...entry, signature };
+  };
+  const fresh = withFreshness(live.status, state, formatInstant(now));
+  const status = {
+    ...fresh,
+    baseImages: fresh.baseImages.map(signed),
+    externalImages: fresh.externalImages.map(signed),
+  };
+  // A signature that could not be checked is a check not made, like a registry that kept failing.
+  const unverified = [...signatures.values()].some((v) => v.verdict === 'unverifiable');
+  const exit = exitCode === EXIT_OK && unverified ? EXIT.transient : exitCode;
   if (values.json) {
     writeJson(io, status);
-    return exitCode;
+    return exit;
   }
+  const signatureNote = (name: string) => {
+    const v = signatures.get(name);
+    return v === undefined ? '' : v.verdict === 'passed' ? 'signature verified' : `signature ${v.verdict}: ${v.reason}`;
+  };
+  const note = (...parts: string[]) => parts.filter((p) => p !== '').join('; ');
   const short = (digest: string | null) => (digest === null ? '-' : digest.slice(0, 19));
   const lines = [
     'base images:',
@@ -181,14 +252,20 @@ async function runLive(values: LiveValues, state: StateSnapshot, io: CommandIO):
         b.name,
         short(b.digest),
         b.released ?? '-',
-        b.error ?? (b.pinned ? 'pinned by digest' : ''),
+        b.error ?? note(b.pinned ? 'pinned by digest' : '', signatureNote(b.name)),
       ]),
     ),
     '',
     'external images:',
     formatTable(
       ['NAME', 'REFERENCE', 'DIGEST', 'RELEASED', 'NOTE'],
-      status.externalImages.map((e) => [e.name, e.reference, short(e.digest), e.released ?? '-', e.error ?? '']),
+      status.externalImages.map((e) => [
+        e.name,
+        e.reference,
+        short(e.digest),
+        e.released ?? '-',
+        e.error ?? signatureNote(e.name),
+      ]),
     ),
     '',
     'managed images:',
@@ -213,7 +290,7 @@ async function runLive(values: LiveValues, state: StateSnapshot, io: CommandIO):
     ...status.failedRegistries.map((f) => `registry ${f.registry} failed for ${f.images.join(', ')}: ${f.error}`),
   ];
   io.stdout(`${lines.join('\n')}\n`);
-  return exitCode;
+  return exit;
 }
 
 /**
