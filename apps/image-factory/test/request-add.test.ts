@@ -315,6 +315,34 @@ describe('request check on a moving target, and forge refusals', () => {
     expect(checked.stdout).toContain('2/2 approval(s) (carol, dave)');
   }, 60_000);
 
+  test('an approval of an earlier commit does not count: a change pushed after it needs approving again', async () => {
+    const bare = remote();
+    const stub = await github(bare);
+    const forge = { provider: 'github' as const, url: stub.url };
+    const added = await add(bare, forge, `${registry.host}/cg/python:latest-dev`, 'production');
+    const { id } = JSON.parse(added.stdout);
+    const branch = `image-factory/request/${id}`;
+    stub.review(1, 'carol', 'APPROVED');
+    stub.review(1, 'dave', 'APPROVED');
+    expect((await request(bare, forge, 'check', '--pull-request', '1')).status).toBe(0);
+    // The author pushes another justification after the approvals.
+    const work = join(tempDir(), 'w');
+    git(tempDir(), 'clone', '--quiet', '--branch', branch, bare, work);
+    const path = `image-factory/requests/production/${id}.yaml`;
+    const text = remoteFile(bare, path, branch) ?? '';
+    writeFileSync(join(work, path), `${text.replace('justification: Nightly', 'justification: Also nightly')}\n`);
+    git(work, '-c', 'user.name=m', '-c', 'user.email=m@x', 'commit', '--quiet', '-am', 'edit');
+    git(work, 'push', '--quiet', 'origin', branch);
+    const stale = await request(bare, forge, 'check', '--pull-request', '1');
+    expect(stale.status).toBe(1);
+    expect(stale.stdout).toContain(
+      'tier production needs 2 approval(s) from carol, dave, team acme/managers; none given',
+    );
+    stub.review(1, 'carol', 'APPROVED');
+    stub.review(1, 'erin', 'APPROVED');
+    expect((await request(bare, forge, 'check', '--pull-request', '1')).status).toBe(0);
+  }, 60_000);
+
   test('a pull request that adds no request file is refused as not a request', async () => {
     const bare = remote();
     const stub = await github(bare);

@@ -324,6 +324,10 @@ async function approvalsGiven(
   number: number,
 ): Promise<ForgeAnswer<readonly { readonly user: string; readonly id: number | null }[]>> {
   if (forge.provider === 'github') {
+    // Only a review of the commit the pull request now proposes counts: an approval of an earlier commit approved
+    // other content (GitHub's "dismiss stale approvals" does the same; the factory does not rely on it being on).
+    const pull = await getPullRequest(forge, number);
+    if (!pull.ok) return pull;
     const latest = new Map<string, string>();
     for (let page = 1; page <= 10; page++) {
       const got = await call(
@@ -336,8 +340,10 @@ async function approvalsGiven(
       // Reviews come oldest first; a comment does not change a reviewer's decision, a later decision does.
       for (const review of got.value) {
         if (review.user === null) continue;
-        if (review.state === 'APPROVED' || review.state === 'CHANGES_REQUESTED' || review.state === 'DISMISSED')
-          latest.set(review.user.login, review.state);
+        if (review.state === 'APPROVED' || review.state === 'CHANGES_REQUESTED' || review.state === 'DISMISSED') {
+          const current = pull.value.sha !== null && review.commit_id === pull.value.sha;
+          latest.set(review.user.login, review.state === 'APPROVED' && !current ? 'STALE' : review.state);
+        }
       }
       if (got.value.length < 100) break;
     }
@@ -389,8 +395,9 @@ async function memberOf(
 }
 
 /**
- * The approvers of pull request `number` who count for `tier`: users who approved it (their latest review, on
- * GitHub) and are named in the tier's users or are members of one of its teams (GitHub) / groups (GitLab), asked of
+ * The approvers of pull request `number` who count for `tier`: users who approved it (on GitHub their latest review,
+ * of the commit the pull request now proposes; on GitLab the merge request's approvals, which the project's "remove
+ * approvals when commits are added" keeps current) and are named in the tier's users or are members of one of its teams (GitHub) / groups (GitLab), asked of
  * the forge. Sorted, distinct.
  */
 export async function approversOf(
