@@ -7,6 +7,8 @@
  * entitlement limit is a failure recorded; the Chainguard token is never printed nor committed.
  */
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createLogger } from '../src/log/logger.js';
 import { appendAudit, parseAuditLog } from '../src/requests/audit.js';
@@ -17,7 +19,7 @@ import { parseRequestFile, renderRequestFile } from '../src/requests/request-fil
 import { AUDIT_FILE, type AuditLine, type RequestFile, requestFilePath } from '../src/requests/schema.js';
 import { cli } from './helpers.js';
 import { type ChainguardStub, grpcError, startChainguardStub } from './support/chainguard-stub.js';
-import { commitFiles, createRemote, remoteFile, remoteHead, remoteSubjects } from './support/git-repos.js';
+import { commitFiles, createRemote, remoteFile, remoteHead, remoteSubjects, tempDir } from './support/git-repos.js';
 import { ENV } from './support/gitops-fixtures.js';
 
 const TOKEN = 'cg-Token-never-printed-0123456789';
@@ -390,6 +392,35 @@ describe('the command', () => {
     const limited = await provision(['--git-repo', remote, '--chainguard-api', stub.url], { CHAINGUARD_TOKEN: TOKEN });
     expect(limited.status).toBe(1);
     expect(fileOn(remote, python).status).toBe('failed');
+  });
+
+  test('--token-file (a mounted Secret) holds the token; an unreadable one is a usage error (exit 2)', async () => {
+    stub = await startChainguardStub({ token: TOKEN, parents: [ORG] });
+    const python = request('python', 'acme/python');
+    const { remote } = world(chainguard(), [python]);
+    const dir = tempDir('if-secret-');
+    writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
+    const missing = await provision([
+      '--git-repo',
+      remote,
+      '--chainguard-api',
+      stub.url,
+      '--token-file',
+      join(dir, 'nope'),
+    ]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('cannot read token file');
+    const out = await provision([
+      '--git-repo',
+      remote,
+      '--chainguard-api',
+      stub.url,
+      '--token-file',
+      join(dir, 'token'),
+    ]);
+    expect(out.status, out.stderr).toBe(0);
+    expect(fileOn(remote, python).provisioning?.repositoryId).toBe(stub.repos[0]?.id);
+    expect(out.stdout + out.stderr).not.toContain(TOKEN);
   });
 
   test('a chainguard policy without a token defers every request: exit 1, nothing recorded', async () => {
