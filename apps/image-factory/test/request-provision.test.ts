@@ -432,6 +432,22 @@ describe('the command', () => {
     expect(fileOn(remote, python)).toEqual(python);
   });
 
+  test('bad input is an error naming where: images.yaml without requests:, a request file that breaks its schema (exit 1)', async () => {
+    const python = request('python', 'acme/python');
+    const { remote } = world(NONE, [python]);
+    commitFiles(remote, { 'images.yaml': 'images: []\n' }, 'no policy');
+    const noPolicy = await provision(['--git-repo', remote]);
+    expect(noPolicy.status).toBe(1);
+    expect(noPolicy.stderr).toContain('images.yaml has no requests: block');
+    const { remote: other } = world(NONE, [python]);
+    const path = requestFilePath(python.tier, python.id);
+    commitFiles(other, { [path]: renderRequestFile(python).replace('status: approved', 'status: done') }, 'bad');
+    const bad = await provision(['--git-repo', other]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(new RegExp(`${path}:\\d+:\\d+: status`));
+    expect(remoteSubjects(other)[0]).toBe('bad');
+  });
+
   test('--chainguard-api must be https (http only for a loopback host)', async () => {
     const python = request('python', 'acme/python');
     const { remote } = world(chainguard(), [python]);
