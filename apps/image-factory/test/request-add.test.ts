@@ -450,6 +450,32 @@ describe('request add → check on GitLab', () => {
     noSecretOut(added.stdout, added.stderr, both.stdout, both.stderr);
   }, 60_000);
 
+  test("the requester's own approval never counts (GitLab lets an author approve)", async () => {
+    const bare = remote();
+    const stub = await gitlab(bare);
+    const forge = { provider: 'gitlab' as const, url: stub.url };
+    const added = await request(
+      bare,
+      forge,
+      'add',
+      `${registry.host}/cg/rust:latest-dev`,
+      '--team',
+      'data',
+      '--environment',
+      'production',
+      '--justification',
+      'a runtime for the new service',
+      '--requested-by',
+      'carol',
+    );
+    expect(added.status, added.stderr).toBe(0);
+    stub.approve(1, 'carol');
+    stub.approve(1, 'dave');
+    const one = await request(bare, forge, 'check', '--pull-request', '1');
+    expect(one.status).toBe(1);
+    expect(one.stdout).toContain('has 1 (dave)');
+  }, 60_000);
+
   test('base tier: the approval rule names the group by the id GitLab gives it; a group member approves', async () => {
     const bare = remote();
     const stub = await gitlab(bare);

@@ -12,7 +12,7 @@ import { gitStep } from '../git/workspace.js';
 import { type StateJobOptions, withGitopsCheckout } from '../jobs/state-job.js';
 import { redact } from '../log/redact.js';
 import { StateFolder } from '../state/store.js';
-import { type ChangeCheck, checkRequestChange, missingApprovals } from './check.js';
+import { type ChangeCheck, checkRequestChange, independentApprovers, missingApprovals } from './check.js';
 import { approversOf, getPullRequest, type PullRequestRef, type RequestForge } from './forge.js';
 
 /** One request of the pull request, with its approvals. */
@@ -131,8 +131,10 @@ export async function runRequestCheck(number: number, job: StateJobOptions, forg
         if (counted.transient) throw transient(counted.message);
         throw new FactoryError('invalid-config', `image-factory request check: ${counted.message}`);
       }
-      approvals = { required: checked.tier.autoApprove ? 0 : checked.tier.approvals, counted: counted.value };
-      const missing = missingApprovals(checked.tier, counted.value, forge.provider);
+      const independent =
+        checked.request === null ? counted.value : independentApprovers(counted.value, checked.request, pull.author);
+      approvals = { required: checked.tier.autoApprove ? 0 : checked.tier.approvals, counted: independent };
+      const missing = missingApprovals(checked.tier, independent, forge.provider);
       if (missing !== null) problems.push(`${checked.path}: ${missing}`);
     }
     requests.push({

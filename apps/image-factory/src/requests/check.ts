@@ -134,6 +134,20 @@ export function checkRequestChange(change: RequestChange): ChangeCheck {
   return { requests, problems };
 }
 
+/**
+ * The approvers that count for a request: never its requester or the pull request's author (separation of duties:
+ * GitLab lets an author approve, and a request may be opened by a bot on someone's behalf). Case-insensitive, as
+ * the forges' logins are.
+ */
+export function independentApprovers(
+  approvers: readonly string[],
+  request: RequestFile,
+  author: string | null,
+): readonly string[] {
+  const excluded = new Set([request.requestedBy.toLowerCase(), ...(author === null ? [] : [author.toLowerCase()])]);
+  return approvers.filter((a) => !excluded.has(a.toLowerCase()));
+}
+
 /** What is missing for `tier` given `approvers` (those who count), or null when they suffice. */
 export function missingApprovals(
   tier: RequestTier,
