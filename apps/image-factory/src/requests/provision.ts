@@ -6,6 +6,7 @@
  * twice, so a second run (or a lost race) provisions and records nothing twice.
  */
 import { compareCodeUnits } from '../util/compare.js';
+import { auditLineFor } from './plan-add.js';
 import type { AuditEvent, AuditLine, Provisioning, RequestFile } from './schema.js';
 
 /** A request file as read from the repository (path repository-relative). */
@@ -72,34 +73,6 @@ export interface ProvisionChange {
   readonly rejected: readonly string[];
 }
 
-/** An audit line about `file`, keys in the log's order. */
-export function auditLine(
-  file: RequestFile,
-  event: AuditEvent,
-  timestamp: string,
-  approver: readonly string[] | null,
-  result: { readonly provisioningResult: string | null; readonly repositoryId: string | null } = {
-    provisioningResult: null,
-    repositoryId: null,
-  },
-): AuditLine {
-  return {
-    timestamp,
-    event,
-    requestId: file.id,
-    requester: file.requestedBy,
-    approver: approver === null ? null : [...approver],
-    image: file.reference,
-    customName: file.name,
-    justification: file.justification,
-    team: file.team,
-    environment: file.environment,
-    approvalTier: file.tier,
-    provisioningResult: result.provisioningResult,
-    repositoryId: result.repositoryId,
-  };
-}
-
 /**
  * The `requested` line of a request the log lacks it for, at the time it was requested: `request add` writes it
  * only for an auto-approved request (on the target branch); a request proposed by pull request gets it when its
@@ -107,7 +80,7 @@ export function auditLine(
  */
 function requestedLine(audit: readonly AuditLine[], file: RequestFile): AuditLine[] {
   return lastEvent(audit, file.id, 'requested') === undefined
-    ? [auditLine(file, 'requested', file.requestedAt, null)]
+    ? [auditLineFor(file, 'requested', file.requestedAt, null)]
     : [];
 }
 
@@ -145,7 +118,7 @@ export function planProvision(
     if (!approved && decision.approval !== null) {
       approvers = decision.approval.approvers;
       approved = true;
-      lines.push(...requestedLine(audit, file), auditLine(file, 'approved', now, approvers));
+      lines.push(...requestedLine(audit, file), auditLineFor(file, 'approved', now, approvers));
     }
     const { result } = decision;
     if (result.kind === 'deferred') {
@@ -165,19 +138,18 @@ export function planProvision(
       path: stored.path,
       file: { ...file, status: result.status === 'failed' ? 'failed' : 'provisioned', provisioning },
     });
-    lines.push(
-      auditLine(file, result.status === 'failed' ? 'failed' : 'provisioned', now, approvers, {
-        provisioningResult: provisioningResultOf(result.status, result.message),
-        repositoryId: result.repositoryId,
-      }),
-    );
+    lines.push({
+      ...auditLineFor(file, result.status === 'failed' ? 'failed' : 'provisioned', now, approvers),
+      provisioningResult: provisioningResultOf(result.status, result.message),
+      repositoryId: result.repositoryId,
+    });
     recorded.push(file.id);
   }
   const onBranch = new Set(requests.map((r) => r.file.id));
   const rejected: string[] = [];
   for (const file of rejections) {
     if (onBranch.has(file.id) || lastEvent(audit, file.id, 'rejected') !== undefined) continue;
-    lines.push(...requestedLine(audit, file), auditLine(file, 'rejected', now, null));
+    lines.push(...requestedLine(audit, file), auditLineFor(file, 'rejected', now, null));
     rejected.push(file.id);
   }
   return { files, lines, recorded, rejected };
