@@ -81,29 +81,25 @@ async function world() {
   git(tempDir(), 'clone', '--quiet', '--bare', template, remote);
   const github = await startGithubStub(TOKEN, { workflows: { 'acme/api/build.yaml': { inputs: ['base_images'] } } });
   stubs.push(github);
-  const rebuild = async (digest: string, now: string, ...extra: string[]) => {
+  const run = async (...args: string[]) => {
     const result = await cli(
       rebuildArgs(
         { remote, registryConfig: config, registryHost: proxy.host, githubUrl: github.url },
-        '--base',
-        baseName,
-        '--digest',
-        digest,
-        '--now',
-        now,
+        ...args,
         '--retry-backoff',
         '50ms',
         '--registry-backoff',
         '10ms',
-        ...extra,
       ),
       { env: { ...ENV, GITHUB_TOKEN: TOKEN } },
     );
     return { ...result, json: result.stdout === '' ? undefined : JSON.parse(result.stdout) };
   };
+  const rebuild = (digest: string, now: string) => run('--base', baseName, '--digest', digest, '--now', now);
+  const sweep = (now: string) => run('--due', '--now', now);
   const record = () => parse(remoteFile(remote, `image-factory/state/base-images/${baseName}.yaml`) ?? '').rebuild;
   const head = () => git(tempDir(), 'ls-remote', remote, 'HEAD');
-  return { remote, github, rebuild, record, head };
+  return { remote, github, rebuild, sweep, record, head };
 }
 
 const seenOf = (record: { seen?: { digest: string; blocked?: string }[] } | undefined, digest: string) =>
@@ -150,6 +146,22 @@ describe('rebuild with a signature policy on the base', () => {
       inputs: { base_images: `${proxy.host}/base/node:22=docker-image://${proxy.host}/base/node@${p.signed?.digest}` },
     });
     expect(seenOf(w.record(), p.signed?.digest ?? '')?.blocked).toBeUndefined();
+  }, 60_000);
+
+  test('rebuild --due: the unsigned digest the tag points to is recorded blocked once; the next sweep records nothing', async () => {
+    const w = await world();
+    const first = await w.sweep('2026-11-01T12:00:00Z');
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.json.healed).toEqual([{ base: baseName, digest: p.node?.digest }]);
+    expect(first.json.gate.blocked.map((b: { digest: string }) => b.digest)).toEqual([p.node?.digest]);
+    expect(seenOf(w.record(), p.node?.digest ?? '')?.blocked).toContain('signed by nobody');
+    const before = w.head();
+    const again = await w.sweep('2026-11-01T13:00:00Z');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.json.healed).toEqual([]);
+    expect(again.json.commits).toEqual([]);
+    expect(w.head()).toBe(before);
+    expect(w.github.requests).toEqual([]);
   }, 60_000);
 
   test('the signatures cannot be read (the registry keeps failing): not used, nothing recorded, exit 3', async () => {

@@ -5,7 +5,7 @@
  * `status` (text and --json), `report --json` and `--format openmetrics` list them, and `compliance` flags a
  * container running the blocked digest (`--fail-on signature` exits 1), not one running the current digest.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadEnrolment } from '../src/enrolment/load.js';
@@ -178,6 +178,17 @@ describe('report', () => {
     expect(report.signatures.blocked.map((b: { digest: string }) => b.digest)).toEqual([UNSIGNED]);
     expect(report.signatures.warnings.map((b: { digest: string }) => b.digest)).toEqual([D('c')]);
     expect(report.summary).toMatchObject({ blockedDigests: 1, unsignedDigests: 1 });
+  });
+
+  test('the HTML page has a Signatures section with each digest, its verdict and why', async () => {
+    const out = join(root, 'report.html');
+    const result = await cli(['report', '--root', root, '--out', out]);
+    expect(result.status, result.stderr).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('<h2>Signatures</h2>');
+    expect(html).toContain(`<td><code>${UNSIGNED}</code></td><td class="stale">blocked (unsigned)</td>`);
+    expect(html).toContain(`<td><code>${D('c')}</code></td><td>warning</td>`);
+    expect(html).toMatch(/<div class="card"><b>blocked digests<\/b>1 \(1 unsigned\)<\/div>/);
   });
 
   test('openmetrics: blocked digests per base, unsigned or not', async () => {

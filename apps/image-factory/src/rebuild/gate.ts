@@ -129,8 +129,8 @@ export function gateCheck(
 export function markedSeen(seen: SeenDigest, verdict: DigestVerdict | undefined): SeenDigest {
   if (verdict === undefined || verdict.status === 'unverifiable') return seen;
   const { blocked: _blocked, warning: _warning, ...rest } = seen;
-  if (verdict.status === 'blocked') return { ...rest, blocked: verdict.reason };
-  if (verdict.status === 'warning') return { ...rest, warning: verdict.reason };
+  if (verdict.status === 'blocked') return { ...rest, blocked: bounded(verdict.reason) };
+  if (verdict.status === 'warning') return { ...rest, warning: bounded(verdict.reason) };
   return rest;
 }
 

@@ -169,14 +169,14 @@ export function recordBaseUpdate(
   );
   const before = seenDigests(record).find((d) => d.digest === update.digest && d.blocked !== undefined);
   if (verdict?.status === 'blocked') {
-    if (before?.blocked === verdict.reason) return { status: 'unchanged', state };
+    if (before !== undefined && before.blocked === seen.blocked) return { status: 'unchanged', state };
     const seenBefore = seenDigests(record);
     const next: RebuildRecord = {
       ...record,
       seen:
         before === undefined
           ? [...seenBefore, seen].slice(-MAX_SEEN_DIGESTS)
-          : seenBefore.map((d) => (d === before ? { ...d, blocked: verdict.reason } : d)),
+          : seenBefore.map((d) => (d === before ? markedSeen(d, verdict) : d)),
     };
     return { status: 'blocked', state: withRecord(state, base, next), reason: verdict.reason };
   }
