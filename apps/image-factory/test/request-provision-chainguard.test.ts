@@ -107,6 +107,20 @@ describe('the Chainguard registry API', () => {
     expect(stub.repos).toEqual([]);
   });
 
+  test('no server listening: a network error, retried after 1 s, 2 s and 4 s, then transient', async () => {
+    stub = await startChainguardStub({ token: TOKEN, parents: [ORG] });
+    const gone = stub.url;
+    await stub.close();
+    stub = undefined;
+    const sleeps: number[] = [];
+    const outcome = await provisionRepository({ api: gone, parent: ORG }, 'python', TOKEN, effects(sleeps));
+    expect(outcome.kind).toBe('transient');
+    expect(outcome.kind === 'transient' && outcome.message).toMatch(
+      /^listing the repositories: network error: .*\(ECONNREFUSED\) \(after 4 attempts\)$/,
+    );
+    expect(sleeps).toEqual([1000, 2000, 4000]);
+  });
+
   test('a refused token ends the provider (refused, not failed), is not retried, and is never in the message', async () => {
     stub = await startChainguardStub({ token: TOKEN, parents: [ORG] });
     const sleeps: number[] = [];

@@ -15,7 +15,7 @@
  */
 import { messageOf } from '../errors.js';
 import { redactAnswer } from '../log/redact.js';
-import { causeCode } from '../util/http-retry.js';
+import { type AttemptResult, causeCode, withRetries } from '../util/http-retry.js';
 import { readBounded } from '../util/read-bounded.js';
 
 /** Waits before the 2nd, 3rd and 4th attempt of a transient failure. */
@@ -65,10 +65,10 @@ const GRPC_NAMES: Readonly<Record<number, string>> = {
   16: 'UNAUTHENTICATED',
 };
 
-/** One answer, redacted; or why there was none. */
+/** An answer (redacted), or the transient failure every attempt ended in. */
 type Attempt =
   | { readonly kind: 'answer'; readonly status: number; readonly text: string; readonly location: string | null }
-  | { readonly kind: 'network'; readonly message: string };
+  | { readonly kind: 'exhausted'; readonly message: string };
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -92,56 +92,11 @@ export function statusMessage(text: string): string {
   return plain === '' ? 'no message' : plain.slice(0, 200);
 }
 
-/** Send one request once: no redirect followed, the answer bounded and redacted (the token with it). */
-async function attempt(
-  method: 'GET' | 'POST',
-  url: string,
-  body: string | null,
-  token: string,
-  effects: ChainguardEffects,
-): Promise<Attempt> {
-  const timeoutMs = effects.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), timeoutMs);
-  try {
-    const response = await effects.fetch(url, {
-      method,
-      headers: {
-        accept: 'application/json',
-        authorization: `Bearer ${token}`,
-        ...(body === null ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === null ? {} : { body }),
-      redirect: 'manual',
-      signal: controller.signal,
-    });
-    const { text, truncated } = await readBounded(response, MAX_ANSWER_BYTES);
-    const location = response.headers.get('location');
-    return {
-      kind: 'answer',
-      status: response.status,
-      text: redactAnswer(text, { held: [token], truncated }),
-      location: location === null ? null : redactAnswer(location, { held: [token] }),
-    };
-  } catch (error) {
-    const code = causeCode(error);
-    return {
-      kind: 'network',
-      message: controller.signal.aborted
-        ? `no answer within ${timeoutMs} ms`
-        : `network error: ${redactAnswer(messageOf(error), { held: [token] })}${code === undefined ? '' : ` (${code})`}`,
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A 5xx or a network failure: worth another attempt. */
-const isTransient = (a: Attempt) => a.kind === 'network' || a.status >= 500;
-
 /**
- * Send with the retries: transient failures are tried again after each wait of CHAINGUARD_BACKOFF_MS. A create may
- * be sent again safely: `prevent_existing` turns a repeat that finds its own repository into ALREADY_EXISTS.
+ * Send with the retries of the one retry loop (util/http-retry.ts): a 5xx or a network failure is tried again after
+ * each wait of CHAINGUARD_BACKOFF_MS. No redirect is followed; the answer is bounded and redacted (the token with
+ * it). A create may be sent again safely: `prevent_existing` turns a repeat that finds its own repository into
+ * ALREADY_EXISTS.
  */
 async function exchange(
   method: 'GET' | 'POST',
@@ -150,29 +105,62 @@ async function exchange(
   token: string,
   effects: ChainguardEffects,
 ): Promise<Attempt> {
-  let last = await attempt(method, url, body, token, effects);
-  for (const wait of CHAINGUARD_BACKOFF_MS) {
-    if (!isTransient(last)) return last;
-    await effects.sleep(wait);
-    last = await attempt(method, url, body, token, effects);
-  }
-  return last;
+  const timeoutMs = effects.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const held = { held: [token] };
+  const result = await withRetries(
+    {
+      attempts: CHAINGUARD_BACKOFF_MS.length + 1,
+      backoffMs: (n) => CHAINGUARD_BACKOFF_MS[n - 1] ?? 0,
+      maxRetryAfterMs: 0,
+      timeoutMs,
+    },
+    effects.sleep,
+    async (signal): Promise<AttemptResult<Extract<Attempt, { kind: 'answer' }>>> => {
+      try {
+        const response = await effects.fetch(url, {
+          method,
+          headers: {
+            accept: 'application/json',
+            authorization: `Bearer ${token}`,
+            ...(body === null ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === null ? {} : { body }),
+          redirect: 'manual',
+          signal,
+        });
+        const { text, truncated } = await readBounded(response, MAX_ANSWER_BYTES);
+        const safe = redactAnswer(text, { ...held, truncated });
+        if (response.status >= 500) return { kind: 'retry', reason: `HTTP ${response.status} ${statusMessage(safe)}` };
+        const location = response.headers.get('location');
+        return {
+          kind: 'done',
+          value: {
+            kind: 'answer',
+            status: response.status,
+            text: safe,
+            location: location === null ? null : redactAnswer(location, held),
+          },
+        };
+      } catch (error) {
+        const code = causeCode(error);
+        return {
+          kind: 'retry',
+          reason: signal.aborted
+            ? `no answer within ${timeoutMs} ms`
+            : `network error: ${redactAnswer(messageOf(error), held)}${code === undefined ? '' : ` (${code})`}`,
+        };
+      }
+    },
+  );
+  return result.kind === 'done'
+    ? result.value
+    : { kind: 'exhausted', message: `${result.reason} (after ${result.attempts} attempts)` };
 }
 
 /** An answer that is neither success nor a case the caller handles: what it means for the request. */
 function refusal(what: string, a: Attempt): ChainguardOutcome {
-  if (a.kind === 'network') {
-    return {
-      kind: 'transient',
-      message: `${what}: ${a.message} (after ${CHAINGUARD_BACKOFF_MS.length + 1} attempts)`,
-    };
-  }
+  if (a.kind === 'exhausted') return { kind: 'transient', message: `${what}: ${a.message}` };
   const words = statusMessage(a.text);
-  if (a.status >= 500)
-    return {
-      kind: 'transient',
-      message: `${what}: HTTP ${a.status} ${words} (after ${CHAINGUARD_BACKOFF_MS.length + 1} attempts)`,
-    };
   if (a.status >= 300 && a.status < 400) {
     return {
       kind: 'refused',
