@@ -213,6 +213,29 @@ describe('a blocked digest is never pinned', () => {
   });
 });
 
+describe('a pin whose verification could not be made holds the rebuild back', () => {
+  test('not pinned to an older digest instead, not marked, listed as unverifiable', () => {
+    // C passed when recorded under no policy; now a policy covers node and the registry cannot say: api waits.
+    const c = D('c');
+    const unpoliced = plan(initial, null, T(1), [update(c, 1)], {}, '7d');
+    const down = plan(
+      unpoliced.state,
+      'enforce',
+      T(9),
+      [],
+      { [c]: { status: 'unverifiable', reason: 'signature not verified: registry unavailable' } },
+      '7d',
+    );
+    expect(down.sends).toEqual([]);
+    expect(down.skipped).toEqual([]);
+    expect(down.gate.held.map((h) => h.image)).toEqual(['api']);
+    expect(down.gate.unverifiable).toEqual([
+      { base: 'node-22', digest: c, reason: 'signature not verified: registry unavailable' },
+    ]);
+    expect(down.state).toEqual(unpoliced.state);
+  });
+});
+
 describe('warn records and proceeds', () => {
   test('a digest failing a warn policy is decided on and pinned, with the warning recorded', () => {
     const b = D('b');

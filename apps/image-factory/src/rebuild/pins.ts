@@ -111,28 +111,16 @@ export function gatedPinsFor(
       record === undefined
         ? caused[0]
         : (seenDigests(record).find((d) => caused.includes(d.digest))?.digest ?? caused[0]);
-    const candidates = pinCandidates(record, delaySeconds, now, urgent, firstCause);
-    let chosen: string | undefined;
-    let gated = false;
-    for (const digest of candidates) {
-      const check = gate(name, digest);
-      if (check === 'usable') {
-        chosen = digest;
-        break;
-      }
-      gated = true;
-      if (check === 'blocked') continue;
-      if (check === 'unknown') needed.push({ base: name, digest });
-      else {
-        unverifiable.push({ base: name, digest });
-        held.push(`${name}: ${digest} could not be verified`);
-      }
-      break;
-    }
-    // Every digest seen blocked (none left to choose): held too, or the CI would build on what the tag points to.
-    if (record !== undefined && seenDigests(record).some((d) => d.blocked !== undefined)) gated = true;
-    if (chosen !== undefined) pins.push({ base: name, digest: chosen });
-    else if (gated && needed.every((n) => n.base !== name) && !held.some((h) => h.startsWith(`${name}:`)))
+    const choice = gatedChoice(pinCandidates(record, delaySeconds, now, urgent, firstCause), (d) => gate(name, d));
+    // With every candidate blocked, or every digest seen blocked, there is nothing to pin: held back too, or the CI
+    // would build on whatever the tag points to.
+    const blockedSeen = record !== undefined && seenDigests(record).some((d) => d.blocked !== undefined);
+    if (choice.kind === 'pin') pins.push({ base: name, digest: choice.digest });
+    else if (choice.kind === 'unknown') needed.push({ base: name, digest: choice.digest });
+    else if (choice.kind === 'unverifiable') {
+      unverifiable.push({ base: name, digest: choice.digest });
+      held.push(`${name}: ${choice.digest} could not be verified`);
+    } else if (choice.kind === 'blocked' || blockedSeen)
       held.push(`${name}: no digest seen passes its signature policy`);
   }
   if (needed.length === 0 && held.length === 0) return { ok: true, pins };
@@ -142,6 +130,26 @@ export function gatedPinsFor(
     needed,
     unverifiable,
   };
+}
+
+/**
+ * The gate's choice among a base's candidates, best first: the first usable one; blocked ones are passed over; one
+ * not verified yet (or not verifiable) stops the choice, never falling back to an older digest because of an outage.
+ */
+function gatedChoice(
+  candidates: readonly string[],
+  check: (digest: string) => GateCheck,
+):
+  | { readonly kind: 'pin' | 'unknown' | 'unverifiable'; readonly digest: string }
+  | { readonly kind: 'blocked' | 'none' } {
+  let blocked = false;
+  for (const digest of candidates) {
+    const verdict = check(digest);
+    if (verdict === 'usable') return { kind: 'pin', digest };
+    if (verdict === 'unknown' || verdict === 'unverifiable') return { kind: verdict, digest };
+    blocked = true;
+  }
+  return { kind: blocked ? 'blocked' : 'none' };
 }
 
 /**

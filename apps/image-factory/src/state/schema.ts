@@ -144,7 +144,12 @@ export const ExternalImageStateSchema = Type.Object(
 /** images/<name>.yaml */
 export const IMAGE_STATE_SCHEMA = Type.Union([ManagedImageStateSchema, ExternalImageStateSchema]);
 
-/** The longest signature-gate reason kept in state (`blocked`, `warning`): longer ones end in "…". */
+/**
+ * The longest signature-gate reason kept in state (`blocked`, `warning`): longer ones end in "…". Schema note: files
+ * holding either field are refused by versions before the gate (every schema here refuses unknown fields), so the
+ * rebuild Jobs, the CronJob and the chart move to this version together (one bundle); files without them read as
+ * before, and this version reads every older file.
+ */
 export const MAX_GATE_REASON = 600;
 
 /** A digest of a base image the factory has seen, and when it was released (null: unknown, an epoch date). */
