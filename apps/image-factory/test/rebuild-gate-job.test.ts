@@ -182,6 +182,21 @@ describe('rebuild with a signature policy on the base', () => {
     expect(again.json.triggers).toHaveLength(1);
   }, 60_000);
 
+  test('a policy whose key file is missing is an error naming the file: exit 1, nothing recorded, nothing sent', async () => {
+    const w = await world();
+    const work = tempDir('if-gate-work-');
+    git(work, 'clone', '--quiet', w.remote, '.');
+    git(work, 'rm', '--quiet', 'keys/cosign.pub');
+    git(work, 'commit', '--quiet', '-m', 'key removed');
+    git(work, 'push', '--quiet');
+    const before = w.head();
+    const result = await w.rebuild(p.signed?.digest ?? '', '2026-11-04T12:00:00Z');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('verify key file keys/cosign.pub does not exist');
+    expect(w.head()).toBe(before);
+    expect(w.github.requests).toEqual([]);
+  }, 60_000);
+
   test('a base no policy covers is not verified: no signature is asked for', async () => {
     const w = await world();
     const images = remoteFile(w.remote, 'images.yaml') ?? '';
