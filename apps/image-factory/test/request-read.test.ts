@@ -4,15 +4,22 @@
  * with `--json`. A request known only from the log (its pull request closed unmerged, so its file never reached the
  * branch) is listed with the status of its newest event.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { appendAudit } from '../src/requests/audit.js';
 import { requestId } from '../src/requests/id.js';
 import { renderRequestFile } from '../src/requests/request-file.js';
-import { AUDIT_FILE, type AuditLine, type RequestFile, requestFilePath } from '../src/requests/schema.js';
+import {
+  AUDIT_FILE,
+  type AuditLine,
+  type RequestFile,
+  requestBranch,
+  requestFilePath,
+} from '../src/requests/schema.js';
 import { cli } from './helpers.js';
-import { createRemote, tempDir } from './support/git-repos.js';
+import { commitFiles, createRemote, tempDir } from './support/git-repos.js';
 
 function request(name: string, team: string, requestedAt: string, overrides: Partial<RequestFile> = {}): RequestFile {
   const reference = `cgr.dev/acme/${name}:latest`;
@@ -127,6 +134,7 @@ describe('request list', () => {
       repositoryId: `${'a'.repeat(40)}/0123456789abcdef`,
       provisionedAt: '2026-12-02T10:00:00Z',
       file: requestFilePath('production', python.id),
+      branch: null,
     });
     expect(rows[1]?.file).toBeNull();
   });
@@ -162,11 +170,24 @@ describe('request list', () => {
     expect(out.stderr).toContain('--status must be one of pending, approved, provisioned, failed, rejected');
   });
 
-  test('from a clone of --git-repo, the same rows', async () => {
+  test('from a clone of --git-repo, the same rows, and the requests only proposed on their branch (pending)', async () => {
     const remote = createRemote(FILES);
+    // ruby is proposed on its branch, its pull request open: the target branch knows nothing of it yet.
+    const ruby = request('ruby', 'web', '2026-12-04T08:00:00Z');
+    execFileSync('git', ['branch', requestBranch(ruby.id), 'main'], { cwd: remote });
+    commitFiles(
+      remote,
+      { [requestFilePath(ruby.tier, ruby.id)]: renderRequestFile(ruby) },
+      'propose',
+      requestBranch(ruby.id),
+    );
     const out = await cli(['request', 'list', '--git-repo', remote, '--json']);
-    expect(out.status).toBe(0);
-    expect(json<{ id: string }[]>(out.stdout).map((r) => r.id)).toEqual([python.id, go.id, node.id]);
+    expect(out.status, out.stderr).toBe(0);
+    const rows = json<{ id: string; status: string; file: string | null; branch: string | null }[]>(out.stdout);
+    expect(rows.map((r) => r.id)).toEqual([python.id, go.id, node.id, ruby.id]);
+    expect(rows[3]).toMatchObject({ status: 'pending', file: null, branch: requestBranch(ruby.id) });
+    const status = await cli(['request', 'status', ruby.id, '--git-repo', remote]);
+    expect(status.stdout).toContain(`(proposed on ${requestBranch(ruby.id)})`);
   });
 });
 

@@ -7,7 +7,7 @@
 import { compareCodeUnits } from '../util/compare.js';
 import { compareInstants } from '../util/time.js';
 import type { StoredRequest } from './provision.js';
-import type { AuditEvent, AuditLine, RequestStatus } from './schema.js';
+import { type AuditEvent, type AuditLine, type RequestFile, type RequestStatus, requestBranch } from './schema.js';
 
 /** One request as `request list` and `request status` show it. */
 export interface RequestRow {
@@ -26,8 +26,10 @@ export interface RequestRow {
   readonly pullString: string | null;
   readonly repositoryId: string | null;
   readonly provisionedAt: string | null;
-  /** The request file (repository-relative); null for a request known only from the audit log. */
+  /** The request file on the target branch (repository-relative); null for a request not there. */
   readonly file: string | null;
+  /** The branch proposing it, for a request only on its branch (its pull request open); else null. */
+  readonly branch: string | null;
 }
 
 /** The status a request known only from the log has after its newest event. */
@@ -55,6 +57,7 @@ function fromFile({ path, file }: StoredRequest): RequestRow {
     repositoryId: file.provisioning?.repositoryId ?? null,
     provisionedAt: file.provisioning?.at ?? null,
     file: path,
+    branch: null,
   };
 }
 
@@ -78,16 +81,24 @@ function fromLog(lines: readonly AuditLine[]): RequestRow | undefined {
     repositoryId: done?.repositoryId ?? null,
     provisionedAt: done?.timestamp ?? null,
     file: null,
+    branch: null,
   };
 }
 
-/** Every request, oldest request first (then by id): the files, and those the log alone knows. */
-export function requestRows(requests: readonly StoredRequest[], audit: readonly AuditLine[]): RequestRow[] {
+/**
+ * Every request, oldest request first (then by id): the files on the target branch, those the log alone knows, and
+ * those only proposed on their branch (`proposed`: pending, neither merged nor recorded rejected).
+ */
+export function requestRows(
+  requests: readonly StoredRequest[],
+  audit: readonly AuditLine[],
+  proposed: readonly RequestFile[] = [],
+): RequestRow[] {
   const rows = requests.map(fromFile);
-  const known = new Set(rows.map((r) => r.id));
+  const onFile = new Set(rows.map((r) => r.id));
   const byId = new Map<string, AuditLine[]>();
   for (const line of audit) {
-    if (known.has(line.requestId)) continue;
+    if (onFile.has(line.requestId)) continue;
     const list = byId.get(line.requestId) ?? [];
     list.push(line);
     byId.set(line.requestId, list);
@@ -95,6 +106,10 @@ export function requestRows(requests: readonly StoredRequest[], audit: readonly 
   for (const lines of byId.values()) {
     const row = fromLog(lines);
     if (row !== undefined) rows.push(row);
+  }
+  const known = new Set(rows.map((r) => r.id));
+  for (const file of proposed) {
+    if (!known.has(file.id)) rows.push({ ...fromFile({ path: '', file }), file: null, branch: requestBranch(file.id) });
   }
   return rows.sort((a, b) => compareInstants(a.requestedAt, b.requestedAt) || compareCodeUnits(a.id, b.id));
 }

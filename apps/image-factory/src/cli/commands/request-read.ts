@@ -1,9 +1,16 @@
 /** `image-factory request list | status | audit`: the image requests and their audit log, read (issue 23). */
 import { resolve } from 'node:path';
-import { FactoryError } from '../../errors.js';
+import { FactoryError, messageOf } from '../../errors.js';
 import { withGitopsCheckout } from '../../jobs/state-job.js';
 import { auditSince, filterRows, type RequestRow, requestHistory, requestRows } from '../../requests/read.js';
-import { type AuditLine, REQUEST_STATUSES, type RequestStatus } from '../../requests/schema.js';
+import { proposedRequest, requestBranchIds } from '../../requests/request-branches.js';
+import {
+  type AuditLine,
+  REQUEST_STATUSES,
+  type RequestFile,
+  type RequestStatus,
+  requestBranch,
+} from '../../requests/schema.js';
 import { type RequestsSnapshot, readRequestsSnapshot } from '../../requests/store.js';
 import { formatInstant, parseTime } from '../../util/time.js';
 import { formatTable } from '../format-table.js';
@@ -31,13 +38,38 @@ export type ReadValues = OptionValues<typeof READ_OPTIONS>;
 
 const isStatus = (text: string): text is RequestStatus => (REQUEST_STATUSES as readonly string[]).includes(text);
 
-/** The requests and audit log of `--root` (a checkout) or of a shallow clone of `--git-repo`. */
-async function readRequests(command: string, values: ReadValues, io: CommandIO): Promise<RequestsSnapshot> {
+/** What the read commands read: the target branch's requests and log, and (from a clone) the proposed ones. */
+interface Read extends RequestsSnapshot {
+  readonly proposed: readonly RequestFile[];
+}
+
+/**
+ * The requests and audit log of `--root` (a checkout) or of a shallow clone of `--git-repo`; from a clone also the
+ * requests proposed on branches `image-factory/request/<id>` (pending) that the target branch does not know. A
+ * branch that cannot be read is said on stderr and skipped.
+ */
+async function readRequests(command: string, values: ReadValues, io: CommandIO): Promise<Read> {
   if (values.root !== undefined && values['git-repo'] !== undefined)
     throw new FactoryError('usage', `image-factory ${command}: give --root or --git-repo, not both`);
-  if (values['git-repo'] === undefined) return readRequestsSnapshot(resolve(io.cwd, values.root ?? '.'));
+  if (values['git-repo'] === undefined)
+    return { ...(await readRequestsSnapshot(resolve(io.cwd, values.root ?? '.'))), proposed: [] };
   const job = await stateJobOptions(command, values, io, 'requests');
-  return withGitopsCheckout(job, ({ gitops }) => readRequestsSnapshot(gitops.dir));
+  return withGitopsCheckout(job, async ({ gitops, env }) => {
+    const snapshot = await readRequestsSnapshot(gitops.dir);
+    const known = new Set([...snapshot.requests.map((r) => r.file.id), ...snapshot.audit.map((l) => l.requestId)]);
+    const clone = { dir: gitops.dir, url: gitops.url, env, timeoutMs: job.gitTimeoutMs };
+    const proposed: RequestFile[] = [];
+    for (const id of await requestBranchIds(clone)) {
+      if (known.has(id)) continue;
+      try {
+        const file = await proposedRequest(clone, id);
+        if (file !== null) proposed.push(file);
+      } catch (error) {
+        io.stderr(`image-factory ${command}: ${requestBranch(id)} skipped: ${messageOf(error)}\n`);
+      }
+    }
+    return { ...snapshot, proposed };
+  });
 }
 
 function listText(rows: readonly RequestRow[]): string {
@@ -69,7 +101,11 @@ function statusText(request: RequestRow, events: readonly AuditLine[]): string {
     ['justification', request.justification],
     ['pull string', request.pullString ?? '-'],
     ['repository id', request.repositoryId ?? '-'],
-    ['file', request.file ?? '- (known from the audit log only)'],
+    [
+      'file',
+      request.file ??
+        (request.branch === null ? '- (known from the audit log only)' : `- (proposed on ${request.branch})`),
+    ],
   ];
   const width = Math.max(...fields.map(([k]) => k.length));
   const lines = fields.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${v}`);
@@ -113,14 +149,14 @@ export async function runRequestRead(
     if (!parsed.ok) throw new FactoryError('usage', `image-factory ${command}: --since ${parsed.error}`);
     since = formatInstant(parsed.ms);
   }
-  const { requests, audit } = await readRequests(command, values, io);
+  const { requests, audit, proposed } = await readRequests(command, values, io);
   if (sub === 'audit') {
     const lines = auditSince(audit, since);
     if (values.json) writeJson(io, lines);
     else io.stdout(lines.map((l) => `${eventText(l)}\n`).join(''));
     return EXIT_OK;
   }
-  const rows = requestRows(requests, audit);
+  const rows = requestRows(requests, audit, proposed);
   if (sub === 'list') {
     const shown = filterRows(rows, {
       ...(status === undefined ? {} : { status }),
