@@ -343,6 +343,37 @@ describe('request check on a moving target, and forge refusals', () => {
     expect((await request(bare, forge, 'check', '--pull-request', '1')).status).toBe(0);
   }, 60_000);
 
+  test('two pending requests: once one is merged the other conflicts; refresh proposes it again on main', async () => {
+    const bare = remote();
+    const stub = await github(bare);
+    const forge = { provider: 'github' as const, url: stub.url };
+    const first = await add(bare, forge, `${registry.host}/cg/python:latest-dev`, 'production');
+    const second = await add(bare, forge, `${registry.host}/cg/ruby:latest-dev`, 'production');
+    expect(first.status, first.stderr).toBe(0);
+    expect(second.status, second.stderr).toBe(0);
+    const { id } = JSON.parse(second.stdout);
+    stub.merge(1);
+    // Both appended to images.yaml at the same place: the second no longer merges.
+    expect(() => stub.merge(2)).toThrow();
+    const refreshed = await request(bare, forge, 'refresh', '--pull-request', '2', '--json');
+    expect(refreshed.status, refreshed.stderr).toBe(0);
+    expect(JSON.parse(refreshed.stdout)).toMatchObject({ id, status: 'refreshed', pullRequest: { number: 2 } });
+    const branch = `image-factory/request/${id}`;
+    expect(git(bare, 'rev-parse', `refs/heads/${branch}^`)).toBe(remoteHead(bare));
+    expect(parse(remoteFile(bare, `image-factory/requests/production/${id}.yaml`, branch) ?? '').id).toBe(id);
+    const again = await request(bare, forge, 'refresh', '--pull-request', '2');
+    expect(again.stdout).toBe(`${id}: pull request 2 is already on the target's head\n`);
+    stub.review(2, 'carol', 'APPROVED');
+    stub.review(2, 'dave', 'APPROVED');
+    expect((await request(bare, forge, 'check', '--pull-request', '2')).status).toBe(0);
+    stub.merge(2);
+    const names = parse(remoteFile(bare, 'images.yaml') ?? '').images.map((i: { name: string }) => i.name);
+    expect(names).toEqual(['api', 'python', 'ruby']);
+    const notRequest = await request(bare, forge, 'refresh', '--pull-request', '1');
+    expect(notRequest.status).toBe(1);
+    expect(notRequest.stderr).toContain('pull request 1 is merged: only an open request is refreshed');
+  }, 90_000);
+
   test('a pull request that adds no request file is refused as not a request', async () => {
     const bare = remote();
     const stub = await github(bare);

@@ -5,7 +5,6 @@
  * the forge who approved and whether they count for each tier (forge.ts approversOf).
  */
 import { posix } from 'node:path';
-import { simpleGit } from 'simple-git';
 import { loadEnrolment } from '../enrolment/load.js';
 import { FactoryError } from '../errors.js';
 import { gitStep } from '../git/workspace.js';
@@ -14,6 +13,7 @@ import { redact } from '../log/redact.js';
 import { StateFolder } from '../state/store.js';
 import { type ChangeCheck, checkRequestChange, independentApprovers, missingApprovals } from './check.js';
 import { approversOf, getPullRequest, type PullRequestRef, type RequestForge } from './forge.js';
+import { requestGit } from './push-branch.js';
 
 /** One request of the pull request, with its approvals. */
 export interface CheckedRequestResult {
@@ -52,17 +52,7 @@ export async function runRequestCheck(number: number, job: StateJobOptions, forg
   const check = await withGitopsCheckout(
     { ...job, gitBranch: pull.base },
     async ({ gitops, stateDir, stateRel, imagesRel, env }) => {
-      const git = simpleGit({
-        baseDir: gitops.dir,
-        trimmed: false,
-        completion: { onClose: true, onExit: false },
-        timeout: { block: job.gitTimeoutMs },
-        unsafe: {
-          allowUnsafeConfigEnvCount: true,
-          allowUnsafeSshCommand: env.GIT_SSH_COMMAND !== undefined,
-          allowUnsafeConfigPaths: env.GIT_CONFIG_GLOBAL !== undefined,
-        },
-      }).env(env);
+      const git = requestGit(gitops.dir, env, job.gitTimeoutMs, false);
       const headRef = 'refs/image-factory/pull-request-head';
       // The clone is shallow (one commit): the history down to where the branches meet is needed for the merge base.
       const shallow = (await git.raw(['rev-parse', '--is-shallow-repository'])).trim() === 'true';

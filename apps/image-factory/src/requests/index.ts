@@ -46,6 +46,7 @@ export {
   type TargetBranch,
 } from './plan-add.js';
 export { checkRequestsPolicy, type PolicyProblem } from './policy.js';
+export { type RefreshResult, runRequestRefresh } from './refresh-job.js';
 export { parseRequestFile, renderRequestFile } from './request-file.js';
 export * from './schema.js';
 export { requestKind, type TierInput, tierFor, tierMatches } from './tier.js';

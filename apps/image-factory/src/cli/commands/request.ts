@@ -11,8 +11,10 @@ import {
   type AddResult,
   type CheckResult,
   codeownersBlock,
+  type RefreshResult,
   runRequestAdd,
   runRequestCheck,
+  runRequestRefresh,
   withCodeownersBlock,
 } from '../../requests/index.js';
 import { writeFileAtomic } from '../../util/files.js';
@@ -97,6 +99,7 @@ const HELP = renderHelp({
   usage: [
     'request add REFERENCE --team TEAM --environment ENV [--justification TEXT] [--name NAME]\n      [--requested-by ID] --git-repo URL [--dry-run] [--json] [options]',
     'request check --pull-request N --git-repo URL [--json] [options]',
+    'request refresh --pull-request N --git-repo URL [--json] [options]',
     'request codeowners [--root DIR] [--forge github|gitlab] [--write FILE]',
     'request provision --git-repo URL [options]',
     'request list [--status S] [--team T] | request status ID | request audit [--since T]',
@@ -116,6 +119,10 @@ auto-approve tier commits straight to --git-branch. --json: {"id", "tier", "stat
 check verifies a request pull request: each request file agrees with its images.yaml entry, carries the id
 of its fields and the tier the target branch's policy computes, the audit log only grows, and the approvals
 (latest review of each reviewer; team or group membership asked of the forge) satisfy the tier.
+
+refresh proposes a pending request again on the target branch as it is now (another request merged first
+makes its images.yaml entry conflict): the same request, one commit on the target's head, the branch replaced
+only while it is where it was read. On GitHub the new commit needs its approvals again.
 
 codeowners prints (or --write FILE) the CODEOWNERS lines of each tier folder, so the forge's code-owner review
 enforces the tiers.`,
@@ -169,6 +176,14 @@ function formatCheck(result: CheckResult): string {
       : `pull request ${result.pullRequest.number}: refused`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+function formatRefresh(r: RefreshResult): string {
+  const n = r.pullRequest.number;
+  if (r.status === 'refreshed')
+    return `refreshed ${r.id}: pull request ${n} is ${r.commit ?? ''} on the target's head\n`;
+  if (r.status === 'up-to-date') return `${r.id}: pull request ${n} is already on the target's head\n`;
+  return `${r.id}: the image is enrolled on the target branch already: close pull request ${n}\n`;
 }
 
 /** The `request` command. */
@@ -230,17 +245,21 @@ export const requestCommand = defineCommand({
       io.stdout(`${next === existing ? 'unchanged' : 'wrote'} ${values.write}\n`);
       return EXIT_OK;
     }
-    if (sub === 'check') {
-      if (rest.length > 0) throw new FactoryError('usage', 'image-factory request check: takes no arguments');
+    if (sub === 'check' || sub === 'refresh') {
+      const command = `request ${sub}`;
+      if (rest.length > 0) throw new FactoryError('usage', `image-factory ${command}: takes no arguments`);
       const given = values['pull-request'];
       if (given === undefined || !/^[1-9][0-9]{0,9}$/.test(given))
-        throw new FactoryError(
-          'usage',
-          'image-factory request check: --pull-request N (a positive number) is required',
-        );
-      const job = await stateJobOptions('request check', values, io, `pull-request-${given}`);
-      const found = await requestForgeFrom('request check', values, io, job.gitRepo, job.forges);
-      if (found.forge === null) throw new FactoryError('usage', `image-factory request check: ${found.why}`);
+        throw new FactoryError('usage', `image-factory ${command}: --pull-request N (a positive number) is required`);
+      const job = await stateJobOptions(command, values, io, `pull-request-${given}`);
+      const found = await requestForgeFrom(command, values, io, job.gitRepo, job.forges);
+      if (found.forge === null) throw new FactoryError('usage', `image-factory ${command}: ${found.why}`);
+      if (sub === 'refresh') {
+        const refreshed = await runRequestRefresh(Number(given), job, found.forge);
+        if (values.json) writeJson(io, refreshed);
+        else io.stdout(formatRefresh(refreshed));
+        return EXIT_OK;
+      }
       const result = await runRequestCheck(Number(given), job, found.forge);
       if (values.json) writeJson(io, result);
       else io.stdout(formatCheck(result));
@@ -249,7 +268,7 @@ export const requestCommand = defineCommand({
     if (sub !== 'add') {
       throw new FactoryError(
         'usage',
-        'image-factory request: the subcommands are add, check, codeowners, provision, list, status, audit (see --help)',
+        'image-factory request: the subcommands are add, check, refresh, codeowners, provision, list, status, audit (see --help)',
       );
     }
     if (rest.length !== 1)
