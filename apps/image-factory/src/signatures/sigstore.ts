@@ -76,8 +76,8 @@ function tlogEntry(annotation: string): { readonly entry: object } | { readonly 
 }
 
 /**
- * A legacy signature as a Sigstore bundle: keyless with its certificate, keyed with `hint` naming the key to try.
- * Null with why when the annotations cannot make one.
+ * A legacy signature as a Sigstore bundle: keyless with its certificate, keyed with `hint` naming the key to try;
+ * why not when its annotations cannot make one.
  */
 export function legacyBundle(signature: LegacySignature, hint: string): { bundle: Bundle } | { error: string } {
   const entries: object[] = [];
