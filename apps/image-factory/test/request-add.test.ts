@@ -617,6 +617,14 @@ describe('request add, auto-approve and refusals', () => {
     );
     expect(short.status).toBe(1);
     expect(short.stderr).toContain('tier production requires a justification of at least 10 character(s)');
+    const name = await request(bare, null, ...base, '--team', 'data', '--environment', 'dev', '--name', 'Bad_Name');
+    expect(name.status).toBe(2);
+    expect(name.stderr).toContain('--name "Bad_Name" must be a DNS-1123 label');
+    const taken = await request(bare, null, ...base, '--team', 'data', '--environment', 'dev', '--name', 'api');
+    expect(taken.status).toBe(1);
+    expect(taken.stderr).toContain(
+      `the name api is already enrolled for ${registry.host}/acme/api in images.yaml: give another with --name`,
+    );
     // A pending tier without a forge token is a usage error before anything is pushed.
     const noForge = await request(
       bare,

@@ -8,6 +8,7 @@
 import { posix } from 'node:path';
 import { addImageEntry } from '../enrolment/edit.js';
 import { loadEnrolment } from '../enrolment/load.js';
+import { DNS_LABEL } from '../enrolment/patterns.js';
 import type { Enrolment } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
 import type { FileChange } from '../git/workspace.js';
@@ -134,7 +135,7 @@ export function planRequestAdd(input: AddRequestInput, target: TargetBranch, pat
     );
   }
   const name = input.name ?? fitDnsLabel(toDnsLabelChars(ref.repository.split('/').pop() ?? ''), ref.reference);
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) {
+  if (!new RegExp(DNS_LABEL).test(name)) {
     throw new FactoryError(
       'usage',
       `image-factory request add: --name "${name}" must be a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters`,
