@@ -77,9 +77,13 @@ export { type ForgeEndpoints, triggerRequest } from './trigger-request.js';
 export {
   DEFAULT_GITHUB_API_URL,
   DEFAULT_GITLAB_URL,
+  forgeExchange,
+  forgeMessage,
   GITHUB_API_VERSION,
+  GITHUB_HEADERS,
   githubDispatch,
   gitlabPipeline,
+  redirectMessage,
   sendTrigger,
   type TriggerEffects,
   type TriggeredRun,

@@ -8,13 +8,7 @@
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import {
-  forgeExchange,
-  forgeMessage,
-  GITHUB_HEADERS,
-  redirectMessage,
-  type TriggerEffects,
-} from '../rebuild/triggers.js';
+import { forgeExchange, forgeMessage, GITHUB_HEADERS, redirectMessage, type TriggerEffects } from '../rebuild/index.js';
 import { compareCodeUnits } from '../util/compare.js';
 import type { HttpRequest } from '../util/send-with-retry.js';
 import type { RequestTier } from './schema.js';

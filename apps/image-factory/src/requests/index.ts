@@ -13,6 +13,7 @@
  */
 export { type AddJobOptions, type AddResult, runRequestAdd } from './add.js';
 export { appendAudit, auditGrows, formatAuditLine, parseAuditLog } from './audit.js';
+export { CHAINGUARD_BACKOFF_MS, type ChainguardOutcome, provisionRepository, repositoryNameOf } from './chainguard.js';
 export {
   type ChangeCheck,
   type CheckedRequest,
@@ -46,7 +47,12 @@ export {
   type TargetBranch,
 } from './plan-add.js';
 export { checkRequestsPolicy, type PolicyProblem } from './policy.js';
+export { AUTO_APPROVER, dueRequests, planProvision, type StoredRequest } from './provision.js';
+export { type ProvisionJobOptions, type ProvisionJobResult, runProvisionJob } from './provision-job.js';
+export { auditSince, filterRows, type RequestRow, requestHistory, requestRows } from './read.js';
 export { type RefreshResult, runRequestRefresh } from './refresh-job.js';
+export { proposedRequest, requestBranchIds } from './request-branches.js';
 export { parseRequestFile, renderRequestFile } from './request-file.js';
 export * from './schema.js';
+export { type RequestsSnapshot, readRequestsSnapshot } from './store.js';
 export { requestKind, type TierInput, tierFor, tierMatches } from './tier.js';

@@ -46,6 +46,7 @@ interface Pending {
   readonly due: string;
   readonly waitFor?: readonly string[];
   readonly waitUntil?: string | null;
+  readonly causes?: readonly { readonly base: string; readonly digest: string }[];
 }
 
 const at = (day: number, hh: number, mm: number) => Date.UTC(2026, 10, day, hh, mm);

@@ -5,7 +5,7 @@ import { EXIT, FactoryError, messageOf } from '../../errors.js';
 import { registerSecret } from '../../log/redact.js';
 import { checkBaseUrl } from '../../rebuild/index.js';
 import { NODE_EFFECTS } from '../../registry/http.js';
-import { type ProvisionJobResult, runProvisionJob } from '../../requests/provision-job.js';
+import { type ProvisionJobResult, runProvisionJob } from '../../requests/index.js';
 import { GIT_OPTIONS, stateJobOptions } from '../git-options.js';
 import { type CommandIO, EXIT_INVALID, EXIT_OK, type OptionSpecs, type OptionValues, writeJson } from '../usage.js';
 import { FORGE_OPTIONS, requestForgeFrom } from './request-forge.js';

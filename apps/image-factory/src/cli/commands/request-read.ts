@@ -2,16 +2,22 @@
 import { resolve } from 'node:path';
 import { FactoryError, messageOf } from '../../errors.js';
 import { withGitopsCheckout } from '../../jobs/state-job.js';
-import { auditSince, filterRows, type RequestRow, requestHistory, requestRows } from '../../requests/read.js';
-import { proposedRequest, requestBranchIds } from '../../requests/request-branches.js';
 import {
   type AuditLine,
+  auditSince,
+  filterRows,
+  proposedRequest,
   REQUEST_STATUSES,
   type RequestFile,
+  type RequestRow,
   type RequestStatus,
+  type RequestsSnapshot,
+  readRequestsSnapshot,
   requestBranch,
-} from '../../requests/schema.js';
-import { type RequestsSnapshot, readRequestsSnapshot } from '../../requests/store.js';
+  requestBranchIds,
+  requestHistory,
+  requestRows,
+} from '../../requests/index.js';
 import { formatInstant, parseTime } from '../../util/time.js';
 import { formatTable } from '../format-table.js';
 import { GIT_OPTIONS, stateJobOptions } from '../git-options.js';
