@@ -125,7 +125,12 @@ makes its images.yaml entry conflict): the same request, one commit on the targe
 only while it is where it was read. On GitHub the new commit needs its approvals again.
 
 codeowners prints (or --write FILE) the CODEOWNERS lines of each tier folder, so the forge's code-owner review
-enforces the tiers.`,
+enforces the tiers.
+
+provision records every approved, not yet provisioned request on the target branch (provider none, or
+chainguard: the Chainguard registry API), comments the pull string on its pull request, and records pull
+requests closed unmerged as rejected. list / status / audit read the request files and audit.jsonl (--root, or
+a clone of --git-repo).`,
   sections: [
     ['Request', ADD_OPTIONS],
     ['Check', CHECK_OPTIONS],
@@ -136,7 +141,7 @@ enforces the tiers.`,
     ['Registry', REGISTRY_OPTIONS],
     ...GIT_SECTIONS,
   ],
-  exit: '0 done (add: requested, or already provided; check: every check passed), 1 refused (not in the\ncatalogue, the policy refuses it, a check failed: each named), 2 usage error or an unreadable file, 3\ntransient failure (registry, forge, git) after retries: safe to run again.',
+  exit: '0 done (add: requested, or already provided; check: every check passed), 1 refused (not in the\ncatalogue, the policy refuses it, a check failed, a provisioning failed: each named), 2 usage error or an unreadable file, 3\ntransient failure (registry, forge, git) after retries: safe to run again.',
   examples: [
     'image-factory request add cgr.dev/acme/python:latest-dev --justification "ETL jobs" --team data\n    --environment production --git-repo https://github.com/acme/gitops.git --json',
     'image-factory request check --pull-request 42 --git-repo https://github.com/acme/gitops.git',
