@@ -1,9 +1,13 @@
-/** The image-factory cdk8s chart: Kargo Warehouses for base and external images, and the rebuild Stages of the bases. */
+/**
+ * The image-factory cdk8s chart: Kargo Warehouses for base and external images, the rebuild Stages of the bases and
+ * the scan Stages of the externals.
+ */
 export { DEFAULT_NAMESPACE, WarehouseChart, type WarehouseChartProps } from './chart.js';
 export { stageProps, warehouseProps } from './kargo-props.js';
 export { SYNTH_OPTIONS, type SynthOptionSpec, synthHelp } from './options.js';
 export { CRD_FOLDERS, SUBSCRIPTION_SCHEMAS } from './paths.js';
 export { RebuildStage, type RebuildStageProps } from './rebuild-stage.js';
+export { SCAN_TEMPLATE, ScanStage, type ScanStageProps, scanStageManifest, scanStageName } from './scan-stage.js';
 export { OUTPUT_FILE, renderWarehouses, type SynthOptions, type SynthResult, synthesise } from './synth.js';
 export { applyDefaults } from './validate/defaults.js';
 export { ManifestValidator, type ValidatorOptions } from './validate/validate.js';

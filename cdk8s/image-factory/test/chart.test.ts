@@ -112,6 +112,63 @@ describe('WarehouseChart', () => {
     ]);
   });
 
+  it('renders an external image its Warehouse and a -scan Stage handing each digest to image-factory-scan', () => {
+    // Issue 21: an external image is scanned in the cluster at every digest its Warehouse finds. The Stage takes
+    // Freight straight from the Warehouse, is auto-promoted (the ProjectConfig selects managed-by: image-factory), has
+    // a promotion step (else Kargo never verifies) and passes the repository as the Warehouse watches it and the
+    // Freight's digest, quoted: Trivy scans <repo>@<digest>.
+    const redis: WarehousePlan = {
+      name: 'redis',
+      kind: 'external',
+      reference: 'docker.io/library/redis',
+      interval: '5m0s',
+      subscription: {
+        repoURL: 'docker.io/library/redis',
+        allowTags: '^7\\.4\\.\\d+-alpine$',
+        imageSelectionStrategy: 'SemVer',
+        discoveryLimit: 10,
+      },
+      dependents: [],
+    };
+    const objects = Testing.synth(new WarehouseChart(Testing.app(), 'test', { warehouses: [redis] }));
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Warehouse/redis', 'Stage/redis-scan']);
+    const from = 'imageFrom("docker.io/library/redis", warehouse("redis"))';
+    expect(objects[1]).toEqual({
+      apiVersion: 'kargo.akuity.io/v1alpha1',
+      kind: 'Stage',
+      metadata: {
+        name: 'redis-scan',
+        namespace: 'image-factory-kargo',
+        labels: { 'app.kubernetes.io/managed-by': 'image-factory', 'image-factory.io/kind': 'scan' },
+        annotations: { 'image-factory.io/reference': 'docker.io/library/redis' },
+      },
+      spec: {
+        requestedFreight: [{ origin: { kind: 'Warehouse', name: 'redis' }, sources: { direct: true } }],
+        promotionTemplate: {
+          spec: {
+            steps: [
+              {
+                uses: 'compose-output',
+                as: 'seen',
+                config: { tag: `\${{ quote(${from}.Tag) }}`, digest: `\${{ quote(${from}.Digest) }}` },
+              },
+            ],
+          },
+        },
+        verification: {
+          analysisTemplates: [{ name: 'image-factory-scan' }],
+          args: [
+            { name: 'repo', value: 'docker.io/library/redis' },
+            { name: 'digest', value: `\${{ quote(${from}.Digest) }}` },
+          ],
+        },
+      },
+    });
+    // A base image is scanned by its -rebuild Stage's Job: no -scan Stage for it.
+    const base = Testing.synth(new WarehouseChart(Testing.app(), 'test', { warehouses: [plan] }));
+    expect(base.map((o) => o.metadata.name)).not.toContain('node-22-bookworm-slim-scan');
+  });
+
   it('writes the legacy allowTags string only when asked (Kargo < 1.11)', () => {
     const chart = new WarehouseChart(Testing.app(), 'test', {
       warehouses: [plan],
@@ -218,13 +275,23 @@ describe('synthesis of the example catalogue', () => {
     ]);
     // repo + ":" + Freight tag is what the AnalysisTemplate passes as --reference: ghcr.io/acme/node-base:22.
     expect(stage.spec.verification.args[0]).toEqual({ name: 'repo', value: 'ghcr.io/acme/node-base' });
-    // A -rebuild Stage exactly for each Warehouse with dependents: every base here, no external image.
-    const rebuilt = objects.filter((o) => o.kind === 'Stage').map((o) => o.spec.requestedFreight[0].origin.name);
+    // A -rebuild Stage exactly for each Warehouse with dependents: every base here, no external image; a -scan
+    // Stage exactly for each external image's Warehouse (issue 21: every external digest scanned in the cluster).
+    const stagesOf = (kind: string) =>
+      objects
+        .filter((o) => o.kind === 'Stage' && o.metadata.labels['image-factory.io/kind'] === kind)
+        .map((o) => o.spec.requestedFreight[0].origin.name);
     const withDependents = objects
       .filter((o) => o.kind === 'Warehouse' && o.metadata.annotations['image-factory.io/dependents'] !== undefined)
       .map((o) => o.metadata.name);
-    expect(rebuilt).toEqual(withDependents);
-    expect(rebuilt).not.toContain('postgres');
+    expect(stagesOf('rebuild')).toEqual(withDependents);
+    expect(stagesOf('rebuild')).not.toContain('postgres');
+    expect(stagesOf('scan')).toEqual(['postgres', 'redis']);
+    expect(objects.filter((o) => o.kind === 'Stage').map((o) => o.metadata.name)).toEqual([
+      ...withDependents.map((w) => `${w}-rebuild`),
+      'postgres-scan',
+      'redis-scan',
+    ]);
   });
 
   it('renders the Warehouses and the rebuild Stage docs/warehouses.md and docs/install.md show, written out by hand', async () => {
@@ -364,6 +431,41 @@ describe('synthesis of the example catalogue', () => {
       },
     });
     expect(find('Stage', 'postgres-rebuild')).toBeUndefined();
+
+    // Issue 21: its -scan Stage, auto-promoted, verified by image-factory-scan with the repository as the Warehouse
+    // watches it and the Freight's digest.
+    const postgres = 'imageFrom("docker.io/library/postgres", warehouse("postgres"))';
+    expect(find('Stage', 'postgres-scan')).toEqual({
+      apiVersion: 'kargo.akuity.io/v1alpha1',
+      kind: 'Stage',
+      metadata: {
+        name: 'postgres-scan',
+        namespace: 'image-factory-kargo',
+        labels: labels('scan'),
+        annotations: { 'image-factory.io/reference': 'docker.io/library/postgres' },
+      },
+      spec: {
+        requestedFreight: [{ origin: { kind: 'Warehouse', name: 'postgres' }, sources: { direct: true } }],
+        promotionTemplate: {
+          spec: {
+            steps: [
+              {
+                uses: 'compose-output',
+                as: 'seen',
+                config: { tag: `\${{ quote(${postgres}.Tag) }}`, digest: `\${{ quote(${postgres}.Digest) }}` },
+              },
+            ],
+          },
+        },
+        verification: {
+          analysisTemplates: [{ name: 'image-factory-scan' }],
+          args: [
+            { name: 'repo', value: 'docker.io/library/postgres' },
+            { name: 'digest', value: `\${{ quote(${postgres}.Digest) }}` },
+          ],
+        },
+      },
+    });
   });
 
   it('the cdk8s App itself synthesises the same objects', () => {

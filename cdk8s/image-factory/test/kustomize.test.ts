@@ -101,6 +101,26 @@ describe('kubectl kustomize kustomize/image-factory', () => {
     expect(names.filter((n) => n.endsWith('-rebuild') && n.startsWith('Stage/'))).not.toContain(
       'Stage/node-base-rebuild',
     );
+    // Issue 21: each external image's -scan Stage, and every Stage verifies with a template the build holds, giving
+    // each of its arguments that has no default and none it does not declare (Argo Rollouts fails the AnalysisRun).
+    expect(names).toEqual(expect.arrayContaining(['Stage/postgres-scan', 'Stage/redis-scan']));
+    const templates = new Map(
+      all.filter((o) => o.kind === 'AnalysisTemplate').map((o) => [o.metadata.name, (o as Any).spec.args as Any[]]),
+    );
+    for (const stage of all.filter((o) => o.kind === 'Stage') as Any[]) {
+      for (const { name } of stage.spec.verification?.analysisTemplates ?? []) {
+        const args = templates.get(name);
+        expect(args, `${stage.metadata.name} verifies with ${name}`).toBeDefined();
+        const given = stage.spec.verification.args.map((a: Any) => a.name).sort();
+        const required = (args ?? []).filter((a) => a.value === undefined).map((a) => a.name);
+        expect(given, stage.metadata.name).toEqual(expect.arrayContaining(required));
+        for (const arg of given)
+          expect(
+            (args ?? []).map((a) => a.name),
+            stage.metadata.name,
+          ).toContain(arg);
+      }
+    }
   });
 
   it('has the runtime check reject the same build with the Namespace moved last (the check is real)', () => {
@@ -518,6 +538,7 @@ describe('Trivy in the cluster', () => {
         : (o as Any).spec.template.spec;
   const rebuildPod = () => podOf(find('AnalysisTemplate', 'image-factory-rebuild')[0] as K8s);
   const rescanPod = () => podOf(find('CronJob', 'image-factory-rescan')[0] as K8s);
+  const scanPod = () => podOf(find('AnalysisTemplate', 'image-factory-scan')[0] as K8s);
 
   /** Run a container's `sh -c SCRIPT $0 ARGS…` with recording stand-ins; `/scan/` moved to a temp folder. */
   function runStep(
@@ -633,8 +654,90 @@ describe('Trivy in the cluster', () => {
     expect(none.calls).toEqual([]);
   });
 
+  it("an external image's scan Job (the -scan Stages'): trivy, then scan record, sharing the emptyDir /scan", () => {
+    // Issue 21: the same two steps as the rebuild Job's, and nothing else (no decision, no forge token).
+    const pod = scanPod();
+    expect(pod.initContainers.map((c: Any) => c.name)).toEqual(['trivy']);
+    expect(pod.containers.map((c: Any) => c.name)).toEqual(['scan-record']);
+    const [trivy] = pod.initContainers;
+    const [record] = pod.containers;
+    expect(trivy.image).toMatch(TRIVY_IMAGE);
+    expect(record.image).toBe('ghcr.io/acme/image-factory:0.1.0');
+    expect(pod.volumes.find((v: Any) => v.name === 'scan').emptyDir).toBeDefined();
+    expect(record.volumeMounts.find((m: Any) => m.name === 'scan')).toMatchObject({
+      mountPath: '/scan',
+      readOnly: true,
+    });
+    expect(JSON.stringify(pod)).not.toMatch(/forge|TOKEN/);
+    // The Stage passes repo and digest; gitRepo and gitBranch have defaults an overlay patches.
+    const template = find('AnalysisTemplate', 'image-factory-scan')[0] as Any;
+    expect(template.spec.args).toEqual([
+      { name: 'repo' },
+      { name: 'digest' },
+      { name: 'gitRepo', value: 'https://github.com/acme/gitops.git' },
+      { name: 'gitBranch', value: 'main' },
+    ]);
+    // A pod that never ran is retried as the rebuild's metric is (Argo Rollouts: count >= failureLimit + 1).
+    const metric = template.spec.metrics[0];
+    expect(metric.count).toBeGreaterThanOrEqual(metric.failureLimit + metric.consecutiveSuccessLimit);
+    expect(metric.provider.job.spec.backoffLimit).toBe(0);
+  });
+
+  it('the scan Job runs `trivy image --format json --output /scan/report.json <repo>@<digest>`; a failure exits 0', () => {
+    const trivy = scanPod().initContainers[0];
+    const ok = runStep(trivy);
+    expect(ok.status).toBe(0);
+    expect(ok.calls).toEqual([
+      [
+        'trivy',
+        'image',
+        '--format',
+        'json',
+        '--output',
+        '/scan/report.json',
+        '--scanners=vuln',
+        '--cache-dir=/var/cache/trivy',
+        '--no-progress',
+        '{{args.repo}}@{{args.digest}}',
+      ],
+    ]);
+    // A failed scan says so, leaves no partial report and never fails the Job: the Stage does not wedge.
+    const failed = runStep(trivy, { exits: { trivy: 1 }, files: { 'report.json': '{"part' } });
+    expect(failed.status).toBe(0);
+    expect(failed.stderr).toMatch(/^trivy image \{\{args\.repo\}\}@\{\{args\.digest\}\} failed \(exit 1\)/);
+    expect(() => readFileSync(join(failed.dir, 'scan/report.json'))).toThrow();
+  });
+
+  it('the scan Job records the report with the git flags; a failed record or no report still exits 0', () => {
+    const record = scanPod().containers[0];
+    const ok = runStep(record, { files: { 'report.json': '{}' } });
+    expect(ok.status).toBe(0);
+    expect(ok.calls).toEqual([
+      [
+        'node',
+        '/opt/image-factory/run.mjs',
+        'scan',
+        'record',
+        '--report',
+        '/scan/report.json',
+        '--git-repo={{args.gitRepo}}',
+        '--git-branch={{args.gitBranch}}',
+        '--git-credentials-file=/var/run/secrets/image-factory/git',
+        '--work-dir=/tmp',
+        '--log-format=json',
+      ],
+    ]);
+    const failed = runStep(record, { exits: { node: 3 }, files: { 'report.json': '{}' } });
+    expect(failed.status).toBe(0);
+    expect(failed.stderr).toMatch(/^scan record failed \(exit 3\)/);
+    const none = runStep(record);
+    expect(none.status).toBe(0);
+    expect(none.calls).toEqual([]);
+    expect(none.stderr).toMatch(/no Trivy report/);
+  });
+
   it('Trivy reads the registry credentials from the same dockerconfigjson Secret, and writes only its emptyDirs', () => {
-    for (const pod of [rebuildPod(), rescanPod()]) {
+    for (const pod of [rebuildPod(), rescanPod(), scanPod()]) {
       const trivy = [...pod.initContainers].find((c: Any) => c.name === 'trivy');
       const env = Object.fromEntries(trivy.env.map((e: Any) => [e.name, e.value]));
       const mounts = Object.fromEntries(trivy.volumeMounts.map((m: Any) => [m.mountPath, m]));
@@ -667,6 +770,7 @@ describe('Trivy in the cluster', () => {
       expect(pods.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
         'AnalysisTemplate/image-factory-analyze',
         'AnalysisTemplate/image-factory-rebuild',
+        'AnalysisTemplate/image-factory-scan',
         'CronJob/image-factory-rebuild-due',
         'CronJob/image-factory-rescan',
         'Deployment/image-factory-trivy',
