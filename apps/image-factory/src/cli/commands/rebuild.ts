@@ -1,16 +1,14 @@
 /** `image-factory rebuild`: decide and trigger rebuilds when a base image moves, or sweep what has come due. */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { parseDelay } from '../../enrolment/duration.js';
-import { EXIT, FactoryError, messageOf } from '../../errors.js';
+import { EXIT, FactoryError } from '../../errors.js';
 import { type RebuildJobResult, type RebuildMode, runRebuildJob } from '../../jobs/rebuild-job.js';
-import { registerSecret } from '../../log/redact.js';
 import { baseUrlHelp, GITHUB_API_URL, type GivenReport, givenReport } from '../../rebuild/index.js';
 import { NODE_EFFECTS } from '../../registry/http.js';
 import { readReportFile } from '../../scan/index.js';
 import { formatInstant, parseTime } from '../../util/time.js';
 import { baseUrlOption, GIT_OPTIONS, GIT_SECTIONS, stateJobOptions } from '../git-options.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
+import { readToken } from '../token-file.js';
 import { type CommandIO, defineCommand, EXIT_OK, type OptionSpecs, renderHelp, writeJson } from '../usage.js';
 
 const REBUILD_OPTIONS = {
@@ -97,22 +95,6 @@ function claimTimeoutSeconds(text: string): number {
     );
   }
   return seconds;
-}
-
-async function token(io: CommandIO, file: string | undefined, env: string): Promise<string | null> {
-  let value: string | undefined;
-  if (file !== undefined) {
-    try {
-      value = (await readFile(resolve(io.cwd, file), 'utf8')).trim();
-    } catch (error) {
-      throw new FactoryError('usage', `cannot read token file ${file}: ${messageOf(error)}`);
-    }
-  } else {
-    value = io.env[env]?.trim();
-  }
-  if (value === undefined || value === '') return null;
-  registerSecret(value);
-  return value;
 }
 
 /**
@@ -216,8 +198,8 @@ export const rebuildCommand = defineCommand({
         githubApiUrl: baseUrlOption('rebuild', GITHUB_API_URL, values['github-api-url'], io),
         // One GitLab host for clones and pipelines: the one rule stateJobOptions resolved.
         gitlabUrl: job.forges.gitlab,
-        githubToken: await token(io, values['github-token-file'], 'GITHUB_TOKEN'),
-        gitlabToken: await token(io, values['gitlab-token-file'], 'GITLAB_TOKEN'),
+        githubToken: await readToken('rebuild', io, values['github-token-file'], 'GITHUB_TOKEN'),
+        gitlabToken: await readToken('rebuild', io, values['gitlab-token-file'], 'GITLAB_TOKEN'),
         effects: NODE_EFFECTS,
       },
     });

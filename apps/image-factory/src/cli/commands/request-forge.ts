@@ -4,15 +4,13 @@
  * token comes only from $GITHUB_TOKEN / $GITLAB_TOKEN or a file (a mounted Secret): never from an argument, a URL or
  * git config, and it is registered for redaction as soon as it is read.
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { reduceSourceRepo } from '../../enrolment/forge-coordinates.js';
-import { FactoryError, messageOf } from '../../errors.js';
-import { registerSecret } from '../../log/redact.js';
+import { FactoryError } from '../../errors.js';
 import { baseUrlHelp, GITHUB_API_URL } from '../../rebuild/index.js';
 import { NODE_EFFECTS } from '../../registry/http.js';
 import type { RequestForge } from '../../requests/index.js';
 import { baseUrlOption } from '../git-options.js';
+import { readToken } from '../token-file.js';
 import type { CommandIO, OptionSpecs } from '../usage.js';
 
 /** The options. */
@@ -42,27 +40,6 @@ interface ForgeValues {
   'github-api-url'?: string;
   'github-token-file'?: string;
   'gitlab-token-file'?: string;
-}
-
-async function readToken(
-  command: string,
-  io: CommandIO,
-  file: string | undefined,
-  env: string,
-): Promise<string | null> {
-  let value: string | undefined;
-  if (file !== undefined) {
-    try {
-      value = (await readFile(resolve(io.cwd, file), 'utf8')).trim();
-    } catch (error) {
-      throw new FactoryError('usage', `image-factory ${command}: cannot read token file ${file}: ${messageOf(error)}`);
-    }
-  } else {
-    value = io.env[env]?.trim();
-  }
-  if (value === undefined || value === '') return null;
-  registerSecret(value);
-  return value;
 }
 
 const hostOf = (url: string): string | null => (URL.canParse(url) ? new URL(url).host.toLowerCase() : null);

@@ -1,12 +1,10 @@
 /** `image-factory request provision`: approved image requests enrolled and provisioned (issue 23). */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { EXIT, FactoryError, messageOf } from '../../errors.js';
-import { registerSecret } from '../../log/redact.js';
+import { EXIT, FactoryError } from '../../errors.js';
 import { checkBaseUrl } from '../../rebuild/index.js';
 import { NODE_EFFECTS } from '../../registry/http.js';
 import { type ProvisionJobResult, runProvisionJob } from '../../requests/index.js';
 import { GIT_OPTIONS, stateJobOptions } from '../git-options.js';
+import { readToken } from '../token-file.js';
 import { type CommandIO, EXIT_INVALID, EXIT_OK, type OptionSpecs, type OptionValues, writeJson } from '../usage.js';
 import { FORGE_OPTIONS, requestForgeFrom } from './request-forge.js';
 
@@ -27,25 +25,6 @@ export const PROVISION_OPTIONS = {
 } as const satisfies OptionSpecs;
 
 export type ProvisionValues = OptionValues<typeof PROVISION_OPTIONS>;
-
-/** The Chainguard token from its file (trimmed) or $CHAINGUARD_TOKEN; registered for redaction at once. */
-async function chainguardToken(io: CommandIO, file: string | undefined): Promise<string | null> {
-  const variable = 'CHAINGUARD_TOKEN';
-  let value: string | undefined;
-  if (file !== undefined) {
-    try {
-      value = (await readFile(resolve(io.cwd, file), 'utf8')).trim();
-    } catch (error) {
-      throw new FactoryError('usage', `cannot read token file ${file}: ${messageOf(error)}`);
-    }
-    if (value === '') throw new FactoryError('usage', `token file ${file} is empty`);
-  } else {
-    value = io.env[variable]?.trim();
-  }
-  if (value === undefined || value === '') return null;
-  registerSecret(value);
-  return value;
-}
 
 /** The documented `--json` shape. */
 function resultJson(result: ProvisionJobResult): object {
@@ -116,7 +95,7 @@ export async function runRequestProvision(values: ProvisionValues, io: CommandIO
     if (!checked.ok) throw new FactoryError('usage', `image-factory ${command}: --chainguard-api ${checked.error}`);
     chainguardApi = checked.url;
   }
-  const token = await chainguardToken(io, values['token-file']);
+  const token = await readToken(command, io, values['token-file'], 'CHAINGUARD_TOKEN');
   const { forge, why } = await requestForgeFrom(command, values, io, job.gitRepo, job.forges);
   const result = await runProvisionJob({
     job,
