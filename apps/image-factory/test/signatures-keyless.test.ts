@@ -68,6 +68,7 @@ beforeAll(async () => {
     'bundle-other-digest',
     'bundle-wrong-subject',
     'keyed-logged',
+    'bundle-keyed',
   ]) {
     images[name] = await pushImage(registry, `acme/${name}`, '1', { layer: name });
   }
@@ -166,6 +167,15 @@ beforeAll(async () => {
     simpleSigning(ref('keyed-logged'), digest('keyed-logged')),
   );
   await pushLegacySignatures(registry, 'acme/keyed-logged', digest('keyed-logged'), [keyed]);
+  const bundleKeyed = images['bundle-keyed'];
+  if (bundleKeyed === undefined) throw new Error('images not pushed');
+  await pushOciBundle(
+    registry,
+    'acme/bundle-keyed',
+    bundleKeyed,
+    await sigstore.ociBundle({ key: privateKey, publicPem }, bundleKeyed.digest),
+    { referrersTag: true },
+  );
 
   root = tempDir('if-keyless-');
   const indented = publicPem
@@ -393,6 +403,21 @@ describe('OCI 1.1 bundles (cosign v3): referrers API, else the sha256-<hex> refe
     const direct = await verify('bundle-api');
     expect(direct.status).toBe(1);
     expect(direct.json.verification.signatures).toEqual([]);
+  });
+
+  test('a keyed bundle (cosign sign --key, new bundle format): verified by the policy key, not by identities', async () => {
+    const keyedResult = await verify('bundle-keyed', 'key.yaml');
+    expect(keyedResult.stderr).toBe('');
+    expect(keyedResult.status).toBe(0);
+    expect(keyedResult.json.verification.signatures[0]).toMatchObject({
+      format: 'bundle',
+      kind: 'key',
+      tlog: true,
+      valid: true,
+    });
+    const byIdentity = await verify('bundle-keyed');
+    expect(byIdentity.status).toBe(1);
+    expect(byIdentity.json.verification.signatures[0].problem).toBe('a keyed signature, and the policy trusts no key');
   });
 
   test("a bundle whose statement names another image's digest: exit 1", async () => {

@@ -61,6 +61,12 @@ export interface KeylessSigner {
   readonly certificatePem: string;
 }
 
+/** A keyed signer (`cosign generate-key-pair`): the private key and cosign.pub. */
+export interface KeyedSigner {
+  readonly key: KeyObject;
+  readonly publicPem: string;
+}
+
 export interface TestSigstore {
   readonly rootPem: string;
   /** The trusted_root.json that trusts this CA, CT log and transparency log. */
@@ -78,8 +84,8 @@ export interface TestSigstore {
     publicPem: string,
     payload: Buffer,
   ): Promise<{ payload: Buffer; signature: string; annotations: Record<string, string> }>;
-  /** A v0.3 bundle (JSON) whose in-toto statement names `digest`. */
-  ociBundle(signer: KeylessSigner, digest: string): Promise<object>;
+  /** A v0.3 bundle (JSON) whose in-toto statement names `digest`: keyless, or keyed (`cosign sign --key`). */
+  ociBundle(signer: KeylessSigner | KeyedSigner, digest: string): Promise<object>;
 }
 
 /** A CA, CT log and transparency log, with keys made now. */
@@ -224,7 +230,9 @@ export async function testSigstore(): Promise<TestSigstore> {
           signatures: [
             {
               signature: signature.toString('base64'),
-              verifier: Buffer.from(signer.certificatePem).toString('base64'),
+              verifier: Buffer.from('certificatePem' in signer ? signer.certificatePem : signer.publicPem).toString(
+                'base64',
+              ),
             },
           ],
         },
@@ -233,7 +241,9 @@ export async function testSigstore(): Promise<TestSigstore> {
       return {
         mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
         verificationMaterial: {
-          certificate: { rawBytes: signer.certificate.toString('base64') },
+          ...('certificate' in signer
+            ? { certificate: { rawBytes: signer.certificate.toString('base64') } }
+            : { publicKey: { hint: createHash('sha256').update(signer.publicPem).digest('base64') } }),
           tlogEntries: [
             {
               logIndex: String(entry.logIndex),
