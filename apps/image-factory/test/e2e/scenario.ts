@@ -21,11 +21,28 @@ export interface CatalogueImage extends ManagedImage {
   readonly rebuildDelay: string;
 }
 
+/**
+ * An external image of a scenario (images.yaml: tracked only, SemVer on `allowTags`), first pushed under `tag` a month
+ * before the start.
+ */
+export interface CatalogueExternal {
+  readonly name: string;
+  readonly repository: string;
+  readonly allowTags: string;
+  readonly tag: string;
+}
+
 /** The images.yaml of a catalogue on the test registry. */
-export function imagesYaml(host: string, images: readonly CatalogueImage[]): string {
+export function imagesYaml(
+  host: string,
+  images: readonly CatalogueImage[],
+  externalImages: readonly CatalogueExternal[] = [],
+): string {
+  const external = (e: CatalogueExternal) =>
+    `  - name: ${e.name}\n    registry: ${host}\n    repository: ${e.repository}\n    allowTags: '${e.allowTags}'\n    imageSelectionStrategy: SemVer\n`;
   const entry = (i: CatalogueImage) =>
     `  - name: ${i.name}\n    registry: ${host}\n    repository: ${i.repository}\n    source:\n      provider: github\n      repo: acme/mono\n      branch: main\n      dockerfile: apps/${i.name}/Dockerfile\n      workflow: ${i.name}.yaml\n      triggerKeyInput: ${KEY_INPUT}\n      baseImagesInput: ${PINS_INPUT}\n    rebuildDelay: ${i.rebuildDelay}\n`;
-  return `defaults:\n  rebuildDelay: 7d\n  baseImageInterval: 1h0m0s\nimages:\n${images.map(entry).join('')}`;
+  return `defaults:\n  rebuildDelay: 7d\n  baseImageInterval: 1h0m0s\nimages:\n${images.map(entry).join('')}${externalImages.map(external).join('')}`;
 }
 
 /** A Dockerfile with the image's FROM lines (a later stage copies from the first when there are two). */
@@ -52,6 +69,8 @@ export async function startWorld(
     readonly rescan?: boolean;
     /** More of images.yaml after `images:` (a `baseImagePolicies:` block), and more files for the GitOps remote. */
     readonly enrolment?: { readonly yaml: string; readonly files: Readonly<Record<string, string>> };
+    /** External images enrolled after the managed ones (each gets a Warehouse and its -scan Stage). */
+    readonly externals?: readonly CatalogueExternal[];
   } = {},
 ): Promise<{ world: World; github: GithubStub; remote: string }> {
   const host = registry.host;
@@ -63,7 +82,7 @@ export async function startWorld(
       ]),
     ),
   });
-  const yaml = `${imagesYaml(host, images)}${options.enrolment?.yaml ?? ''}`;
+  const yaml = `${imagesYaml(host, images, options.externals)}${options.enrolment?.yaml ?? ''}`;
   const files: Record<string, string> = { ...options.enrolment?.files, 'images.yaml': yaml };
   for (const i of images) files[`apps/${i.name}/Dockerfile`] = dockerfile(host, i);
   const remote = createRemote(files);
@@ -76,6 +95,13 @@ export async function startWorld(
       layer: 'v0',
     });
     current.set(e.repository, pushed);
+    released.set(pushed.digest, start - 30 * DAY_MS);
+  }
+  for (const e of options.externals ?? []) {
+    const pushed = await pushImage(registry, e.repository, e.tag, {
+      created: formatInstant(start - 30 * DAY_MS),
+      layer: `${e.name}-0`,
+    });
     released.set(pushed.digest, start - 30 * DAY_MS);
   }
   for (const [index, i] of images.entries()) {
