@@ -3,6 +3,7 @@
  * retry against a deadline on a moved branch, credentials only as an Authorization header, and a timeout on every
  * network operation. Nothing here decides what to commit: callers pass a `prepare` function.
  */
+export { DEFAULT_GIT_TIMEOUT_MS, gitClient } from './client.js';
 export { credentialsFromURL, type GitCredentials, resolveCredentials } from './credentials.js';
 export { type PublishOptions, type PublishResult, publishChange } from './publish.js';
-export { GitWorkspace, gitEnvironment } from './workspace.js';
+export { GitWorkspace, gitEnvironment, gitStep } from './workspace.js';

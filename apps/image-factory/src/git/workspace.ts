@@ -2,9 +2,10 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type SimpleGit, simpleGit } from 'simple-git';
+import type { SimpleGit } from 'simple-git';
 import { FactoryError } from '../errors.js';
 import { redact, registerBasicAuth } from '../log/redact.js';
+import { DEFAULT_GIT_TIMEOUT_MS, gitClient } from './client.js';
 import type { GitCredentials } from './credentials.js';
 
 /** One file to write (content) or delete (null), relative to the repository root. */
@@ -32,6 +33,8 @@ function runWithInput(cwd: string, args: readonly string[], input: Buffer, env: 
     child.stdin.end(input);
   });
 }
+
+export { DEFAULT_GIT_TIMEOUT_MS };
 
 /** Who commits. */
 export interface GitAuthor {
@@ -88,9 +91,6 @@ export function gitEnvironment(
   return env;
 }
 
-/** A git network operation that makes no progress for this long is stopped (`--git-timeout`). */
-export const DEFAULT_GIT_TIMEOUT_MS = 120_000;
-
 /** Progress lines that `--progress` adds: kept out of error messages. */
 const PROGRESS =
   /^(remote: )?(Enumerating|Counting|Compressing|Writing|Receiving|Resolving|Unpacking|Updating files|Total \d|Delta compression|Done$|Cloning into)/;
@@ -140,34 +140,6 @@ export async function gitStep<T>(what: string, action: () => Promise<T>, url = '
   }
 }
 
-function client(dir: string, env: Record<string, string>, timeoutMs = DEFAULT_GIT_TIMEOUT_MS): SimpleGit {
-  return simpleGit({
-    baseDir: dir,
-    maxConcurrentProcesses: 4,
-    trimmed: true,
-    // Done when git's output is closed, not 50 ms after it exits (simple-git 3's default; 2 still waits on either):
-    // on a busy event loop the output was not always read by then, and `git diff --name-only` came back empty, so a
-    // retry planned on stale state and dropped another job's dependent (found by the 32-way concurrency test).
-    completion: { onClose: true, onExit: false },
-    // Network operations run with --progress, so output keeps flowing while data does; silence means a stall.
-    // simple-git then stops git, but not git-remote-http, which would keep the output open (and the job waiting for
-    // it to close) as long as the server says nothing: curl is given the same limit below, so it gives up too.
-    timeout: { block: timeoutMs },
-    // GIT_CONFIG_COUNT is set by gitEnvironment (the auth header); GIT_SSH_COMMAND and GIT_CONFIG_GLOBAL pass only
-    // when the operator set them (simple-git refuses both by default, with a message that names neither).
-    unsafe: {
-      allowUnsafeConfigEnvCount: true,
-      allowUnsafeSshCommand: env.GIT_SSH_COMMAND !== undefined,
-      allowUnsafeConfigPaths: env.GIT_CONFIG_GLOBAL !== undefined,
-    },
-  }).env({
-    ...env,
-    // Less than 1 byte/s for the --git-timeout: HTTP(S) transfers end on their own, even when their git is gone.
-    GIT_HTTP_LOW_SPEED_LIMIT: '1',
-    GIT_HTTP_LOW_SPEED_TIME: String(Math.max(1, Math.ceil(timeoutMs / 1000))),
-  });
-}
-
 /** A checked-out repository. */
 export class GitWorkspace {
   private constructor(
@@ -188,10 +160,10 @@ export class GitWorkspace {
     extra: readonly string[] = [],
   ): Promise<GitWorkspace> {
     await mkdir(dir, { recursive: true });
-    const git = client(dir, env, timeoutMs);
+    const git = gitClient(dir, env, timeoutMs);
     const options = ['--depth', '1', '--single-branch', '--branch', branch, '--no-tags', '--progress', ...extra];
     await gitStep(`cannot clone ${url} (branch ${branch})`, () => git.clone(url, dir, options), url);
-    return new GitWorkspace(dir, url, branch, client(dir, env, timeoutMs), env);
+    return new GitWorkspace(dir, url, branch, gitClient(dir, env, timeoutMs), env);
   }
 
   /** Clone only the branch's tip (depth 1). */
@@ -282,21 +254,28 @@ export class GitWorkspace {
   }
 
   /**
-   * Push HEAD to the branch. Returns 'rejected' when the remote moved on (someone else pushed first);
-   * throws for anything else (authentication, a hook that refuses, an unreachable remote).
+   * Push HEAD to the branch, or to `target.branch` (a request branch); with `target.expected`, only while that branch
+   * is still at that commit (a force-with-lease: a push made meanwhile is never overwritten). Never forced otherwise.
+   * Returns 'rejected' when the remote branch is not where this push needs it (someone else pushed first, a new
+   * branch that already exists, a lease that no longer holds); throws for anything else (authentication, a hook that
+   * refuses, an unreachable remote).
    */
-  async push(): Promise<'pushed' | 'rejected'> {
+  async push(
+    target: { readonly branch: string; readonly expected?: string } | null = null,
+  ): Promise<'pushed' | 'rejected'> {
+    const branch = target?.branch ?? this.branch;
+    const lease = target?.expected === undefined ? [] : [`--force-with-lease=refs/heads/${branch}:${target.expected}`];
     try {
-      await this.git.raw(['push', '--porcelain', '--progress', 'origin', `HEAD:refs/heads/${this.branch}`]);
+      await this.git.raw(['push', '--porcelain', '--progress', ...lease, 'origin', `HEAD:refs/heads/${branch}`]);
       return 'pushed';
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
-      // Someone else's push won: a non-fast-forward, or a lost race for the ref lock on the server.
-      // A hook that declines ("[remote rejected] ... hook declined") is final and not retried.
+      // Someone else's push won: a non-fast-forward (`[rejected] (already exists)` for a new branch), a stale lease,
+      // or a lost race for the ref lock on the server. A hook that declines ("[remote rejected] ... hook declined") is final.
       if (/\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|stale info/i.test(text)) {
         return 'rejected';
       }
-      throw describeGitFailure(`push to ${redact(this.url)} (branch ${this.branch}) was refused`, this.url, error);
+      throw describeGitFailure(`push to ${redact(this.url)} (branch ${branch}) was refused`, this.url, error);
     }
   }
 

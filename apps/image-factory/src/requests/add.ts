@@ -140,7 +140,7 @@ async function proposeOnForge(
 export async function runRequestAdd(input: AddRequestInput, options: AddJobOptions): Promise<AddResult> {
   const { job } = options;
   await checkCatalogue(options.registry, input.reference);
-  return withGitopsCheckout(job, async ({ gitops, stateDir, stateRel, imagesRel, env }) => {
+  return withGitopsCheckout(job, async ({ gitops, stateDir, stateRel, imagesRel }) => {
     const paths: RequestPaths = {
       images: imagesRel,
       requestsDir: posix.join(posix.dirname(stateRel), 'requests'),
@@ -223,7 +223,7 @@ export async function runRequestAdd(input: AddRequestInput, options: AddJobOptio
     if (forge === null) throw new FactoryError('internal', 'no forge for a pending request');
     const branch = requestBranch(first.request.id);
     const commit = await gitops.commitFiles(first.files, commitMessage(first), job.author, new Date());
-    const pushed = await pushNewBranch(gitops, env, branch, job.gitTimeoutMs);
+    const pushed = await pushNewBranch(gitops, branch);
     job.log.info('push', `${pushed === 'pushed' ? 'pushed' : 'found'} ${branch} (${commit.slice(0, 12)})`);
     const pull = await proposeOnForge(forge, first, branch, job.gitBranch, pushed);
     return resultOf(first, {

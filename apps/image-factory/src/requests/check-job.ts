@@ -7,13 +7,12 @@
 import { posix } from 'node:path';
 import { loadEnrolment } from '../enrolment/load.js';
 import { FactoryError } from '../errors.js';
-import { gitStep } from '../git/workspace.js';
+import { gitClient, gitStep } from '../git/index.js';
 import { type StateJobOptions, withGitopsCheckout } from '../jobs/state-job.js';
 import { redact } from '../log/redact.js';
 import { StateFolder } from '../state/store.js';
 import { type ChangeCheck, checkRequestChange, independentApprovers, missingApprovals } from './check.js';
 import { approversOf, getPullRequest, type PullRequestRef, type RequestForge } from './forge.js';
-import { requestGit } from './push-branch.js';
 
 /** One request of the pull request, with its approvals. */
 export interface CheckedRequestResult {
@@ -52,7 +51,7 @@ export async function runRequestCheck(number: number, job: StateJobOptions, forg
   const check = await withGitopsCheckout(
     { ...job, gitBranch: pull.base },
     async ({ gitops, stateDir, stateRel, imagesRel, env }) => {
-      const git = requestGit(gitops.dir, env, job.gitTimeoutMs, false);
+      const git = gitClient(gitops.dir, env, job.gitTimeoutMs, false);
       const headRef = 'refs/image-factory/pull-request-head';
       // The clone is shallow (one commit): the history down to where the branches meet is needed for the merge base.
       const shallow = (await git.raw(['rev-parse', '--is-shallow-repository'])).trim() === 'true';

@@ -9,13 +9,14 @@
 import { posix } from 'node:path';
 import { loadEnrolment } from '../enrolment/load.js';
 import { FactoryError } from '../errors.js';
+import { gitClient } from '../git/index.js';
 import { type StateJobOptions, withGitopsCheckout } from '../jobs/state-job.js';
 import { normaliseReference } from '../reference/normalise.js';
 import { StateFolder } from '../state/store.js';
 import { readConfinedFile } from '../util/confined.js';
 import { getPullRequest, type RequestForge } from './forge.js';
 import { planRequestAdd } from './plan-add.js';
-import { replaceBranch, requestGit } from './push-branch.js';
+import { replaceBranch } from './push-branch.js';
 import { parseRequestFile } from './request-file.js';
 import { requestBranch } from './schema.js';
 
@@ -51,7 +52,7 @@ export async function runRequestRefresh(
   return withGitopsCheckout(
     { ...job, gitBranch: pull.base },
     async ({ gitops, stateDir, stateRel, imagesRel, env }) => {
-      const git = requestGit(gitops.dir, env, job.gitTimeoutMs);
+      const git = gitClient(gitops.dir, env, job.gitTimeoutMs);
       const headRef = 'refs/image-factory/request-head';
       await git.raw(['fetch', '--no-tags', '--depth', '2', 'origin', `+refs/heads/${pull.head}:${headRef}`]);
       const headSha = (await git.raw(['rev-parse', headRef])).trim();
@@ -110,7 +111,7 @@ export async function runRequestRefresh(
       }
       const message = `image-factory: request ${request.reference} as ${request.name} (${id}, tier ${plan.tier.name})\n\nrefreshed on ${pull.base} ${target.slice(0, 12)}\n`;
       const commit = await gitops.commitFiles(plan.files, message, job.author, new Date());
-      const pushed = await replaceBranch(gitops, env, pull.head, headSha, job.gitTimeoutMs);
+      const pushed = await replaceBranch(gitops, pull.head, headSha);
       if (pushed === 'moved') {
         throw new FactoryError(
           'conflict',

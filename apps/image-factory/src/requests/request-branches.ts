@@ -5,26 +5,12 @@
  * branch says what was asked). git runs as the clone's own git does: the job's environment (credentials as a
  * header, no prompts), the no-progress timeout, every failure redacted.
  */
-import { simpleGit } from 'simple-git';
-import { gitStep } from '../git/workspace.js';
+import { gitClient, gitStep } from '../git/index.js';
 import { parseRequestFile } from './request-file.js';
 import { REQUEST_ID_PATTERN, REQUESTS_DIR, type RequestFile, requestBranch } from './schema.js';
 
 const BRANCH_PREFIX = requestBranch('');
 const ID = new RegExp(REQUEST_ID_PATTERN);
-
-function git(dir: string, env: Record<string, string>, timeoutMs: number) {
-  return simpleGit({
-    baseDir: dir,
-    trimmed: false,
-    timeout: { block: timeoutMs },
-    unsafe: {
-      allowUnsafeConfigEnvCount: true,
-      allowUnsafeSshCommand: env.GIT_SSH_COMMAND !== undefined,
-      allowUnsafeConfigPaths: env.GIT_CONFIG_GLOBAL !== undefined,
-    },
-  }).env(env);
-}
 
 /** Where the clone is and how its git runs. */
 export interface CloneAccess {
@@ -39,7 +25,7 @@ export async function requestBranchIds(clone: CloneAccess): Promise<string[]> {
   const out = await gitStep(
     'cannot list the request branches',
     () =>
-      git(clone.dir, clone.env, clone.timeoutMs).raw([
+      gitClient(clone.dir, clone.env, clone.timeoutMs, false).raw([
         'ls-remote',
         '--heads',
         'origin',
@@ -58,7 +44,7 @@ export async function requestBranchIds(clone: CloneAccess): Promise<string[]> {
 
 /** The request file branch `image-factory/request/<id>` proposes, or null when it holds none. */
 export async function proposedRequest(clone: CloneAccess, id: string): Promise<RequestFile | null> {
-  const client = git(clone.dir, clone.env, clone.timeoutMs);
+  const client = gitClient(clone.dir, clone.env, clone.timeoutMs, false);
   const ref = `refs/image-factory/proposed/${id}`;
   await gitStep(
     `cannot fetch ${requestBranch(id)}`,
