@@ -95,6 +95,22 @@ function pullRequestBody(plan: Extract<AddPlan, { kind: 'request' }>, provider: 
   ].join('\n');
 }
 
+/** The result when images.yaml already enrols the image's repository: nothing requested, nothing written. */
+function alreadyProvided(plan: Extract<AddPlan, { kind: 'already-provided' }>, dryRun: boolean): AddResult {
+  return {
+    id: null,
+    tier: null,
+    status: 'already-provided',
+    pullRequest: null,
+    reference: plan.reference,
+    name: plan.name,
+    branch: null,
+    commit: null,
+    files: [],
+    dryRun,
+  };
+}
+
 function resultOf(
   plan: Extract<AddPlan, { kind: 'request' }>,
   rest: Pick<AddResult, 'pullRequest' | 'branch' | 'commit' | 'dryRun'>,
@@ -159,20 +175,7 @@ export async function runRequestAdd(input: AddRequestInput, options: AddJobOptio
       return planRequestAdd(input, { imagesText, enrolment: await loadEnrolment(), state, auditText }, paths);
     };
     const first = await plan();
-    if (first.kind === 'already-provided') {
-      return {
-        id: null,
-        tier: null,
-        status: 'already-provided',
-        pullRequest: null,
-        reference: first.reference,
-        name: first.name,
-        branch: null,
-        commit: null,
-        files: [],
-        dryRun: job.dryRun,
-      };
-    }
+    if (first.kind === 'already-provided') return alreadyProvided(first, job.dryRun);
     if (!first.tier.autoApprove && options.forge === null && !job.dryRun) {
       throw new FactoryError(
         'usage',
@@ -198,20 +201,7 @@ export async function runRequestAdd(input: AddRequestInput, options: AddJobOptio
         },
       );
       const landed = published.plan ?? first;
-      if (landed.kind === 'already-provided') {
-        return {
-          id: null,
-          tier: null,
-          status: 'already-provided',
-          pullRequest: null,
-          reference: landed.reference,
-          name: landed.name,
-          branch: null,
-          commit: null,
-          files: [],
-          dryRun: false,
-        };
-      }
+      if (landed.kind === 'already-provided') return alreadyProvided(landed, false);
       return resultOf(landed, {
         pullRequest: null,
         branch: job.gitBranch,
