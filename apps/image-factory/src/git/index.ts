@@ -5,5 +5,11 @@
  */
 export { DEFAULT_GIT_TIMEOUT_MS, gitClient } from './client.js';
 export { credentialsFromURL, type GitCredentials, resolveCredentials } from './credentials.js';
-export { type PublishOptions, type PublishResult, publishChange } from './publish.js';
+export {
+  jobPublishOptions,
+  type PublishOptions,
+  type PublishResult,
+  publishChange,
+  type RetrySettings,
+} from './publish.js';
 export { GitWorkspace, gitEnvironment, gitStep } from './workspace.js';

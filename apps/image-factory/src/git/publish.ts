@@ -7,6 +7,24 @@ import { FactoryError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { FileChange, GitAuthor, GitWorkspace } from './workspace.js';
 
+/** How a job paces and bounds its retries on a moved branch (`--retry-deadline`, `--retry-backoff`, `--max-attempts`). */
+export interface RetrySettings {
+  readonly deadlineMs: number;
+  readonly backoffMs: number;
+  /** No cap on attempts when absent: the deadline alone ends the retries. */
+  readonly maxAttempts?: number;
+}
+
+/** publishChange's options for a job that commits as `author` and retries as `retry` says. */
+export function jobPublishOptions(author: GitAuthor, retry: RetrySettings): PublishOptions {
+  return {
+    author,
+    deadlineMs: retry.deadlineMs,
+    backoffMs: retry.backoffMs,
+    ...(retry.maxAttempts === undefined ? {} : { maxAttempts: retry.maxAttempts }),
+  };
+}
+
 /** What one attempt computed on the current head. */
 export interface PreparedChange<P = undefined> {
   readonly message: string;

@@ -7,7 +7,7 @@
  */
 import { posix } from 'node:path';
 import { FactoryError } from '../errors.js';
-import { publishChange } from '../git/publish.js';
+import { jobPublishOptions, publishChange } from '../git/index.js';
 import type { StateJobOptions } from '../jobs/state-job.js';
 import { enrolmentLoader, withGitopsCheckout } from '../jobs/state-job.js';
 import type { NormalisedReference } from '../reference/normalise.js';
@@ -193,12 +193,7 @@ export async function runRequestAdd(input: AddRequestInput, options: AddJobOptio
           return { message: commitMessage(now), files: now.files, plan: now };
         },
         job.log,
-        {
-          author: job.author,
-          deadlineMs: job.retry.deadlineMs,
-          backoffMs: job.retry.backoffMs,
-          ...(job.retry.maxAttempts === undefined ? {} : { maxAttempts: job.retry.maxAttempts }),
-        },
+        jobPublishOptions(job.author, job.retry),
       );
       const landed = published.plan ?? first;
       if (landed.kind === 'already-provided') return alreadyProvided(landed, false);

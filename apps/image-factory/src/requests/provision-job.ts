@@ -8,7 +8,7 @@
  */
 import type { Enrolment } from '../enrolment/types.js';
 import { FactoryError, messageOf } from '../errors.js';
-import { publishChange } from '../git/publish.js';
+import { jobPublishOptions, publishChange } from '../git/index.js';
 import { enrolmentLoader, type StateJobOptions, withGitopsCheckout } from '../jobs/state-job.js';
 import { normaliseReference } from '../reference/index.js';
 import { formatInstant } from '../util/time.js';
@@ -334,12 +334,7 @@ export async function runProvisionJob(options: ProvisionJobOptions): Promise<Pro
     };
     const published = job.dryRun
       ? { status: 'dry-run' as const, attempts: 1, plan: (await prepare(null)).plan }
-      : await publishChange(gitops, prepare, log, {
-          author: job.author,
-          deadlineMs: job.retry.deadlineMs,
-          backoffMs: job.retry.backoffMs,
-          ...(job.retry.maxAttempts === undefined ? {} : { maxAttempts: job.retry.maxAttempts }),
-        });
+      : await publishChange(gitops, prepare, log, jobPublishOptions(job.author, job.retry));
     const plan = published.plan;
     if (plan === undefined) throw new FactoryError('internal', 'the provisioning was never planned');
     const written = new Map(plan.files.map(({ file }) => [file.id, file]));
