@@ -237,6 +237,79 @@ describe('checkKargoRuntimeRules: the rebuild Stages (DESIGN §10)', () => {
   });
 });
 
+describe('checkKargoRuntimeRules: a Stage whose Job scans passes the repository of its digest (issue 21)', () => {
+  // Trivy scans <repo>@<digest> and scan record finds the image by that repository: a digest taken from one
+  // repository's Freight names no manifest in another.
+  const externalPlan: WarehousePlan = {
+    name: 'redis',
+    kind: 'external',
+    reference: 'docker.io/library/redis',
+    interval: '5m0s',
+    subscription: {
+      repoURL: 'docker.io/library/redis',
+      allowTags: '^7$',
+      imageSelectionStrategy: 'SemVer',
+      discoveryLimit: 20,
+    },
+    dependents: [],
+  };
+  const from = 'imageFrom("docker.io/library/redis", warehouse("redis"))';
+  /** A -scan Stage as the chart renders it (cdk8s/image-factory/src/scan-stage.ts), as YAML gives it back. */
+  const scanStage = (repo: string): Any => ({
+    apiVersion: 'kargo.akuity.io/v1alpha1',
+    kind: 'Stage',
+    metadata: { name: 'redis-scan', namespace: NS, annotations: { 'image-factory.io/reference': repo } },
+    spec: {
+      requestedFreight: [{ origin: { kind: 'Warehouse', name: 'redis' }, sources: { direct: true } }],
+      promotionTemplate: {
+        spec: { steps: [{ uses: 'compose-output', as: 'seen', config: { digest: `\${{ quote(${from}.Digest) }}` } }] },
+      },
+      verification: {
+        analysisTemplates: [{ name: 'image-factory-scan' }],
+        args: [
+          { name: 'repo', value: repo },
+          { name: 'digest', value: `\${{ quote(${from}.Digest) }}` },
+        ],
+      },
+    },
+  });
+  const warehouse = () => structuredClone(warehouseManifest(externalPlan, { namespace: NS }));
+
+  it('passes a -scan Stage that passes the repository its Warehouse watches', () => {
+    expect(check([warehouse(), scanStage('docker.io/library/redis')])).toEqual([]);
+  });
+
+  it('rejects a repo that is not the one imageFrom() takes the digest from, on a -scan and a -rebuild Stage', () => {
+    expect(check([warehouse(), scanStage('docker.io/library/valkey')])).toEqual([
+      'Stage image-factory-kargo/redis-scan (image docker.io/library/valkey): spec.verification.args[0].value is ' +
+        '"docker.io/library/valkey", but the digest comes from imageFrom("docker.io/library/redis"): Trivy would scan ' +
+        'docker.io/library/valkey@<a digest of docker.io/library/redis>, which that repository does not hold. Pass ' +
+        'the repository the Warehouse watches: docker.io/library/redis',
+    ]);
+    const plan: WarehousePlan = {
+      ...externalPlan,
+      name: 'node-22',
+      kind: 'base',
+      reference: 'docker.io/library/node:22',
+      subscription: {
+        repoURL: 'docker.io/library/node',
+        allowTags: '^22$',
+        imageSelectionStrategy: 'Digest',
+        constraint: '22',
+        discoveryLimit: 20,
+      },
+      dependents: ['api'],
+    };
+    const stage: Any = structuredClone(rebuildStageManifest({ name: 'node-22', repoURL: 'docker.io/library/node' }));
+    stage.spec.verification.args[0].value = 'mirror.internal/library/node';
+    expect(check([structuredClone(warehouseManifest(plan, { namespace: NS })), stage])).toEqual([
+      expect.stringContaining(
+        'spec.verification.args[0].value is "mirror.internal/library/node", but the digest comes from imageFrom("docker.io/library/node")',
+      ),
+    ]);
+  });
+});
+
 describe('checkKargoRuntimeRules: no API access for an identity in the Project namespace', () => {
   // Kargo v1.11.2 pkg/controller/management/projects/projects.go:885-925: the project-admin Role may create
   // AnalysisTemplates (and so Jobs under any ServiceAccount of the namespace).

@@ -3,8 +3,9 @@
  * §10). Objects that break them install without an error and then do nothing (or the wrong thing), so they are
  * checked before anything is written: by the chart's synthesis, by `image-factory kustomize` / `enroll`, and by the
  * tests on `kubectl kustomize kustomize/image-factory`. Besides the Stage rules of §9: a `-rebuild` Stage takes
- * Freight from a Warehouse that follows the tag images are built FROM and that something is built on, and no
- * ServiceAccount of a Project namespace is granted a role. A Warehouse's subscription rules (checkWarehouse) are read
+ * Freight from a Warehouse that follows the tag images are built FROM and that something is built on, a Stage whose
+ * Job scans passes the repository its digest comes from, and no ServiceAccount of a Project namespace is granted a
+ * role. A Warehouse's subscription rules (checkWarehouse) are read
  * by the chart's validator with Kargo's subscription schemas. Pure: objects in (as read from YAML), problems out.
  */
 
@@ -109,6 +110,7 @@ export function checkKargoRuntimeRules(
     if (!isKargo(object, 'Stage')) continue;
     checkStage(locate(object), warehouses, add);
     checkRebuildStage(locate(object), warehouses, add);
+    checkScannedRepository(locate(object), add);
   }
   checkProjectNamespaces(objects, options.ordered ?? true, add);
   checkProjectIdentities(objects, add);
@@ -357,6 +359,32 @@ function checkRebuildStage(at: Located, warehouses: ReadonlyMap<string, unknown>
       }
     }
   });
+}
+
+/**
+ * The verification Jobs that scan (image-factory-rebuild's and image-factory-scan's) give Trivy
+ * `<repo>@<digest>`, and `scan record` matches the report to an image by that repository: so where a Stage passes a
+ * `digest` from `imageFrom("<repoURL>", …)`, its `repo` must be that repoURL as written. Another one makes Trivy scan
+ * a digest of one repository in another (no such manifest: no scan, ever) or, for a mirror, record the scan under the
+ * wrong image.
+ */
+function checkScannedRepository(at: Located, add: Add): void {
+  const args = list(at.object, 'spec', 'verification', 'args');
+  const index = (name: string) => args.findIndex((arg) => text(arg, 'name') === name);
+  const repoAt = index('repo');
+  const digest = text(args[index('digest')], 'value');
+  const repo = text(args[repoAt], 'value');
+  if (repo === undefined || digest === undefined) return;
+  for (const match of digest.matchAll(IMAGE_FROM)) {
+    const repoURL = match[1] ?? '';
+    if (repo === repoURL) continue;
+    add(
+      at,
+      `spec.verification.args[${repoAt}].value`,
+      `is "${repo}", but the digest comes from imageFrom("${repoURL}"): Trivy would scan ${repo}@<a digest of ` +
+        `${repoURL}>, which that repository does not hold. Pass the repository the Warehouse watches: ${repoURL}`,
+    );
+  }
 }
 
 /**
