@@ -1,7 +1,9 @@
 /**
  * What the daily rescan scans (issue 21: the vulnerability database changes while digests do not): for every base
  * image something is built on, its current and latest digests; for every external image, the digests its recorded
- * scans name (the Warehouse's Freight is not in state: a new external digest is scanned when it is first recorded).
+ * scans name. An external image's state file records no other digest (its Warehouse's Freight is not in state): each
+ * new one is scanned when the Warehouse finds it, by the image's `<warehouse>-scan` Stage, whose Job is retried until
+ * the scan is recorded; its newest scans are then its current digests.
  * Pure: the state in, the references out, sorted and each once.
  */
 import type { StateSnapshot } from '../state/types.js';
