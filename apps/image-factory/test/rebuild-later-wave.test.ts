@@ -109,3 +109,80 @@ describe('a later update the pin does not build stays pending as the next wave',
     expect(pendingByImage(state).get('api')).toBeUndefined();
   });
 });
+
+/** app (7d) on two bases: node:22 and nginx:1.27. */
+const twoBases = loadEnrolment(
+  'images:\n  - name: app\n    registry: ghcr.io\n    repository: acme/app\n    rebuildDelay: 7d\n    source:\n      provider: github\n      repo: acme/app\n      dockerfile: Dockerfile\n      workflow: build.yaml\n',
+  'images.yaml',
+);
+const appInitial: StateSnapshot = planStateUpdate(EMPTY_STATE, twoBases, [
+  {
+    image: 'app',
+    dockerfile: 'Dockerfile',
+    uses: analyseDockerfile('FROM node:22 AS build\nFROM nginx:1.27\n', 'Dockerfile', {}),
+    build: { tag: '1', digest: digest('f') },
+  },
+]);
+const appBuilt = new Map([['app', { created: '2026-10-01T00:00:00Z', baseDigests: [] }]]);
+
+function update(state: StateSnapshot, base: string, c: string, released: string): StateSnapshot {
+  const result = recordBaseUpdate(
+    state,
+    twoBases,
+    { base, digest: digest(c), released, seen: released, urgent: false },
+    appBuilt,
+  );
+  if (result.status !== 'recorded') throw new Error(result.status);
+  return result.state;
+}
+
+function claimApp(state: StateSnapshot, now: string) {
+  const due = dueRebuilds(state, now);
+  const pins = new Map(
+    due.map((r) => {
+      const image = state.images.get(r.image);
+      if (image === undefined) throw new Error(r.image);
+      return [r.image, pinsFor(image, state.baseImages, 7 * DAY, now, r.urgent, r.causes)] as const;
+    }),
+  );
+  const claimed = claimRebuilds(state, due, now, pins, new Map([['app', 7 * DAY]]));
+  let answered = claimed;
+  for (const base of claimed.baseImages.values())
+    for (const claim of base.rebuild?.claims ?? [])
+      answered = recordTriggerOutcome(answered, claim.key, { status: 'triggered', answer: 'HTTP 204' }, now);
+  return { due, pins, state: answered };
+}
+
+describe('a carried-over update ages on its own clock, whichever base makes the image due sooner', () => {
+  test('the nginx update carried to Nov 14 is not pinned on Nov 10, when node’s carried update makes app due', () => {
+    // Nov 1 node a and Nov 5 nginx x: one wave, due Nov 8. Nov 3 node b and Nov 7 nginx y arrive meanwhile.
+    let state = update(appInitial, 'node-22', 'a', T(1));
+    state = update(state, 'node-22', 'b', T(3));
+    state = update(state, 'nginx-1-27', 'x', T(5));
+    state = update(state, 'nginx-1-27', 'y', T(7));
+    const first = claimApp(state, T(8));
+    expect(first.pins.get('app')).toEqual([
+      { base: 'nginx-1-27', digest: digest('x') },
+      { base: 'node-22', digest: digest('a') },
+    ]);
+    // b (since Nov 3) and y (since Nov 7) are carried over, each in its base's file, each on its own clock.
+    const nodeNext = first.state.baseImages.get('node-22')?.rebuild?.pending?.[0];
+    const nginxNext = first.state.baseImages.get('nginx-1-27')?.rebuild?.pending?.[0];
+    expect([nodeNext?.since, nodeNext?.due]).toEqual([T(3), T(10)]);
+    expect([nginxNext?.since, nginxNext?.due]).toEqual([T(7), T(14)]);
+    // Nov 10: node's b is due and taken; nginx's y is 3 days old and not yet due: nginx stays on x.
+    const second = claimApp(first.state, T(10));
+    expect(second.pins.get('app')).toEqual([
+      { base: 'nginx-1-27', digest: digest('x') },
+      { base: 'node-22', digest: digest('b') },
+    ]);
+    expect(pendingByImage(second.state).get('app')).toMatchObject({ since: T(7), due: T(14) });
+    // Nov 14: y is due, and taken.
+    const third = claimApp(second.state, T(14));
+    expect(third.pins.get('app')).toEqual([
+      { base: 'nginx-1-27', digest: digest('y') },
+      { base: 'node-22', digest: digest('b') },
+    ]);
+    expect(pendingByImage(third.state).get('app')).toBeUndefined();
+  });
+});

@@ -107,8 +107,14 @@ export function gatedPinsFor(
     if (base === undefined || base.tag === null || base.untracked !== undefined) continue;
     const record = base.rebuild;
     const caused = causes.filter((c) => c.base === name).map((c) => c.digest);
-    const firstCause =
-      record === undefined
+    // The first pending update qualifies at *its* due time: when this base's own file holds a pending entry for the
+    // image that is not due yet (a later update carried over as the next wave, which another base's entry made due
+    // sooner), its digest must age like any other.
+    const own = record?.pending.find((p) => p.image === image.name);
+    const ownDue = own === undefined || own.urgent || compareInstants(own.due, now) <= 0;
+    const firstCause = !ownDue
+      ? undefined
+      : record === undefined
         ? caused[0]
         : (seenDigests(record).find((d) => caused.includes(d.digest))?.digest ?? caused[0]);
     const choice = gatedChoice(pinCandidates(record, delaySeconds, now, urgent, firstCause), (d) => gate(name, d));
