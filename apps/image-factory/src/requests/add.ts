@@ -5,19 +5,17 @@
  * approval rule, or — for an auto-approve tier — one commit pushed straight to the target branch (planned again on
  * the new head when another push won the race, so concurrent requests all land).
  */
-import { posix } from 'node:path';
 import { FactoryError } from '../errors.js';
 import { jobPublishOptions, publishChange } from '../git/index.js';
 import type { StateJobOptions } from '../jobs/state-job.js';
-import { enrolmentLoader, withGitopsCheckout } from '../jobs/state-job.js';
+import { withGitopsCheckout } from '../jobs/state-job.js';
 import type { NormalisedReference } from '../reference/normalise.js';
 import type { RegistryClient } from '../registry/client.js';
-import { StateFolder } from '../state/store.js';
-import { readConfinedFile } from '../util/confined.js';
 import { findPullRequest, openPullRequest, type PullRequestRef, type RequestForge } from './forge.js';
-import { type AddPlan, type AddRequestInput, planRequestAdd, type RequestPaths } from './plan-add.js';
+import { type AddPlan, type AddRequestInput, planRequestAdd } from './plan-add.js';
 import { pushNewBranch } from './push-branch.js';
 import { requestBranch } from './schema.js';
+import { readTargetBranch, requestPaths } from './target-branch.js';
 
 /** How `request add` runs. */
 export interface AddJobOptions {
@@ -157,23 +155,9 @@ export async function runRequestAdd(input: AddRequestInput, options: AddJobOptio
   const { job } = options;
   await checkCatalogue(options.registry, input.reference);
   return withGitopsCheckout(job, async ({ gitops, stateDir, stateRel, imagesRel }) => {
-    const paths: RequestPaths = {
-      images: imagesRel,
-      requestsDir: posix.join(posix.dirname(stateRel), 'requests'),
-    };
-    const loadEnrolment = enrolmentLoader(gitops.dir, imagesRel);
-    const plan = async () => {
-      const imagesText = (await readConfinedFile(gitops.dir, imagesRel, '--images', 'invalid-enrolment')) ?? '';
-      const auditText =
-        (await readConfinedFile(
-          gitops.dir,
-          posix.join(paths.requestsDir, 'audit.jsonl'),
-          '--image-factory-dir',
-          'invalid-enrolment',
-        )) ?? '';
-      const state = (await StateFolder.read(stateDir, stateRel)).snapshot();
-      return planRequestAdd(input, { imagesText, enrolment: await loadEnrolment(), state, auditText }, paths);
-    };
+    const paths = requestPaths(imagesRel, stateRel);
+    const plan = async () =>
+      planRequestAdd(input, await readTargetBranch(gitops.dir, stateDir, stateRel, paths), paths);
     const first = await plan();
     if (first.kind === 'already-provided') return alreadyProvided(first, job.dryRun);
     if (!first.tier.autoApprove && options.forge === null && !job.dryRun) {

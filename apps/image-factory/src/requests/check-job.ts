@@ -13,6 +13,7 @@ import { redact } from '../log/redact.js';
 import { StateFolder } from '../state/store.js';
 import { type ChangeCheck, checkRequestChange, independentApprovers, missingApprovals } from './check.js';
 import { approversOf, getPullRequest, type PullRequestRef, type RequestForge } from './forge.js';
+import { requestPaths } from './target-branch.js';
 
 /** One request of the pull request, with its approvals. */
 export interface CheckedRequestResult {
@@ -78,7 +79,7 @@ export async function runRequestCheck(number: number, job: StateJobOptions, forg
           return null;
         }
       };
-      const requestsDir = posix.join(posix.dirname(stateRel), 'requests');
+      const { requestsDir } = requestPaths(imagesRel, stateRel);
       const auditPath = posix.join(requestsDir, 'audit.jsonl');
       const changed = (
         await gitStep('cannot compare the pull request with its base', () =>

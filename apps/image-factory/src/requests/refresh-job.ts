@@ -6,19 +6,16 @@
  * it was read (force-with-lease). On GitHub the new commit needs its approvals again (check counts only reviews of
  * the proposed commit).
  */
-import { posix } from 'node:path';
-import { loadEnrolment } from '../enrolment/load.js';
 import { FactoryError } from '../errors.js';
 import { gitClient } from '../git/index.js';
 import { type StateJobOptions, withGitopsCheckout } from '../jobs/state-job.js';
 import { normaliseReference } from '../reference/normalise.js';
-import { StateFolder } from '../state/store.js';
-import { readConfinedFile } from '../util/confined.js';
 import { getPullRequest, type RequestForge } from './forge.js';
 import { planRequestAdd } from './plan-add.js';
 import { replaceBranch } from './push-branch.js';
 import { parseRequestFile } from './request-file.js';
 import { requestBranch } from './schema.js';
+import { readTargetBranch, requestPaths } from './target-branch.js';
 
 /** The documented `--json` of `request refresh`. */
 export interface RefreshResult {
@@ -65,8 +62,8 @@ export async function runRequestRefresh(
         commit,
       });
       if (parents.length === 1 && parents[0] === target) return result('up-to-date', null);
-      const requestsDir = posix.join(posix.dirname(stateRel), 'requests');
-      const files = (await git.raw(['ls-tree', '-r', '--name-only', headRef, '--', requestsDir]))
+      const paths = requestPaths(imagesRel, stateRel);
+      const files = (await git.raw(['ls-tree', '-r', '--name-only', headRef, '--', paths.requestsDir]))
         .split('\n')
         .filter((p) => p.endsWith(`/${id}.yaml`));
       const path = files[0];
@@ -74,14 +71,6 @@ export async function runRequestRefresh(
       const request = parseRequestFile(await git.raw(['show', `${headRef}:${path}`]), path);
       const reference = normaliseReference(request.reference);
       if (!reference.ok) throw refuse(`${path}: ${reference.error}`);
-      const imagesText = (await readConfinedFile(gitops.dir, imagesRel, '--images', 'invalid-enrolment')) ?? '';
-      const auditText =
-        (await readConfinedFile(
-          gitops.dir,
-          posix.join(requestsDir, 'audit.jsonl'),
-          '--image-factory-dir',
-          'invalid-enrolment',
-        )) ?? '';
       const plan = planRequestAdd(
         {
           reference: reference.value,
@@ -92,13 +81,8 @@ export async function runRequestRefresh(
           name: request.name,
           requestedAt: request.requestedAt,
         },
-        {
-          imagesText,
-          enrolment: loadEnrolment(imagesText, imagesRel),
-          state: (await StateFolder.read(stateDir, stateRel)).snapshot(),
-          auditText,
-        },
-        { images: imagesRel, requestsDir },
+        await readTargetBranch(gitops.dir, stateDir, stateRel, paths),
+        paths,
       );
       if (plan.kind === 'already-provided') return result('already-provided', null);
       if (plan.request.id !== id || requestBranch(plan.request.id) !== pull.head) {
