@@ -7,7 +7,13 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { FactoryError, messageOf } from '../errors.js';
 import { registerSecret } from '../log/redact.js';
-import type { CommandIO } from './usage.js';
+import type { CommandIO, OptionSpecs } from './usage.js';
+
+/** `--github-token-file` and `--gitlab-token-file`, declared once for every command that calls a forge's API. */
+export const FORGE_TOKEN_OPTIONS = {
+  'github-token-file': { type: 'string', value: 'FILE', help: 'GitHub token (default $GITHUB_TOKEN); never printed' },
+  'gitlab-token-file': { type: 'string', value: 'FILE', help: 'GitLab token (default $GITLAB_TOKEN); never printed' },
+} as const satisfies OptionSpecs;
 
 /**
  * The token in `file` (relative to the working directory) when one is named, else in `$variable`; null when the

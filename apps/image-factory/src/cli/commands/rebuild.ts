@@ -8,7 +8,7 @@ import { readReportFile } from '../../scan/index.js';
 import { formatInstant, parseTime } from '../../util/time.js';
 import { baseUrlOption, GIT_OPTIONS, GIT_SECTIONS, stateJobOptions } from '../git-options.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
-import { readToken } from '../token-file.js';
+import { FORGE_TOKEN_OPTIONS, readToken } from '../token-file.js';
 import { type CommandIO, defineCommand, EXIT_OK, type OptionSpecs, renderHelp, writeJson } from '../usage.js';
 
 const REBUILD_OPTIONS = {
@@ -51,8 +51,7 @@ const REBUILD_OPTIONS = {
       'GitHub API the workflow_dispatch triggers go to (GitHub Enterprise: https://HOST/api/v3)',
     ),
   },
-  'github-token-file': { type: 'string', value: 'FILE', help: 'GitHub token (default $GITHUB_TOKEN); never printed' },
-  'gitlab-token-file': { type: 'string', value: 'FILE', help: 'GitLab token (default $GITLAB_TOKEN); never printed' },
+  ...FORGE_TOKEN_OPTIONS,
 } as const satisfies OptionSpecs;
 
 const HELP = renderHelp({

@@ -10,7 +10,7 @@ import { baseUrlHelp, GITHUB_API_URL } from '../../rebuild/index.js';
 import { NODE_EFFECTS } from '../../registry/http.js';
 import type { RequestForge } from '../../requests/index.js';
 import { baseUrlOption } from '../git-options.js';
-import { readToken } from '../token-file.js';
+import { FORGE_TOKEN_OPTIONS, readToken } from '../token-file.js';
 import type { CommandIO, OptionSpecs } from '../usage.js';
 
 /** The options. */
@@ -30,8 +30,7 @@ export const FORGE_OPTIONS = {
     value: 'URL',
     help: baseUrlHelp(GITHUB_API_URL, 'GitHub API the pull requests go to (GitHub Enterprise: https://HOST/api/v3)'),
   },
-  'github-token-file': { type: 'string', value: 'FILE', help: 'GitHub token (default $GITHUB_TOKEN); never printed' },
-  'gitlab-token-file': { type: 'string', value: 'FILE', help: 'GitLab token (default $GITLAB_TOKEN); never printed' },
+  ...FORGE_TOKEN_OPTIONS,
 } as const satisfies OptionSpecs;
 
 interface ForgeValues {
