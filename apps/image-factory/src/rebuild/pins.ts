@@ -72,6 +72,14 @@ export function pinnedDigest(
   return pinCandidates(record, delaySeconds, now, urgent, firstCause)[0];
 }
 
+/** The digest seen just before the first of `digests` (what an image was pinned to before them), if any. */
+function digestBefore(record: RebuildRecord | undefined, digests: readonly string[]): string | undefined {
+  if (record === undefined) return undefined;
+  const seen = seenDigests(record);
+  const first = seen.findIndex((d) => digests.includes(d.digest));
+  return first > 0 ? seen[first - 1]?.digest : undefined;
+}
+
 /** The signature gate's view of a base digest at pin time (gate.ts); absent: every digest is usable. */
 export type PinGate = (base: string, digest: string) => GateCheck;
 
@@ -110,10 +118,12 @@ export function gatedPinsFor(
     // The first pending update qualifies at *its* due time: when this base's own file holds a pending entry for the
     // image that is not due yet (a later update carried over as the next wave, which another base's entry made due
     // sooner), its digest must age like any other.
+    // Until then the rebuild keeps what the image was last pinned to for this base (the digest seen just before the
+    // carried ones), unless a newer one has aged enough.
     const own = record?.pending.find((p) => p.image === image.name);
     const ownDue = own === undefined || own.urgent || compareInstants(own.due, now) <= 0;
     const firstCause = !ownDue
-      ? undefined
+      ? digestBefore(record, own?.causes.filter((c) => c.base === name).map((c) => c.digest) ?? [])
       : record === undefined
         ? caused[0]
         : (seenDigests(record).find((d) => caused.includes(d.digest))?.digest ?? caused[0]);
