@@ -6,86 +6,26 @@
  * `dev.cosignproject.cosign/signature` — with ECDSA P-256 keys as `cosign generate-key-pair` makes them.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash, createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cli } from './helpers.js';
+import {
+  pemFingerprint as fingerprint,
+  keyPair,
+  simpleSigningPayload as payload,
+  pushSignatures,
+  signBytes as sign,
+} from './support/cosign.js';
 import { tempDir } from './support/git-repos.js';
 import {
   basicAuthEntry,
   dockerConfig,
   type Pushed,
-  pushBlob,
   pushImage,
-  pushManifest,
   startRegistry,
   type TestRegistry,
 } from './support/registry.js';
-
-const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
-
-/** A key pair as `cosign generate-key-pair` makes: ECDSA P-256, the public half as a PEM SPKI (cosign.pub). */
-function keyPair(): { privateKey: KeyObject; publicPem: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  return { privateKey, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
-}
-
-/** cosign's simple-signing payload for `digest`; `digestKey` lets a test write the key as the spec's example does. */
-function payload(reference: string, digest: string, digestKey = 'docker-manifest-digest'): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      critical: {
-        identity: { 'docker-reference': reference },
-        image: { [digestKey]: digest },
-        type: 'cosign container image signature',
-      },
-      optional: null,
-    }),
-  );
-}
-
-/** Push a legacy `.sig` manifest for `imageDigest` with one layer per signature given. */
-async function pushSignatures(
-  registry: TestRegistry,
-  repository: string,
-  imageDigest: string,
-  layers: readonly { payload: Buffer; signature: string; annotations?: Record<string, string> }[],
-): Promise<void> {
-  const descriptors = [];
-  for (const layer of layers) {
-    const blob = await pushBlob(registry, repository, layer.payload, SIMPLE_SIGNING);
-    descriptors.push({
-      mediaType: SIMPLE_SIGNING,
-      size: blob.size,
-      digest: blob.digest,
-      annotations: { 'dev.cosignproject.cosign/signature': layer.signature, ...layer.annotations },
-    });
-  }
-  const config = await pushBlob(
-    registry,
-    repository,
-    Buffer.from(
-      JSON.stringify({
-        architecture: '',
-        created: '0001-01-01T00:00:00Z',
-        history: [{ created: '0001-01-01T00:00:00Z' }],
-        os: '',
-        rootfs: { type: 'layers', diff_ids: descriptors.map((d) => d.digest) },
-        config: {},
-      }),
-    ),
-    'application/vnd.oci.image.config.v1+json',
-  );
-  await pushManifest(registry, repository, `${imageDigest.replace(':', '-')}.sig`, {
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: config.mediaType, size: config.size, digest: config.digest },
-    layers: descriptors,
-  });
-}
-
-const sign = (key: KeyObject, bytes: Buffer) => createSign('sha256').update(bytes).sign(key).toString('base64');
 
 let registry: TestRegistry;
 let config: string;
@@ -193,11 +133,6 @@ const verify = async (name: string, ...extra: string[]) => {
     ...extra,
   ]);
   return { ...result, json: result.stdout === '' ? undefined : JSON.parse(result.stdout) };
-};
-
-const fingerprint = (pem: string) => {
-  const der = Buffer.from(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s/g, ''), 'base64');
-  return `sha256:${createHash('sha256').update(der).digest('hex')}`;
 };
 
 describe('inspect --verify --policy FILE: keyed legacy signatures', () => {
