@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Enrolment } from '../enrolment/types.js';
 import { FactoryError, messageOf } from '../errors.js';
-import { publishChange } from '../git/publish.js';
+import { jobPublishOptions, publishChange } from '../git/index.js';
 import {
   type BaseDigest,
   type BaseUpdate,
@@ -554,12 +554,7 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
         ...gateOf(dry.planned),
       };
     }
-    const retry = {
-      author: job.author,
-      deadlineMs: job.retry.deadlineMs,
-      backoffMs: job.retry.backoffMs,
-      ...(job.retry.maxAttempts === undefined ? {} : { maxAttempts: job.retry.maxAttempts }),
-    };
+    const retry = jobPublishOptions(job.author, job.retry);
     const claim = await publishChange(gitops, (head) => plan(head, false), log, retry);
     if (claim.plan === undefined) throw new FactoryError('internal', 'the rebuild was never planned');
     const { planned, enrolment } = claim.plan;

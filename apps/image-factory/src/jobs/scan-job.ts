@@ -6,7 +6,7 @@
  */
 import { posix } from 'node:path';
 import { FactoryError } from '../errors.js';
-import { publishChange } from '../git/publish.js';
+import { jobPublishOptions, publishChange } from '../git/index.js';
 import type { RegistryClient } from '../registry/index.js';
 import {
   type ManifestLookup,
@@ -138,12 +138,7 @@ export async function runScanJob(options: ScanJobOptions): Promise<ScanJobResult
       const { plan } = await prepare(null);
       return { status: 'dry-run', attempts: 1, entries: plan };
     }
-    const result = await publishChange(gitops, prepare, job.log, {
-      author: job.author,
-      deadlineMs: job.retry.deadlineMs,
-      backoffMs: job.retry.backoffMs,
-      ...(job.retry.maxAttempts === undefined ? {} : { maxAttempts: job.retry.maxAttempts }),
-    });
+    const result = await publishChange(gitops, prepare, job.log, jobPublishOptions(job.author, job.retry));
     if (result.plan === undefined) throw new FactoryError('internal', 'the scans were never recorded');
     return {
       status: result.status,

@@ -11,7 +11,7 @@ import { loadEnrolment } from '../enrolment/load.js';
 import type { Enrolment, ManagedImage } from '../enrolment/types.js';
 import { FactoryError } from '../errors.js';
 import type { GitCredentials } from '../git/credentials.js';
-import { publishChange } from '../git/publish.js';
+import { jobPublishOptions, publishChange } from '../git/index.js';
 import { type ForgeURLs, resolveRepoURL } from '../git/remote.js';
 import { type GitAuthor, GitWorkspace, gitEnvironment } from '../git/workspace.js';
 import type { Logger } from '../log/logger.js';
@@ -253,12 +253,7 @@ export async function runStateJob(mode: StateJobMode, options: StateJobOptions):
       await prepare();
       return { status: 'dry-run', attempts: 1, ...outcome() };
     }
-    const result = await publishChange(gitops, prepare, log, {
-      author: options.author,
-      deadlineMs: options.retry.deadlineMs,
-      backoffMs: options.retry.backoffMs,
-      ...(options.retry.maxAttempts === undefined ? {} : { maxAttempts: options.retry.maxAttempts }),
-    });
+    const result = await publishChange(gitops, prepare, log, jobPublishOptions(options.author, options.retry));
     return {
       status: result.status,
       ...(result.status === 'pushed' ? { commit: result.commit } : {}),
