@@ -28,13 +28,19 @@ export {
   REBUILD_TEMPLATE,
   rebuildStageManifest,
   rebuildStageName,
+  SCAN_TEMPLATE,
+  type StageKind,
   type StageManifest,
+  type StageWarehouse,
   type SubscriptionKind,
+  scanStageManifest,
+  scanStageName,
   stageNames,
   type WarehouseManifest,
   type WarehouseManifestOptions,
   type WarehouseRuleOptions,
   warehouseManifest,
+  warehouseStageName,
 } from './kargo/index.js';
 export { renderState, type StateFileChange, type StateWrite, stateFileChanges, writeState } from './state/index.js';
 export { compareCodeUnits } from './util/compare.js';

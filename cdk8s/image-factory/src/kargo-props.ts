@@ -1,6 +1,6 @@
 /**
  * The tool's Kargo objects as the props of the constructs `cdk8s import` generated from the vendored CRDs. The tool
- * renders every field (warehouseManifest(), rebuildStageManifest()); this only meets the generated types where they
+ * renders every field (warehouseManifest(), the Stage renderers); this only meets the generated types where they
  * differ in form, not in content: their arrays are mutable and a Stage's origin kind is an enum. The compiler checks
  * every other field against the CRD's types.
  */

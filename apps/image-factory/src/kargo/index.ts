@@ -9,4 +9,6 @@ export * from './manifests.js';
 export * from './project.js';
 export * from './rebuild-stage.js';
 export * from './runtime-rules.js';
+export * from './scan-stage.js';
 export * from './subscription.js';
+export * from './warehouse-stage.js';

@@ -15,6 +15,9 @@ export const ANALYSIS_TEMPLATE = 'image-factory-analyze';
 /** The AnalysisTemplate of every `<warehouse>-rebuild` Stage (kustomize/image-factory/rebuild-analysis-template.yaml). */
 export const REBUILD_TEMPLATE = 'image-factory-rebuild';
 
+/** The AnalysisTemplate of every `<warehouse>-scan` Stage (kustomize/image-factory/scan-analysis-template.yaml). */
+export const SCAN_TEMPLATE = 'image-factory-scan';
+
 /** Labels every generated object carries (the ProjectConfig auto-promotes Stages that have it). */
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'image-factory' } as const;
 
