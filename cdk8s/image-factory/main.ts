@@ -2,6 +2,8 @@
 /** The chart's entry point: `node lib/main.js --root DIR --out DIR` (cdk8s.yaml runs it; `image-factory synth` forwards to it). */
 import { parseArgs } from 'node:util';
 import { EXIT, exitCodeOf, FactoryError } from 'image-factory';
+import type { StageKind } from 'image-factory/internal';
+import { stageKinds } from './src/chart.js';
 import { SYNTH_OPTIONS, synthHelp } from './src/options.js';
 import { synthesise } from './src/synth.js';
 
@@ -31,8 +33,10 @@ async function main(args: string[]): Promise<number> {
     });
     for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
     const base = result.warehouses.filter((w) => w.kind === 'base').length;
+    const stages = result.warehouses.flatMap(stageKinds);
+    const count = (kind: StageKind) => stages.filter((k) => k === kind).length;
     process.stdout.write(
-      `wrote ${result.file}: ${result.warehouses.length} Warehouse(s) (${base} base, ${result.warehouses.length - base} external) and ${base} rebuild Stage(s)\n`,
+      `wrote ${result.file}: ${result.warehouses.length} Warehouse(s) (${base} base, ${result.warehouses.length - base} external) and ${count('rebuild')} rebuild and ${count('scan')} scan Stage(s)\n`,
     );
     return EXIT.ok;
   } catch (error) {

@@ -242,7 +242,7 @@ describe('synthesis of the example catalogue', () => {
     const cli = join(REPO, 'apps/image-factory/bin/image-factory.mjs');
     const stdout = execFileSync(process.execPath, [cli, 'synth', '--root', REPO, '--out', out], { encoding: 'utf8' });
     expect(stdout).toMatch(
-      /wrote .*image-factory\.k8s\.yaml: 8 Warehouse\(s\) \(6 base, 2 external\) and 6 rebuild Stage\(s\)/,
+      /wrote .*image-factory\.k8s\.yaml: 8 Warehouse\(s\) \(6 base, 2 external\) and 6 rebuild and 2 scan Stage\(s\)/,
     );
     expect(readFileSync(join(out, OUTPUT_FILE), 'utf8')).toBe(readFileSync(join(PACKAGE, 'dist', OUTPUT_FILE), 'utf8'));
   });
