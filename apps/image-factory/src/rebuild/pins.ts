@@ -72,6 +72,42 @@ export function pinnedDigest(
   return pinCandidates(record, delaySeconds, now, urgent, firstCause)[0];
 }
 
+/**
+ * The digest of a base that qualifies for an image's rebuild at its due time however young ("the first pending
+ * update": soak without starvation, and down a chain the ancestor's new build is always younger than the root
+ * update's delay): the first of `caused` this base's record saw after the image was last claimed, when this base's
+ * own pending entry for the image is due. A digest already seen at that claim was left for a later wave because it
+ * was too young: it ages like any other, and until a newer digest has aged enough the rebuild keeps what the image
+ * was pinned to (the digest seen just before the left ones).
+ */
+function firstPendingUpdate(
+  record: RebuildRecord | undefined,
+  image: string,
+  caused: readonly string[],
+  now: string,
+): string | undefined {
+  if (record === undefined) return caused[0];
+  const seen = seenDigests(record).filter((d) => caused.includes(d.digest));
+  const own = record.pending.find((p) => p.image === image);
+  const ownDue = own === undefined || own.urgent || compareInstants(own.due, now) <= 0;
+  const claimed = lastClaimed(record, image);
+  const fresh = seen.find((d) => claimed === undefined || compareInstants(d.seen, claimed) > 0);
+  if (ownDue && fresh !== undefined) return fresh.digest;
+  if (seen.length === 0) return ownDue ? caused[0] : undefined;
+  return digestBefore(record, caused);
+}
+
+/** When the image was last claimed for a rebuild, as this base's record says (claims in flight and history). */
+function lastClaimed(record: RebuildRecord, image: string): string | undefined {
+  const times = [
+    ...(record.claims ?? []).filter((c) => c.image === image).map((c) => c.claimedAt),
+    ...record.history
+      .filter((h) => h.image === image && (h.result === 'claimed' || h.result === 'triggered'))
+      .map((h) => h.at),
+  ];
+  return times.reduce<string | undefined>((a, b) => (a === undefined || compareInstants(b, a) > 0 ? b : a), undefined);
+}
+
 /** The digest seen just before the first of `digests` (what an image was pinned to before them), if any. */
 function digestBefore(record: RebuildRecord | undefined, digests: readonly string[]): string | undefined {
   if (record === undefined) return undefined;
@@ -115,18 +151,7 @@ export function gatedPinsFor(
     if (base === undefined || base.tag === null || base.untracked !== undefined) continue;
     const record = base.rebuild;
     const caused = causes.filter((c) => c.base === name).map((c) => c.digest);
-    // The first pending update qualifies at *its* due time: when this base's own file holds a pending entry for the
-    // image that is not due yet (a later update carried over as the next wave, which another base's entry made due
-    // sooner), its digest must age like any other.
-    // Until then the rebuild keeps what the image was last pinned to for this base (the digest seen just before the
-    // carried ones), unless a newer one has aged enough.
-    const own = record?.pending.find((p) => p.image === image.name);
-    const ownDue = own === undefined || own.urgent || compareInstants(own.due, now) <= 0;
-    const firstCause = !ownDue
-      ? digestBefore(record, own?.causes.filter((c) => c.base === name).map((c) => c.digest) ?? [])
-      : record === undefined
-        ? caused[0]
-        : (seenDigests(record).find((d) => caused.includes(d.digest))?.digest ?? caused[0]);
+    const firstCause = firstPendingUpdate(record, image.name, caused, now);
     const choice = gatedChoice(pinCandidates(record, delaySeconds, now, urgent, firstCause), (d) => gate(name, d));
     // With every candidate blocked, or every digest seen blocked, there is nothing to pin: held back too, or the CI
     // would build on whatever the tag points to.
