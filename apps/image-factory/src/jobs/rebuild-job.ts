@@ -42,7 +42,7 @@ import { normaliseReference } from '../reference/normalise.js';
 import type { RegistryClient } from '../registry/client.js';
 import { imageFacts } from '../registry/inspect.js';
 import { parsePlatform } from '../registry/platform.js';
-import { type KeyFileReader, verifyImageSignatures } from '../signatures/index.js';
+import { type KeyFileReader, type TrustRoot, verifyImageSignatures } from '../signatures/index.js';
 import { MAX_SEEN_DIGESTS } from '../state/schema.js';
 import { StateFolder } from '../state/store.js';
 import type { StateSnapshot } from '../state/types.js';
@@ -84,6 +84,8 @@ export interface RebuildJobOptions {
    * as `rebuild --reference` would have (a failed verification, a lost Freight). @default true
    */
   readonly heal?: boolean;
+  /** The Sigstore trusted root the signature gate verifies against (`--trust-root`). @default Sigstore's public-good root */
+  readonly trustRoot?: TrustRoot;
 }
 
 export interface TriggerReport {
@@ -293,7 +295,15 @@ async function verifyDigests(
     let verdict: DigestVerdict;
     try {
       const repo = { registry: base.registry, repository: base.repository };
-      verdict = verdictOf(await verifyImageSignatures(options.registry, repo, digest, policy, readKeyFile), policy);
+      const verification = await verifyImageSignatures(
+        options.registry,
+        repo,
+        digest,
+        policy,
+        readKeyFile,
+        options.trustRoot,
+      );
+      verdict = verdictOf(verification, policy);
     } catch (error) {
       if (error instanceof FactoryError && error.code === 'invalid-enrolment') throw error;
       verdict = unverifiable(messageOf(error));

@@ -1,0 +1,162 @@
+/**
+ * `rebuild --trust-root FILE` (issue 22): the signature gate verifies keyless signatures against the trusted root
+ * given, as `inspect --verify --trust-root` does — a private Sigstore's CA and logs — else against Sigstore's
+ * public-good root. The test Sigstore (signatures-sigstore.ts: `@sigstore/mock`'s CA, CT log and transparency log)
+ * signs the base's digests in cosign's legacy layout on the real registry; the GitOps remote is real git and GitHub
+ * a stub. Signed by the identity the policy names, under a CA only the given root trusts: blocked without the option,
+ * rebuilt on with it. A root that cannot be read (2) or is not a trusted root (1) stops the run before anything is
+ * decided, naming the file.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { cli } from './helpers.js';
+import { type Identity, pushLegacySignatures, simpleSigning, testSigstore } from './signatures-sigstore.js';
+import { type GithubStub, startGithubStub } from './support/forge-stubs.js';
+import { createRemote, git, remoteFile, remoteFiles, tempDir } from './support/git-repos.js';
+import { analyze, ENV, rebuildArgs } from './support/gitops-fixtures.js';
+import {
+  basicAuthEntry,
+  dockerConfig,
+  type Pushed,
+  pushImage,
+  startRegistry,
+  type TestRegistry,
+} from './support/registry.js';
+
+const TOKEN = 'forge-token-never-printed';
+const GITHUB = 'https://token.actions.githubusercontent.com';
+const RELEASE: Identity = {
+  subject: 'https://github.com/acme/base/.github/workflows/release.yml@refs/heads/main',
+  issuer: GITHUB,
+};
+let registry: TestRegistry;
+let config: string;
+let template: string;
+let baseName: string;
+let trustRoot: string;
+let files: string;
+const p: Record<string, Pushed> = {};
+
+beforeAll(async () => {
+  registry = await startRegistry('htpasswd');
+  config = dockerConfig({ [registry.host]: basicAuthEntry() });
+  const sigstore = await testSigstore();
+  const signer = await sigstore.signer(RELEASE);
+  p.node = await pushImage(registry, 'base/node', '22', { created: '2026-11-01T00:00:00Z', layer: 'a' });
+  p.next = await pushImage(registry, 'base/node', 'next', { created: '2026-11-02T00:00:00Z', layer: 'b' });
+  for (const pushed of [p.node, p.next]) {
+    const layer = await sigstore.legacyLayer(signer, simpleSigning(`${registry.host}/base/node`, pushed.digest));
+    await pushLegacySignatures(registry, 'base/node', pushed.digest, [layer]);
+  }
+  p.api = await pushImage(registry, 'acme/api', '1.0', { created: '2026-10-01T00:00:00Z' });
+  template = createRemote({
+    'images.yaml': `images:\n  - name: api\n    registry: ${registry.host}\n    repository: acme/api\n    rebuildDelay: "0"\n    source:\n      provider: github\n      repo: acme/api\n      dockerfile: apps/api/Dockerfile\n      workflow: build.yaml\n      baseImagesInput: base_images\nbaseImagePolicies:\n  - match: ${registry.host}/base/*\n    verify:\n      identities:\n        - issuer: ${RELEASE.issuer}\n          subject: ${RELEASE.subject}\n`,
+    'apps/api/Dockerfile': `FROM ${registry.host}/base/node:22\n`,
+  });
+  const analysed = await analyze(template, 'api', '1.0', p.api.digest);
+  expect(analysed.stderr).not.toContain('error');
+  const [file] = remoteFiles(template, 'image-factory/state/base-images');
+  baseName =
+    file
+      ?.split('/')
+      .pop()
+      ?.replace(/\.yaml$/, '') ?? '';
+  files = tempDir('if-trust-root-');
+  trustRoot = join(files, 'trusted_root.json');
+  writeFileSync(trustRoot, JSON.stringify(sigstore.trustedRoot));
+}, 120_000);
+
+afterAll(() => registry?.stop());
+
+const stubs: GithubStub[] = [];
+afterEach(async () => {
+  await Promise.all(stubs.splice(0).map((s) => s.close()));
+});
+
+/** A world of its own: a copy of the template remote and a fresh GitHub stub (build.yaml declares base_images). */
+async function world() {
+  const remote = `${tempDir('if-trust-remote-')}/remote.git`;
+  git(tempDir(), 'clone', '--quiet', '--bare', template, remote);
+  const github = await startGithubStub(TOKEN, { workflows: { 'acme/api/build.yaml': { inputs: ['base_images'] } } });
+  stubs.push(github);
+  const rebuild = async (...extra: string[]) => {
+    const result = await cli(
+      rebuildArgs(
+        { remote, registryConfig: config, registryHost: registry.host, githubUrl: github.url },
+        '--base',
+        baseName,
+        '--digest',
+        p.next?.digest ?? '',
+        '--now',
+        '2026-11-02T12:00:00Z',
+        '--retry-backoff',
+        '50ms',
+        ...extra,
+      ),
+      { env: { ...ENV, GITHUB_TOKEN: TOKEN } },
+    );
+    return { ...result, json: result.stdout === '' ? undefined : JSON.parse(result.stdout) };
+  };
+  const record = () => parse(remoteFile(remote, `image-factory/state/base-images/${baseName}.yaml`) ?? '').rebuild;
+  const head = () => git(tempDir(), 'ls-remote', remote, 'HEAD');
+  return { github, rebuild, record, head };
+}
+
+const blockedOf = (record: { seen?: { digest: string; blocked?: string }[] } | undefined, digest: string) =>
+  record?.seen?.find((d) => d.digest === digest)?.blocked;
+
+describe('rebuild --trust-root: keyless signatures under a private Sigstore', () => {
+  test("signed by the policy's identity under a CA only the given root trusts: blocked without --trust-root, rebuilt on with it", async () => {
+    const without = await world();
+    const blocked = await without.rebuild();
+    expect(blocked.status, blocked.stderr).toBe(0);
+    expect(blocked.json.gate.blocked.map((b: { digest: string }) => b.digest)).toContain(p.next?.digest);
+    expect(blocked.json.triggers).toEqual([]);
+    // The public-good root does not know the test CA: the certificate chains to nothing it trusts.
+    expect(blockedOf(without.record(), p.next?.digest ?? '')).toContain('Failed to verify certificate chain');
+    expect(without.github.requests).toEqual([]);
+
+    const given = await world();
+    const passed = await given.rebuild('--trust-root', trustRoot);
+    expect(passed.status, passed.stderr).toBe(0);
+    expect(passed.json.gate).toBeUndefined();
+    expect(passed.json.decisions.map((d: { image: string; action: string }) => `${d.image} ${d.action}`)).toEqual([
+      'api rebuild',
+    ]);
+    expect(passed.json.triggers).toHaveLength(1);
+    expect(passed.json.triggers[0].outcome.status).toBe('triggered');
+    expect(given.github.requests[0]?.body).toMatchObject({
+      inputs: {
+        base_images: `${registry.host}/base/node:22=docker-image://${registry.host}/base/node@${p.next?.digest}`,
+      },
+    });
+    expect(blockedOf(given.record(), p.next?.digest ?? '')).toBeUndefined();
+  }, 90_000);
+
+  test('a --trust-root that cannot be read: exit 2 naming the file, nothing recorded, nothing sent', async () => {
+    const w = await world();
+    const before = w.head();
+    const missing = join(files, 'missing.json');
+    const result = await w.rebuild('--trust-root', missing);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`cannot read the trust root ${missing}`);
+    expect(w.head()).toBe(before);
+    expect(w.github.requests).toEqual([]);
+  }, 60_000);
+
+  test('a --trust-root that is not a Sigstore trusted root: exit 1 naming the file, nothing recorded, nothing sent', async () => {
+    const w = await world();
+    const before = w.head();
+    const bundle = join(files, 'not-a-root.json');
+    writeFileSync(bundle, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }));
+    const result = await w.rebuild('--trust-root', bundle);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `trust root ${bundle}: mediaType is not application/vnd.dev.sigstore.trustedroot+json`,
+    );
+    expect(w.head()).toBe(before);
+    expect(w.github.requests).toEqual([]);
+  }, 60_000);
+});
