@@ -63,6 +63,14 @@ function overlayPatches(t: OverlayTargets): object[] {
       { op: 'test', path: `${TEMPLATE_SCAN_RECORD}/name`, value: 'scan-record' },
       arg(TEMPLATE_SCAN_RECORD, `--insecure-registry=${t.insecureRegistry}`),
     ]),
+    // The -scan Stages' Job runs the rebuild template's first two steps: the same gitRepo default, and the plain-HTTP
+    // registry for its `scan-record` container (scan record asks the registry to map platform digests).
+    patch('AnalysisTemplate', 'image-factory-scan', 'argoproj.io', 'v1alpha1', [
+      { op: 'test', path: '/spec/args/2/name', value: 'gitRepo' },
+      { op: 'replace', path: '/spec/args/2/value', value: t.gitRepo },
+      { op: 'test', path: `${TEMPLATE_CONTAINER}/name`, value: 'scan-record' },
+      arg(TEMPLATE_CONTAINER, `--insecure-registry=${t.insecureRegistry}`),
+    ]),
     patch('AnalysisTemplate', 'image-factory-analyze', 'argoproj.io', 'v1alpha1', [
       { op: 'replace', path: '/spec/args/3/value', value: t.gitRepo },
       arg(TEMPLATE_CONTAINER, `--source-repo=${t.sourceRepo}`),

@@ -31,7 +31,7 @@ import {
   readWarehouse,
   type Warehouse,
 } from './kargo-warehouse.js';
-import { type OverlayTargets, renderChart, renderKustomize } from './manifests.js';
+import { renderChart, renderKustomize } from './manifests.js';
 import { at, type K8sObject, list, one, optStr, str, strings } from './objects.js';
 import { type ClusterData, type JobRun, runJob } from './pods.js';
 import { type AnalysisRun, createAnalysisRun, nextMeasurementAt, recordMeasurement } from './rollouts-analysis.js';
@@ -139,14 +139,12 @@ export class World {
 
   constructor(private readonly o: WorldOptions) {
     this.now = o.start;
-    const targets: OverlayTargets = {
+    this.kustomized = renderKustomize(o.imagesYaml, {
       gitRepo: o.remote,
       insecureRegistry: o.registry.host,
       githubApiUrl: o.github.url,
       sourceRepo: o.remote,
-    };
-    this.kustomized = renderKustomize(o.imagesYaml, targets);
-    overlayScanTemplate(this.kustomized, targets);
+    });
     const configMaps = new Map<string, Record<string, string | Uint8Array>>();
     for (const cm of this.kustomized.filter((x) => x.kind === 'ConfigMap'))
       configMaps.set(cm.name, { ...readData(cm.raw, 'data'), ...readBinaryData(cm.raw) });
@@ -565,23 +563,6 @@ export class World {
   story(): string {
     return this.log.map((h) => `${formatInstant(h.at)} ${h.what}`).join('\n');
   }
-}
-
-/**
- * The overlay's patches for the AnalysisTemplate image-factory-scan (the -scan Stages' Job), the same as
- * manifests.ts's overlay makes for image-factory-rebuild's first two steps: the gitRepo default, and the plain-HTTP
- * registry for its `scan-record` step (scan record asks the registry to map platform digests). Applied to the objects
- * kustomize built, as the overlay would have.
- */
-function overlayScanTemplate(objects: readonly K8sObject[], targets: OverlayTargets): void {
-  const template = one(objects, 'AnalysisTemplate', 'image-factory-scan').raw;
-  const gitRepo = list(template, 'spec', 'args').find((a) => optStr(a, 'name') === 'gitRepo');
-  if (typeof gitRepo !== 'object' || gitRepo === null) throw new Error('image-factory-scan has no gitRepo argument');
-  Reflect.set(gitRepo, 'value', targets.gitRepo);
-  const pod = at(template, 'spec', 'metrics', 0, 'provider', 'job', 'spec', 'template', 'spec');
-  const record = list(pod, 'containers').find((c) => optStr(c, 'name') === 'scan-record');
-  if (record === undefined) throw new Error('image-factory-scan has no scan-record container');
-  list(record, 'args').push(`--insecure-registry=${targets.insecureRegistry}`);
 }
 
 function readData(raw: unknown, field: 'data' | 'binaryData'): Record<string, string> {
