@@ -5,7 +5,7 @@
  * signs the base's digests in cosign's legacy layout on the real registry; the GitOps remote is real git and GitHub
  * a stub. Signed by the identity the policy names, under a CA only the given root trusts: blocked without the option,
  * rebuilt on with it. A root that cannot be read (2) or is not a trusted root (1) stops the run before anything is
- * decided, naming the file.
+ * decided, naming the file. `status --live --trust-root` gives the same verdicts on the live digests.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -158,5 +158,53 @@ describe('rebuild --trust-root: keyless signatures under a private Sigstore', ()
     );
     expect(w.head()).toBe(before);
     expect(w.github.requests).toEqual([]);
+  }, 60_000);
+});
+
+describe('status --live --trust-root: the live digests verified against the given root', () => {
+  const checkout = () => {
+    const dir = tempDir('if-trust-checkout-');
+    git(dir, 'clone', '--quiet', template, '.');
+    return dir;
+  };
+  const status = (root: string, ...extra: string[]) =>
+    cli([
+      'status',
+      '--live',
+      '--root',
+      root,
+      '--registry-config',
+      config,
+      '--insecure-registry',
+      registry.host,
+      ...extra,
+    ]);
+
+  test('node:22, signed under the test CA: blocked without --trust-root, passed with it', async () => {
+    const root = checkout();
+    const without = await status(root, '--json');
+    expect(without.status, without.stderr).toBe(0);
+    const [blocked] = JSON.parse(without.stdout).baseImages;
+    expect(blocked.digest).toBe(p.node?.digest);
+    expect(blocked.signature).toEqual({
+      verdict: 'blocked',
+      reason: expect.stringContaining('Failed to verify certificate chain'),
+    });
+    const given = await status(root, '--json', '--trust-root', trustRoot);
+    expect(given.status, given.stderr).toBe(0);
+    const [passed] = JSON.parse(given.stdout).baseImages;
+    expect(passed.signature).toEqual({ verdict: 'passed', reason: null });
+  }, 60_000);
+
+  test('a --trust-root that cannot be read is exit 2 naming the file; without --live it is a usage error', async () => {
+    const root = checkout();
+    const missing = join(files, 'missing.json');
+    const unreadable = await status(root, '--trust-root', missing);
+    expect(unreadable.status).toBe(2);
+    expect(unreadable.stderr).toContain(`cannot read the trust root ${missing}`);
+    expect(unreadable.stdout).toBe('');
+    const offline = await cli(['status', '--root', root, '--trust-root', trustRoot]);
+    expect(offline.status).toBe(2);
+    expect(offline.stderr).toContain('--trust-root takes effect with --live only');
   }, 60_000);
 });

@@ -5,7 +5,7 @@ import { EXIT, FactoryError, messageOf } from '../../errors.js';
 import { gatedDigests, verdictOf } from '../../rebuild/index.js';
 import { type LiveStatus, liveStatus } from '../../registry/live-status.js';
 import { readReleaseCache, writeReleaseCache } from '../../registry/release-cache.js';
-import { policyFor, verifyImageSignatures } from '../../signatures/index.js';
+import { loadTrustRoot, policyFor, type TrustRoot, verifyImageSignatures } from '../../signatures/index.js';
 import {
   baseNamesOf,
   buildFreshness,
@@ -62,6 +62,11 @@ const LIVE_OPTIONS = {
     value: 'FILE',
     help: 'read and update release times by digest in FILE (a digest never changes, so neither does its time):\na known digest costs one HEAD and no GETs (which Docker Hub counts as pulls)',
   },
+  'trust-root': {
+    type: 'string',
+    value: 'FILE',
+    help: "a Sigstore trusted_root.json (a private Sigstore's CAs and logs) the live digests' signatures are\nverified against; default Sigstore's public-good root",
+  },
   ...REGISTRY_OPTIONS,
 } as const satisfies OptionSpecs;
 
@@ -70,7 +75,7 @@ const ALL_OPTIONS = { ...OPTIONS, ...LIVE_OPTIONS } as const;
 const HELP = renderHelp({
   usage: [
     'status [--root DIR] [--images FILE] [--image-factory-dir DIR] [--json]',
-    'status --live [--concurrency N] [--release-cache FILE] [--registry-config FILE] [--insecure-registry HOST:PORT]\n              [--json]',
+    'status --live [--concurrency N] [--release-cache FILE] [--registry-config FILE] [--insecure-registry HOST:PORT]\n              [--trust-root FILE] [--json]',
   ],
   description: `Print a one-screen summary of a GitOps repository: images enrolled (managed / external), base
 images found, the Warehouses the chart would generate, and the dependency graph as a tree
@@ -100,6 +105,9 @@ export const statusCommand = defineCommand({
   help: HELP,
   options: ALL_OPTIONS,
   async run(values, _positionals, io) {
+    if (values['trust-root'] !== undefined && !values.live) {
+      throw new FactoryError('usage', 'image-factory status: --trust-root takes effect with --live only');
+    }
     const { enrolment, state } = await readCheckout(values, io);
     if (values.live) return runLive(values, state, enrolment, io);
     const { warehouses, warnings } = planWarehouses(enrolment, state);
@@ -158,6 +166,7 @@ type LiveValues = Parameters<typeof registryClientFrom>[1] & {
   json?: boolean;
   'release-cache'?: string;
   root?: string;
+  'trust-root'?: string;
 };
 
 /** A live digest's signature verdict under its image's policy (only for images a policy covers). */
@@ -178,6 +187,7 @@ async function liveSignatures(
   live: LiveStatus,
   root: string,
   concurrency: number,
+  trust: TrustRoot | undefined,
 ): Promise<Map<string, LiveSignature>> {
   const targets = [
     ...live.baseImages.map((b) => ({ name: b.name, digest: b.digest, at: state.baseImages.get(b.name) })),
@@ -191,7 +201,8 @@ async function liveSignatures(
     try {
       const repo = { registry: at.registry, repository: at.repository };
       const readKeyFile = (file: string) => readConfinedFile(root, file, 'verify key file', 'invalid-enrolment');
-      const verdict = verdictOf(await verifyImageSignatures(client, repo, digest, policy, readKeyFile), policy);
+      const verification = await verifyImageSignatures(client, repo, digest, policy, readKeyFile, trust);
+      const verdict = verdictOf(verification, policy);
       found.set(name, { verdict: verdict.status, reason: verdict.status === 'passed' ? null : verdict.reason });
     } catch (error) {
       if (error instanceof FactoryError && error.code === 'invalid-enrolment') throw error;
@@ -206,6 +217,9 @@ async function runLive(values: LiveValues, state: StateSnapshot, enrolment: Enro
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new FactoryError('usage', 'image-factory status: --concurrency must be a whole number from 1 to 64');
   }
+  // Read before any lookup: a root that cannot be read (2) or is not one (1) stops here, naming the file.
+  const trustFile = values['trust-root'];
+  const trust = trustFile === undefined ? undefined : await loadTrustRoot(resolve(io.cwd, trustFile));
   const client = await registryClientFrom('status', values, io);
   const cacheFile = values['release-cache'] === undefined ? undefined : resolve(io.cwd, values['release-cache']);
   const known = cacheFile === undefined ? new Map<string, string | null>() : await readReleaseCache(cacheFile);
@@ -220,6 +234,7 @@ async function runLive(values: LiveValues, state: StateSnapshot, enrolment: Enro
     live.status,
     resolve(io.cwd, values.root ?? '.'),
     concurrency,
+    trust,
   );
   const signed = <T extends { name: string }>(entry: T) => {
     const signature = signatures.get(entry.name);
