@@ -488,6 +488,57 @@ describe('the bundled tool', () => {
   });
 });
 
+describe('the optional trust-root component', () => {
+  it('gives every rebuild (the -rebuild verification and the sweep) --trust-root from the Secret image-factory-trust-root, read-only, and changes nothing else', () => {
+    const overlay = mkdtempSync(join(tmpdir(), 'if-overlay-'));
+    try {
+      writeFileSync(
+        join(overlay, 'kustomization.yaml'),
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${relative(overlay, DIR)}\ncomponents:\n  - ${relative(overlay, join(DIR, 'components/trust-root'))}\n`,
+      );
+      const built = parseAllYamlFast(
+        execFileSync('kubectl', ['kustomize', overlay], { encoding: 'utf8', maxBuffer: 1 << 26 }),
+      ) as K8s[];
+      const key = (o: K8s) => `${o.kind}/${o.metadata.name}`;
+      const podOf = (o: K8s): Any =>
+        o.kind === 'CronJob'
+          ? (o as Any).spec.jobTemplate.spec.template.spec
+          : (o as Any).spec.metrics[0].provider.job.spec.template.spec;
+      expect(built.map(key)).toEqual(objects.map(key));
+      const changed = built.filter((o, i) => JSON.stringify(o) !== JSON.stringify(objects[i]));
+      expect(changed.map(key).sort()).toEqual([
+        'AnalysisTemplate/image-factory-rebuild',
+        'CronJob/image-factory-rebuild-due',
+      ]);
+      for (const o of changed) {
+        const pod = podOf(o);
+        // Every container that runs `image-factory rebuild`, and only those, reads the root.
+        for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+          const runsRebuild = (c.command ?? []).join(' ').endsWith('run.mjs rebuild');
+          expect(
+            c.args.includes('--trust-root=/etc/image-factory/trust/trusted_root.json'),
+            `${key(o)} ${c.name}`,
+          ).toBe(runsRebuild);
+          const mount = c.volumeMounts.find((m: Any) => m.name === 'trust-root');
+          expect(mount, `${key(o)} ${c.name}`).toEqual(
+            runsRebuild ? { name: 'trust-root', mountPath: '/etc/image-factory/trust', readOnly: true } : undefined,
+          );
+        }
+        // Not optional: a rebuild never falls back to the public-good root when the Secret is missing.
+        expect(pod.volumes.find((v: Any) => v.name === 'trust-root')).toEqual({
+          name: 'trust-root',
+          secret: {
+            secretName: 'image-factory-trust-root',
+            items: [{ key: 'trusted_root.json', path: 'trusted_root.json' }],
+          },
+        });
+      }
+    } finally {
+      rmSync(overlay, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the optional compliance component', () => {
   it('adds only a ServiceAccount that may get and list pods cluster-wide, in a namespace no Kargo Project owns', () => {
     const overlay = mkdtempSync(join(tmpdir(), 'if-overlay-'));
