@@ -208,3 +208,73 @@ describe('status --live --trust-root: the live digests verified against the give
     expect(offline.stderr).toContain('--trust-root takes effect with --live only');
   }, 60_000);
 });
+
+describe('compliance --live --trust-root: running digests verified against the given root', () => {
+  /** A pod list as `kubectl get pods -o json` gives it, one container running node:22 at `digest`. */
+  const pods = (digest: string) => {
+    const image = `${registry.host}/base/node:22`;
+    return JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: 'web-0',
+            namespace: 'shop',
+            ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', controller: true }],
+          },
+          spec: { containers: [{ name: 'web', image }] },
+          status: {
+            phase: 'Running',
+            containerStatuses: [
+              {
+                name: 'web',
+                image,
+                imageID: `${registry.host}/base/node@${digest}`,
+                ready: true,
+                restartCount: 0,
+                state: { running: { startedAt: '2026-11-09T00:00:00Z' } },
+              },
+            ],
+          },
+        },
+      ],
+    });
+  };
+  const compliance = (root: string, workloads: string, ...extra: string[]) =>
+    cli([
+      'compliance',
+      '--workloads',
+      workloads,
+      '--root',
+      root,
+      '--registry-config',
+      config,
+      '--insecure-registry',
+      registry.host,
+      '--json',
+      ...extra,
+    ]);
+
+  test('a container running node:22 signed under the test CA: blocked without --trust-root, clean with it', async () => {
+    const root = tempDir('if-trust-compliance-');
+    git(root, 'clone', '--quiet', template, '.');
+    const workloads = join(files, 'pods.json');
+    writeFileSync(workloads, pods(p.node?.digest ?? ''));
+    const containersOf = (stdout: string) =>
+      JSON.parse(stdout).workloads.flatMap((w: { containers: unknown[] }) => w.containers);
+    const without = await compliance(root, workloads, '--live');
+    expect(without.status, without.stderr).toBe(0);
+    expect(containersOf(without.stdout)[0]).toMatchObject({
+      signature: { verdict: 'blocked', reason: expect.stringContaining('Failed to verify certificate chain') },
+    });
+    const given = await compliance(root, workloads, '--live', '--trust-root', trustRoot);
+    expect(given.status, given.stderr).toBe(0);
+    expect(containersOf(given.stdout)[0]).not.toHaveProperty('signature');
+    const offline = await compliance(root, workloads, '--trust-root', trustRoot);
+    expect(offline.status).toBe(2);
+    expect(offline.stderr).toContain('--trust-root takes effect with --live only');
+  }, 60_000);
+});

@@ -9,7 +9,13 @@ import { EXIT, exitCodeOf, FactoryError, messageOf } from '../errors.js';
 import { verdictOf } from '../rebuild/index.js';
 import { normaliseReference } from '../reference/normalise.js';
 import type { RegistryClient } from '../registry/client.js';
-import { type KeyFileReader, policyFor, type VerifyPolicy, verifyImageSignatures } from '../signatures/index.js';
+import {
+  type KeyFileReader,
+  policyFor,
+  type TrustRoot,
+  type VerifyPolicy,
+  verifyImageSignatures,
+} from '../signatures/index.js';
 import type { StateSnapshot } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { mapLimit } from '../util/map-limit.js';
@@ -88,6 +94,8 @@ export async function askSignatures(
   enrolment: Enrolment,
   readKeyFile: KeyFileReader,
   concurrency: number,
+  /** A private Sigstore's trusted root; absent: Sigstore's public-good root. */
+  trust?: TrustRoot,
 ): Promise<SignatureChecks> {
   const known = new Set(
     [...state.baseImages.values(), ...state.images.values()].map((x) => `${x.registry}/${x.repository}`),
@@ -107,7 +115,7 @@ export async function askSignatures(
   const sorted = [...targets].sort(([a], [b]) => compareCodeUnits(a, b));
   await mapLimit(sorted, concurrency, async ([key, t]) => {
     try {
-      const verification = await verifyImageSignatures(client, t, t.digest, t.policy, readKeyFile);
+      const verification = await verifyImageSignatures(client, t, t.digest, t.policy, readKeyFile, trust);
       const verdict = verdictOf(verification, t.policy);
       if (verdict.status === 'blocked' || verdict.status === 'warning')
         findings.set(key, { verdict: verdict.status, reason: verdict.reason });
