@@ -32,7 +32,7 @@ describe('scanTargets', () => {
     {
       image: 'api',
       dockerfile: 'Dockerfile',
-      uses: analyseDockerfile('FROM node:22\nFROM alpine@sha256:' + 'e'.repeat(64) + '\n', 'Dockerfile', {}),
+      uses: analyseDockerfile(`FROM node:22\nFROM alpine@sha256:${'e'.repeat(64)}\n`, 'Dockerfile', {}),
       build: { tag: '1', digest: DIGEST('f') },
     },
   ]);

@@ -69,8 +69,6 @@ let registry: TestRegistry;
 let github: GithubStub;
 let world: World;
 const node: { a?: string; b?: string } = {};
-/** The pending rebuilds recorded in each base's state file after each Job, by the Job's time. */
-const pendingAfter: { at: number; stage: string; pending: Map<string, Pending[]> }[] = [];
 
 function pendingNow(): Map<string, Pending[]> {
   const byBase = new Map<string, Pending[]>();
