@@ -6,7 +6,6 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * fresh clone (CI) has none and it would start these small files last, leaving one of them running alone at the end.
  */
 const LONGEST = [
-  'apps/image-factory/test/concurrency.test.ts',
   'apps/image-factory/test/analyze-git.test.ts',
   'apps/image-factory/test/confinement-and-time.test.ts',
   'apps/image-factory/test/rebuild-job.test.ts',

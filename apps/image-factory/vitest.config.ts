@@ -1,5 +1,6 @@
 import { accessSync, constants } from 'node:fs';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+import { SLOW_SUITES } from './test/e2e/slow-suites.js';
 
 /**
  * The git tests create and delete thousands of small files (clones, packs) in the temporary folder. On a tmpfs
@@ -19,6 +20,8 @@ function scratch(): Record<string, string> {
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The slow end-to-end suites run in `npm run test:e2e` (test/e2e/slow-suites.ts says why).
+    exclude: [...configDefaults.exclude, ...SLOW_SUITES],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
