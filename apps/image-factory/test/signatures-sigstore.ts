@@ -14,10 +14,16 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { type Pushed, pushBlob, pushManifest, type TestRegistry } from './support/registry.js';
 
+// cosign's legacy layout is made once, by the keyed tests' helpers (support/cosign.ts): the same payload and `.sig`
+// manifest carry a keyless signature's certificate and log entry in their annotations.
+export {
+  pushSignatures as pushLegacySignatures,
+  simpleSigningPayload as simpleSigning,
+} from './support/cosign.js';
+
 const OID_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
 const REKOR_URL = 'https://rekor.test.invalid';
 const START = '2020-01-01T00:00:00Z';
-export const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const EMPTY_CONFIG = 'application/vnd.oci.empty.v1+json';
 
@@ -267,51 +273,6 @@ export async function testSigstore(): Promise<TestSigstore> {
       };
     },
   };
-}
-
-/** cosign's simple-signing payload for `digest`. */
-export function simpleSigning(reference: string, digest: string): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      critical: {
-        identity: { 'docker-reference': reference },
-        image: { 'docker-manifest-digest': digest },
-        type: 'cosign container image signature',
-      },
-      optional: null,
-    }),
-  );
-}
-
-/** Push a legacy `.sig` manifest (`sha256-<hex>.sig`) for `imageDigest`, one layer per signature. */
-export async function pushLegacySignatures(
-  registry: TestRegistry,
-  repository: string,
-  imageDigest: string,
-  layers: readonly { payload: Buffer; signature: string; annotations?: Record<string, string> }[],
-): Promise<void> {
-  const descriptors = [];
-  for (const layer of layers) {
-    const blob = await pushBlob(registry, repository, layer.payload, SIMPLE_SIGNING);
-    descriptors.push({
-      mediaType: SIMPLE_SIGNING,
-      size: blob.size,
-      digest: blob.digest,
-      annotations: { 'dev.cosignproject.cosign/signature': layer.signature, ...layer.annotations },
-    });
-  }
-  const config = await pushBlob(
-    registry,
-    repository,
-    Buffer.from(JSON.stringify({ architecture: '', os: '', rootfs: { type: 'layers', diff_ids: [] }, config: {} })),
-    'application/vnd.oci.image.config.v1+json',
-  );
-  await pushManifest(registry, repository, `${imageDigest.replace(':', '-')}.sig`, {
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: config.mediaType, size: config.size, digest: config.digest },
-    layers: descriptors,
-  });
 }
 
 /**
