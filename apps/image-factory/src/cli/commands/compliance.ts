@@ -3,13 +3,13 @@ import { type ContainerVulnerabilities, checkCompliance, recordedSignatureFindin
 import { askNewest, askSignatures, type NewestDigests, tagsToAsk } from '../../compliance/live.js';
 import { readPods } from '../../compliance/pods.js';
 import { FactoryError } from '../../errors.js';
-import { loadTrustRoot } from '../../signatures/index.js';
 import { compareCodeUnits } from '../../util/compare.js';
 import { readConfinedFile } from '../../util/confined.js';
 import { parseJsonText, readJsonFile } from '../../util/json-file.js';
 import { formatTable } from '../format-table.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
 import { CHECKOUT_OPTIONS, readCheckout } from '../repository-options.js';
+import { readTrustRootOption, trustRootOption } from '../trust-root-option.js';
 import {
   defineCommand,
   EXIT_INVALID,
@@ -38,11 +38,7 @@ const OPTIONS = {
     help: "exit 1 when a container matches one of these, comma-separated: behind (not the expected digest), stale\n(behind, or a rebuild is owed), fixable-critical (what it runs carries a CRITICAL vulnerability with a fix,\nfrom the scans in git), eosl (it runs on an end-of-life OS), signature (the digest it runs fails its image's\nenforced signature policy); with --live, never 0 when a tag or a signature could not be checked",
   },
   json: { type: 'boolean', default: false, help: 'print the report as JSON (shape in docs/cli.md)' },
-  'trust-root': {
-    type: 'string',
-    value: 'FILE',
-    help: "with --live: a Sigstore trusted_root.json (a private Sigstore's CAs and logs) the running digests'\nsignatures are verified against; default Sigstore's public-good root",
-  },
+  ...trustRootOption('with --live: ', " the running digests'\nsignatures are verified against"),
   ...REGISTRY_OPTIONS,
   ...HELP_OPTION,
 } as const satisfies OptionSpecs;
@@ -120,11 +116,10 @@ export const complianceCommand = defineCommand({
         : await readJsonFile(resolve(io.cwd, values.workloads), POD_LIST, { label: values.workloads });
     const pods = readPods(data);
     if (!pods.ok) throw new FactoryError('invalid-config', `${values.workloads}: ${pods.error}`);
-    if (values['trust-root'] !== undefined && !values.live) {
-      throw new FactoryError('usage', 'image-factory compliance: --trust-root takes effect with --live only');
-    }
-    const trustFile = values['trust-root'];
-    const trust = trustFile === undefined ? undefined : await loadTrustRoot(resolve(io.cwd, trustFile));
+    const trust = await readTrustRootOption('compliance', values['trust-root'], io, {
+      option: '--live',
+      given: values.live === true,
+    });
     // images.yaml first: a --root that is not a GitOps checkout fails here (exit 2), not as "everything untracked".
     const { state, enrolment } = await readCheckout(values, io);
     let live: NewestDigests = { newest: new Map(), failed: new Map(), exitCode: EXIT_OK };

@@ -10,15 +10,10 @@ import type { NormalisedReference } from '../../reference/normalise.js';
 import { normaliseReference } from '../../reference/normalise.js';
 import { inspectImage } from '../../registry/inspect.js';
 import { parsePlatform } from '../../registry/platform.js';
-import {
-  loadTrustRoot,
-  policyFor,
-  type Verification,
-  type VerifyPolicy,
-  verifyImageSignatures,
-} from '../../signatures/index.js';
+import { policyFor, type Verification, type VerifyPolicy, verifyImageSignatures } from '../../signatures/index.js';
 import { readConfinedFile } from '../../util/confined.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
+import { readTrustRootOption, trustRootOption } from '../trust-root-option.js';
 import {
   type CommandIO,
   defineCommand,
@@ -47,11 +42,7 @@ const OPTIONS = {
     value: 'FILE',
     help: "with --verify: a file holding one verify block (as in images.yaml) instead of images.yaml's policy",
   },
-  'trust-root': {
-    type: 'string',
-    value: 'FILE',
-    help: "with --verify: a Sigstore trusted_root.json (a private Sigstore's CAs and logs); default Sigstore's public-good root",
-  },
+  ...trustRootOption('with --verify: ', ''),
   root: {
     type: 'string',
     default: '.',
@@ -118,16 +109,12 @@ export const inspectCommand = defineCommand({
     if (values.policy !== undefined && !values.verify) {
       throw new FactoryError('usage', 'image-factory inspect: --policy takes effect with --verify only');
     }
-    if (values['trust-root'] !== undefined && !values.verify) {
-      throw new FactoryError('usage', 'image-factory inspect: --trust-root takes effect with --verify only');
-    }
+    const trust = await readTrustRootOption('inspect', values['trust-root'], io, {
+      option: '--verify',
+      given: values.verify === true,
+    });
     const root = resolve(io.cwd, values.root ?? '.');
     const policy = values.verify ? await verifyPolicy(ref.value, values, root, io) : undefined;
-    const trustRoot = values['trust-root'];
-    const trust =
-      policy === undefined || policy === null || trustRoot === undefined
-        ? undefined
-        : await loadTrustRoot(resolve(io.cwd, trustRoot));
     const client = await registryClientFrom('inspect', values, io);
     const result = await inspectImage(client, ref.value, platform?.ok ? platform.value : undefined);
     let verification: Verification | undefined;

@@ -1,16 +1,14 @@
-/** `image-factory rebuild`: decide and trigger rebuilds when a base image moves, or sweep what has come due. */
-import { resolve } from 'node:path';
 import { parseDelay } from '../../enrolment/duration.js';
 import { EXIT, FactoryError } from '../../errors.js';
 import { type RebuildJobResult, type RebuildMode, runRebuildJob } from '../../jobs/rebuild-job.js';
 import { baseUrlHelp, GITHUB_API_URL, type GivenReport, givenReport } from '../../rebuild/index.js';
 import { NODE_EFFECTS } from '../../registry/http.js';
 import { readReportFile } from '../../scan/index.js';
-import { loadTrustRoot } from '../../signatures/index.js';
 import { formatInstant, parseTime } from '../../util/time.js';
 import { baseUrlOption, GIT_OPTIONS, GIT_SECTIONS, stateJobOptions } from '../git-options.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
 import { FORGE_TOKEN_OPTIONS, readToken } from '../token-file.js';
+import { readTrustRootOption, trustRootOption } from '../trust-root-option.js';
 import { type CommandIO, defineCommand, EXIT_OK, type OptionSpecs, renderHelp, writeJson } from '../usage.js';
 
 const REBUILD_OPTIONS = {
@@ -53,11 +51,7 @@ const REBUILD_OPTIONS = {
       'GitHub API the workflow_dispatch triggers go to (GitHub Enterprise: https://HOST/api/v3)',
     ),
   },
-  'trust-root': {
-    type: 'string',
-    value: 'FILE',
-    help: "a Sigstore trusted_root.json (a private Sigstore's CAs and logs) the signature gate verifies\nkeyless signatures and logged entries against; default Sigstore's public-good root",
-  },
+  ...trustRootOption('', ' the signature gate verifies\nkeyless signatures and logged entries against'),
   ...FORGE_TOKEN_OPTIONS,
 } as const satisfies OptionSpecs;
 
@@ -193,8 +187,7 @@ export const rebuildCommand = defineCommand({
     const now = values.now === undefined ? formatInstant(io.now?.() ?? new Date()) : timeFlag('now', values.now);
     const released = values.released === undefined ? undefined : timeFlag('released', values.released);
     // Read once, before anything is cloned or decided: a root that cannot be read (2) or is not one (1) stops here.
-    const trustFile = values['trust-root'];
-    const trustRoot = trustFile === undefined ? undefined : await loadTrustRoot(resolve(io.cwd, trustFile));
+    const trustRoot = await readTrustRootOption('rebuild', values['trust-root'], io);
     const job = await stateJobOptions('rebuild', values, io, mode.kind === 'update' ? mode.base : '*');
     const result = await runRebuildJob(mode, {
       job,

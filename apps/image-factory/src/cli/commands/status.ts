@@ -5,7 +5,7 @@ import { EXIT, FactoryError, messageOf } from '../../errors.js';
 import { gatedDigests, verdictOf } from '../../rebuild/index.js';
 import { type LiveStatus, liveStatus } from '../../registry/live-status.js';
 import { readReleaseCache, writeReleaseCache } from '../../registry/release-cache.js';
-import { loadTrustRoot, policyFor, type TrustRoot, verifyImageSignatures } from '../../signatures/index.js';
+import { policyFor, type TrustRoot, verifyImageSignatures } from '../../signatures/index.js';
 import {
   baseNamesOf,
   buildFreshness,
@@ -28,6 +28,7 @@ import { planWarehouses } from '../../warehouses/plan.js';
 import { formatTable } from '../format-table.js';
 import { REGISTRY_OPTIONS, registryClientFrom } from '../registry-options.js';
 import { CHECKOUT_OPTIONS, readCheckout } from '../repository-options.js';
+import { readTrustRootOption, trustRootOption } from '../trust-root-option.js';
 import {
   type CommandIO,
   defineCommand,
@@ -62,11 +63,7 @@ const LIVE_OPTIONS = {
     value: 'FILE',
     help: 'read and update release times by digest in FILE (a digest never changes, so neither does its time):\na known digest costs one HEAD and no GETs (which Docker Hub counts as pulls)',
   },
-  'trust-root': {
-    type: 'string',
-    value: 'FILE',
-    help: "a Sigstore trusted_root.json (a private Sigstore's CAs and logs) the live digests' signatures are\nverified against; default Sigstore's public-good root",
-  },
+  ...trustRootOption('', " the live digests' signatures are\nverified against"),
   ...REGISTRY_OPTIONS,
 } as const satisfies OptionSpecs;
 
@@ -105,11 +102,12 @@ export const statusCommand = defineCommand({
   help: HELP,
   options: ALL_OPTIONS,
   async run(values, _positionals, io) {
-    if (values['trust-root'] !== undefined && !values.live) {
-      throw new FactoryError('usage', 'image-factory status: --trust-root takes effect with --live only');
-    }
+    const trust = await readTrustRootOption('status', values['trust-root'], io, {
+      option: '--live',
+      given: values.live === true,
+    });
     const { enrolment, state } = await readCheckout(values, io);
-    if (values.live) return runLive(values, state, enrolment, io);
+    if (values.live) return runLive(values, state, enrolment, io, trust);
     const { warehouses, warnings } = planWarehouses(enrolment, state);
     const managed = enrolment.images.filter((i) => i.kind === 'managed').length;
     const bases = [...state.baseImages.values()];
@@ -212,14 +210,17 @@ async function liveSignatures(
   return found;
 }
 
-async function runLive(values: LiveValues, state: StateSnapshot, enrolment: Enrolment, io: CommandIO): Promise<number> {
+async function runLive(
+  values: LiveValues,
+  state: StateSnapshot,
+  enrolment: Enrolment,
+  io: CommandIO,
+  trust: TrustRoot | undefined,
+): Promise<number> {
   const concurrency = values.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new FactoryError('usage', 'image-factory status: --concurrency must be a whole number from 1 to 64');
   }
-  // Read before any lookup: a root that cannot be read (2) or is not one (1) stops here, naming the file.
-  const trustFile = values['trust-root'];
-  const trust = trustFile === undefined ? undefined : await loadTrustRoot(resolve(io.cwd, trustFile));
   const client = await registryClientFrom('status', values, io);
   const cacheFile = values['release-cache'] === undefined ? undefined : resolve(io.cwd, values['release-cache']);
   const known = cacheFile === undefined ? new Map<string, string | null>() : await readReleaseCache(cacheFile);
