@@ -1,11 +1,12 @@
 /** The state folder on disk: deterministic bytes, atomic writes, schema-checked reads. */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadEnrolment } from '../src/enrolment/load.js';
 import { analyseDockerfile } from '../src/state/analysis.js';
 import { planStateUpdate } from '../src/state/plan.js';
-import { readState, StateFolder, writeState } from '../src/state/store.js';
+import { MAX_STATE_FILE_BYTES, readState, StateFolder, writeState } from '../src/state/store.js';
 import { EMPTY_STATE } from '../src/state/types.js';
 import { tempDir as scratchDir } from './support/git-repos.js';
 
@@ -58,6 +59,46 @@ describe('StateFolder: read once, then only what changed', () => {
     await rm(join(dir, 'images/pg.yaml'));
     await folder.refresh(['images/pg.yaml']);
     expect(folder.snapshot().images.has('pg')).toBe(false);
+  });
+
+  it('refuses, without waiting, a state file that is a FIFO, a symbolic link or over the size bound', async () => {
+    const dir = await tempDir();
+    await writeState(dir, snapshot);
+    const folder = await StateFolder.read(dir, 'image-factory/state');
+    const pg = join(dir, 'images/pg.yaml');
+    await rm(pg);
+    // A FIFO with no writer: opening it for reading would wait for one forever.
+    execFileSync('mkfifo', [pg]);
+    await expect(folder.refresh(['images/pg.yaml'])).rejects.toThrow(
+      'image-factory/state/images/pg.yaml: is not a regular file (a symbolic link?): refused',
+    );
+    await rm(pg);
+    await symlink(join(dir, 'images/app.yaml'), pg);
+    await expect(folder.refresh(['images/pg.yaml'])).rejects.toThrow(
+      'image-factory/state/images/pg.yaml: is not a regular file (a symbolic link?): refused',
+    );
+    await rm(pg);
+    await writeFile(pg, `kind: external\nname: pg\n#${'x'.repeat(MAX_STATE_FILE_BYTES)}\n`);
+    await expect(folder.refresh(['images/pg.yaml'])).rejects.toThrow(
+      `image-factory/state/images/pg.yaml: is ${MAX_STATE_FILE_BYTES + 26} bytes, over the limit of ${MAX_STATE_FILE_BYTES} bytes for a state file: refused`,
+    );
+  });
+
+  it('hands over the base images before reading the images, and the whole state after', async () => {
+    const dir = await tempDir();
+    await writeState(dir, snapshot);
+    const handed: string[][] = [];
+    const folder = await StateFolder.read(dir, 'image-factory/state', (bases) => handed.push([...bases.keys()]));
+    expect(handed).toEqual([[...snapshot.baseImages.keys()]]);
+    expect(handed[0]?.length).toBeGreaterThan(0);
+    expect(folder.snapshot()).toEqual(snapshot);
+    // An image file that cannot be read fails the read, after the base images were handed over: they came first.
+    await writeFile(join(dir, 'images/pg.yaml'), 'kind: external\nname: pg\n');
+    const before: string[][] = [];
+    await expect(
+      StateFolder.read(dir, 'image-factory/state', (bases) => before.push([...bases.keys()])),
+    ).rejects.toThrow(/^image-factory\/state\/images\/pg\.yaml: /);
+    expect(before).toEqual([[...snapshot.baseImages.keys()]]);
   });
 });
 

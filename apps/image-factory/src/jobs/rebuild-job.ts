@@ -45,7 +45,7 @@ import { parsePlatform } from '../registry/platform.js';
 import { type KeyFileReader, type TrustRoot, verifyImageSignatures } from '../signatures/index.js';
 import { MAX_SEEN_DIGESTS } from '../state/schema.js';
 import { StateFolder } from '../state/store.js';
-import type { StateSnapshot } from '../state/types.js';
+import type { BaseImageState, StateSnapshot } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { readConfinedFile } from '../util/confined.js';
 import { mapLimit } from '../util/map-limit.js';
@@ -233,40 +233,66 @@ async function updateFacts(
 
 type UpdateFacts = Awaited<ReturnType<typeof updateFacts>>;
 
+/** What a sweep's HEAD found for a tracked base tag: the digest it points to, or why it could not be asked. */
+type BaseHead =
+  | { readonly base: BaseImageState; readonly digest: string }
+  | { readonly base: BaseImageState; readonly error: unknown };
+
 /**
  * The sweep's look at the registry: the digest each tracked base tag points to now (one HEAD per base with
- * dependents), and, for a digest state has not recorded, the same facts `rebuild --reference` would have read.
- * A base that cannot be asked is reported, not fatal: the sweep still triggers what is due.
+ * dependents, a few at a time). Never rejects: a base that cannot be asked is an answer too. Started as soon as the
+ * base images are read, while the images' state files are still being parsed.
  */
-async function unreportedUpdates(
-  state: StateSnapshot,
-  options: RebuildJobOptions,
-): Promise<{ updates: UpdateFacts[]; unreachable: { base: string; reason: string }[] }> {
-  const bases = [...state.baseImages.values()]
+function headBases(baseImages: ReadonlyMap<string, BaseImageState>, options: RebuildJobOptions): Promise<BaseHead[]> {
+  const bases = [...baseImages.values()]
     .filter((b) => b.tag !== null && b.untracked === undefined && b.dependents.length > 0)
     .sort((a, b) => compareCodeUnits(a.name, b.name));
-  const unreachable: { base: string; reason: string }[] = [];
-  const found = await mapLimit(bases, SWEEP_LOOKUPS, async (base) => {
+  return mapLimit(bases, SWEEP_LOOKUPS, async (base): Promise<BaseHead> => {
     try {
       const head = await options.registry.head(
         { registry: base.registry, repository: base.repository },
         base.tag ?? '',
       );
-      const known = [base.rebuild?.current?.digest, base.rebuild?.latest?.digest];
-      if (known.includes(head.digest)) return null;
-      options.job.log.info(
-        'sweep',
-        `${base.reference} points to ${head.digest}, which no Stage reported: recording it`,
-      );
-      return await updateFacts({ base: base.name, digest: head.digest }, state, options);
+      return { base, digest: head.digest };
     } catch (error) {
-      unreachable.push({ base: base.name, reason: messageOf(error) });
-      options.job.log.warn('sweep', `${base.reference}: not checked (${messageOf(error)})`);
+      return { base, error };
+    }
+  });
+}
+
+/**
+ * The updates no Stage reported: for a digest state has not recorded, the same facts `rebuild --reference` would
+ * have read. A base that could not be asked is reported, not fatal: the sweep still triggers what is due.
+ */
+async function unreportedUpdates(
+  state: StateSnapshot,
+  heads: readonly BaseHead[],
+  options: RebuildJobOptions,
+): Promise<{ updates: UpdateFacts[]; unreachable: { base: string; reason: string }[] }> {
+  const unreachable: { base: string; reason: string }[] = [];
+  const found: { base: string; digest: string }[] = [];
+  for (const head of heads) {
+    const { base } = head;
+    if ('error' in head) {
+      unreachable.push({ base: base.name, reason: messageOf(head.error) });
+      options.job.log.warn('sweep', `${base.reference}: not checked (${messageOf(head.error)})`);
+      continue;
+    }
+    if ([base.rebuild?.current?.digest, base.rebuild?.latest?.digest].includes(head.digest)) continue;
+    options.job.log.info('sweep', `${base.reference} points to ${head.digest}, which no Stage reported: recording it`);
+    found.push({ base: base.name, digest: head.digest });
+  }
+  const updates = await mapLimit(found, SWEEP_LOOKUPS, async (update) => {
+    try {
+      return await updateFacts(update, state, options);
+    } catch (error) {
+      unreachable.push({ base: update.base, reason: messageOf(error) });
+      options.job.log.warn('sweep', `${update.base}: not recorded (${messageOf(error)})`);
       return null;
     }
   });
   return {
-    updates: found.flatMap((f) => (f === null ? [] : [f])),
+    updates: updates.flatMap((u) => (u === null ? [] : [u])),
     unreachable: unreachable.sort((a, b) => compareCodeUnits(a.base, b.base)),
   };
 }
@@ -454,7 +480,17 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
   const claimTimeoutSeconds = options.claimTimeoutSeconds ?? DEFAULT_CLAIM_TIMEOUT_SECONDS;
   return withGitopsCheckout(job, async ({ gitops, stateDir, stateRel, imagesRel }) => {
     const loadEnrolment = enrolmentLoader(gitops.dir, imagesRel);
-    const folder = await StateFolder.read(stateDir, stateRel);
+    const sweeping = mode.kind === 'due' && options.heal !== false;
+    let heads: Promise<BaseHead[]> | undefined;
+    const folder = await StateFolder.read(
+      stateDir,
+      stateRel,
+      sweeping
+        ? (baseImages) => {
+            heads = headBases(baseImages, options);
+          }
+        : undefined,
+    );
     let folderHead = await gitops.head();
     const refresh = async (head: string | null) => {
       if (head === null || head === folderHead) return;
@@ -481,8 +517,8 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
       target = { ...mode, base: name };
     }
     const swept =
-      target.kind === 'due' && options.heal !== false
-        ? await unreportedUpdates(folder.snapshot(), options)
+      sweeping && heads !== undefined
+        ? await unreportedUpdates(folder.snapshot(), await heads, options)
         : { updates: [], unreachable: [] };
     const updates = target.kind === 'update' ? [await updateFacts(target, folder.snapshot(), options)] : swept.updates;
     const { unreachable } = swept;
