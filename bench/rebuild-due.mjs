@@ -11,6 +11,10 @@
  * reported, reading each new digest's release time and its dependents' builds, as `rebuild --reference` would).
  * Each prints the CLI process's own CPU time (`cpuMs`) too: the registry runs on the same machine, and its htpasswd
  * auth checks a bcrypt hash on every request. BENCH_AUTH=token uses token auth instead (one token per repository).
+ *
+ * What runs is what the CronJob runs: the bundle (`npm run bundle`'s module, built here from the current sources, as
+ * `kustomize/image-factory/bundle/run.mjs` unpacks and imports it). `cliSteady` is the same steady sweep through the
+ * package's own entry (`npx image-factory`, dist/: a module graph of ~400 files to load), for comparison.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,6 +23,7 @@ import { build } from 'esbuild';
 import { analyseDockerfile, EMPTY_STATE, loadEnrolment, planStateUpdate } from 'image-factory';
 import { renderState } from 'image-factory/internal';
 import { formatInstant } from '../apps/image-factory/dist/util/time.js';
+import { bundle } from '../scripts/bundle.mjs';
 import { env, git, runNode } from './git-env.mjs';
 
 const IMAGES = 2500;
@@ -33,6 +38,8 @@ const TOKEN = 'bench-token';
 const AUTH = process.env.BENCH_AUTH === 'token' ? 'token' : 'htpasswd';
 const root = fileURLToPath(new URL('../.bench/rebuild-due', import.meta.url));
 const cli = fileURLToPath(new URL('../apps/image-factory/bin/image-factory.mjs', import.meta.url));
+/** The CronJob's module, built from the current sources (written below). */
+const job = join(root, 'image-factory.mjs');
 const day = (n) => new Date(Date.UTC(2026, 10, 1 + n));
 const iso = (n) => formatInstant(day(n));
 const baseRepository = (b) => `library-${b}/base`;
@@ -70,6 +77,7 @@ async function support(name) {
 
 rmSync(root, { recursive: true, force: true });
 mkdirSync(root, { recursive: true });
+writeFileSync(job, await bundle());
 const { startGithubStub } = await support('forge-stubs');
 // The registry's storage and config go under .bench/rebuild-due/tmp (tempDir uses the system temp folder).
 process.env.TMPDIR = join(root, 'tmp');
@@ -170,7 +178,7 @@ try {
 
   /** Prints the CLI process's own CPU time on exit (the machine may be shared: wall time alone can mislead). */
   const cpuProbe = `data:text/javascript,process.on('exit',()=>{const u=process.cpuUsage();process.stderr.write(JSON.stringify({benchCpuMs:Math.round((u.user+u.system)/1000)})+'\\n')})`;
-  const measure = async (variant) => {
+  const measure = async (variant, entry = job) => {
     const remote = join(root, 'gitops.git');
     rmSync(remote, { recursive: true, force: true });
     git(root, 'clone', '--quiet', '--bare', join(root, 'pristine.git'), remote);
@@ -184,7 +192,7 @@ try {
         '--import',
         cpuProbe,
         ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : []),
-        cli,
+        entry,
         'rebuild',
         '--due',
         '--now',
@@ -244,6 +252,7 @@ try {
   };
 
   const steady = await measure('steady');
+  const cliSteady = await measure('cli-steady', cli);
   // The 50 base tags pushed again (released on day 8): the next sweep finds digests no Stage reported.
   await eachLimit(
     Array.from({ length: REPUSHED }, (_, b) => b),
@@ -257,6 +266,7 @@ try {
       benchmark: 'rebuild --due (2,500 images, 1,000 bases)',
       ...summary,
       ...steady,
+      cliSteady: { wallMsWithoutClone: cliSteady.wallMsWithoutClone, cpuMs: cliSteady.cpuMs },
       goal: { wallMsWithoutClone: 5000, exitCode: 0, manifestGets: 0, unreachable: 0 },
     }),
   );
