@@ -22,6 +22,7 @@ import {
   timedOutClaims,
   triggerConfig,
   triggerKey,
+  waveGraphOf,
 } from '../src/rebuild/record.js';
 import type { BaseUpdate } from '../src/rebuild/wave.js';
 import { analyseDockerfile } from '../src/state/analysis.js';
@@ -159,7 +160,7 @@ describe('the record of an update', () => {
       ['api', { created: null, baseDigests: [D('a')] }],
       ['web', old],
     ]);
-    expect(record(recorded(initial, update('node-22', 'a', 1), e, freshApi), 'node-22').history).toEqual([
+    expect(record(recorded(initial, update('node-22', 'a', 1), e, freshApi), 'node-22').history).toStrictEqual([
       { image: 'api', digest: D('a'), result: 'fresh', at: T(1), answer: `its build records ${D('a')} as its base` },
       { image: 'web', digest: D('a'), result: 'record-only', at: T(1) },
     ]);
@@ -586,5 +587,231 @@ describe('a refused trigger is retried once when images.yaml changes what the tr
     expect(requeueRefused(removed, enrolmentOf(entry('web')), T(9))).toBe(removed);
     const worked = refusedState([refusal(undefined, 'triggered')]);
     expect(requeueRefused(worked, withInputs, T(9))).toBe(worked);
+  });
+});
+
+/** The fields an object has (a field holding `undefined` counts: the state read back from its file has no such field). */
+const fieldsOf = (o: object) => Object.keys(o).sort();
+
+describe("the wave's view of the state", () => {
+  test('each managed image once, its bases each once and by name; only the bases that are images built here map to them', () => {
+    const e = enrolmentOf(`${entry('api')}${entry('node-base')}`);
+    const state = planStateUpdate(EMPTY_STATE, e, [
+      analysis('api', 'FROM python:3.12 AS deps\nFROM ghcr.io/acme/node-base:22\nFROM python:3.12\n'),
+      analysis('node-base', 'FROM node:22\n'),
+    ]);
+    const graph = waveGraphOf(state, e, new Map([['api', old]]));
+    expect([...graph.images.values()]).toEqual([
+      {
+        name: 'api',
+        rebuildDelaySeconds: 86400,
+        autoRebuild: true,
+        bases: ['ghcr-io-acme-node-base-22', 'python-3-12'],
+        build: old,
+      },
+      { name: 'node-base', rebuildDelaySeconds: 86400, autoRebuild: true, bases: ['node-22'], build: null },
+    ]);
+    expect(graph.managedBase).toEqual(new Map([['ghcr-io-acme-node-base-22', 'node-base']]));
+  });
+});
+
+describe('the signature gate (docs/rebuilds.md "Signatures")', () => {
+  const blocked = (reason: string) => ({ status: 'blocked', reason }) as const;
+  const gated = (state: StateSnapshot, u: BaseUpdate, reason: string) => {
+    const result = recordBaseUpdate(state, enrolment, u, builds, blocked(reason));
+    if (result.status !== 'blocked') throw new Error(`expected blocked, got ${result.status}`);
+    return result.state;
+  };
+  const a = { digest: D('a'), released: T(1), seen: T(1) };
+  const b = { digest: D('b'), released: T(3), seen: T(3) };
+  const onceBlocked = gated(nodeUpdated, update('node-22', 'b', 3), 'not signed');
+
+  test('a digest whose verification could not be made is never recorded: asking to is an internal error naming it', () => {
+    const attempt = () =>
+      recordBaseUpdate(nodeUpdated, enrolment, update('node-22', 'b', 3), builds, {
+        status: 'unverifiable',
+        reason: 'signature not verified: HTTP 503',
+      });
+    expect(attempt).toThrow(FactoryError);
+    expect(attempt).toThrow(
+      expect.objectContaining({ code: 'internal', message: expect.stringContaining(`node-22@${D('b')}`) }),
+    );
+  });
+
+  test('the same digest blocked again for the same reason changes nothing', () => {
+    expect(recordBaseUpdate(onceBlocked, enrolment, update('node-22', 'b', 3), builds, blocked('not signed'))).toEqual({
+      status: 'unchanged',
+      state: onceBlocked,
+    });
+  });
+
+  test('blocked again for another reason: it says the new reason, and is still seen once', () => {
+    const again = gated(onceBlocked, update('node-22', 'b', 3), 'signed by an unknown key');
+    expect(record(again, 'node-22').seen).toEqual([a, { ...b, blocked: 'signed by an unknown key' }]);
+  });
+
+  test('a second digest blocked for the same reason is recorded blocked too; the current one stays as it was', () => {
+    const twice = gated(onceBlocked, update('node-22', 'c', 4), 'not signed');
+    const r = record(twice, 'node-22');
+    expect(r.seen).toEqual([
+      a,
+      { ...b, blocked: 'not signed' },
+      { digest: D('c'), released: T(4), seen: T(4), blocked: 'not signed' },
+    ]);
+    expect(r.current).toEqual(a);
+    expect(r.pending).toEqual(record(nodeUpdated, 'node-22').pending);
+  });
+
+  test(`a blocked digest is one of the last ${MAX_SEEN_DIGESTS} seen: the oldest leaves`, () => {
+    let state = initial;
+    for (let i = 0; i < MAX_SEEN_DIGESTS; i++) {
+      state = recorded(state, { ...update('node-22', 'a', 1 + i), digest: `sha256:${String(i).padStart(64, '0')}` });
+    }
+    const seen = record(gated(state, update('node-22', 'b', 25), 'not signed'), 'node-22').seen ?? [];
+    expect(seen).toHaveLength(MAX_SEEN_DIGESTS);
+    expect(seen[0]?.released).toBe(T(2));
+    expect(seen.at(-1)).toEqual({ digest: D('b'), released: T(25), seen: T(25), blocked: 'not signed' });
+  });
+});
+
+describe('the idempotency key is from the decision: image, start and causes', () => {
+  test('the same decision has the same key; other causes, another key', () => {
+    const decision = { image: 'api', since: T(1), causes: [{ base: 'node-22', digest: D('a') }] };
+    const key = triggerKey(decision);
+    expect(triggerKey({ ...decision, causes: [{ base: 'node-22', digest: D('a') }] })).toBe(key);
+    expect(triggerKey({ ...decision, causes: [{ base: 'node-22', digest: D('b') }] })).not.toBe(key);
+    expect(triggerKey({ ...decision, causes: [{ base: 'python-3-12', digest: D('a') }] })).not.toBe(key);
+    expect(triggerKey({ ...decision, since: T(2) })).not.toBe(key);
+  });
+});
+
+describe('a later update the pin does not build is the next wave (docs/rebuilds.md "The rules")', () => {
+  const WEEK = 7 * 86400;
+  /** node-22 seen at a (Nov 1), b (released Nov 3, first seen Nov 4) and c (Nov 5): api and web pending on all three. */
+  const threeSeen = recorded(
+    recorded(nodeUpdated, update('node-22', 'b', 3, { seen: T(4) })),
+    update('node-22', 'c', 5),
+  );
+  const cause = (c: string) => ({ base: 'node-22', digest: D(c) });
+  /** api claimed on Nov 6, pinned to `pin` on node-22, its delay a week unless told. */
+  const claimApi = (state: StateSnapshot, pin: string | undefined, delays = new Map([['api', WEEK]])) => {
+    const api = pendingByImage(state).get('api') ?? fail();
+    const pins = pin === undefined ? new Map() : new Map([['api', [{ base: 'node-22', digest: D(pin) }]]]);
+    return record(claimRebuilds(state, [api], T(6), pins, delays), 'node-22').pending.filter((p) => p.image === 'api');
+  };
+  const withApiCauses = (state: StateSnapshot, causes: { base: string; digest: string }[]) => {
+    const r = record(state, 'node-22');
+    return withRecord(state, 'node-22', {
+      ...r,
+      pending: r.pending.map((p) => (p.image === 'api' ? { ...p, causes } : p)),
+    });
+  };
+
+  test('the causes seen after the pin stay pending, since the first was released (not first seen), due the delay after', () => {
+    expect(claimApi(threeSeen, 'a')).toEqual([
+      {
+        image: 'api',
+        since: T(3),
+        due: T(10),
+        urgent: false,
+        causes: [cause('b'), cause('c')],
+        waitFor: [],
+        waitUntil: null,
+      },
+    ]);
+  });
+
+  test('one of them fixing a CRITICAL makes them urgent: due at once', () => {
+    const urgentC = recorded(
+      recorded(nodeUpdated, update('node-22', 'b', 3, { seen: T(4) })),
+      update('node-22', 'c', 5, { urgent: true }),
+    );
+    expect(claimApi(urgentC, 'a')).toMatchObject([{ since: T(3), due: T(3), urgent: true }]);
+  });
+
+  test("only the image's own causes on this base stay pending", () => {
+    expect(claimApi(withApiCauses(threeSeen, [cause('a'), cause('b')]), 'a').map((p) => p.causes)).toEqual([
+      [cause('b')],
+    ]);
+    // The same digest under another base (two tags of one image) is not an update of this one.
+    const otherBase = withApiCauses(threeSeen, [cause('a'), { base: 'python-3-12', digest: D('b') }]);
+    expect(claimApi(otherBase, 'a')).toEqual([]);
+  });
+
+  test('a later digest blocked since (its signature checked again) is never the next wave', () => {
+    const r = record(threeSeen, 'node-22');
+    const bBlocked = withRecord(threeSeen, 'node-22', {
+      ...r,
+      seen: (r.seen ?? []).map((d) => (d.digest === D('b') ? { ...d, blocked: 'not signed' } : d)),
+    });
+    expect(claimApi(bBlocked, 'a').map((p) => [p.since, p.causes])).toEqual([[T(5), [cause('c')]]]);
+  });
+
+  test('unpinned (it takes the newest), pinned to the newest, or without a delay given: nothing stays pending', () => {
+    expect(claimApi(threeSeen, undefined)).toEqual([]);
+    expect(claimApi(threeSeen, 'c')).toEqual([]);
+    expect(claimApi(threeSeen, 'a', new Map())).toEqual([]);
+  });
+});
+
+describe('what is written has only the fields that hold something (docs/rebuilds.md "State")', () => {
+  test('claiming one of two images of a base with no newer digest writes no latest', () => {
+    const claimed = claimRebuilds(nodeUpdated, [pendingByImage(nodeUpdated).get('web') ?? fail()], T(3));
+    expect(fieldsOf(record(claimed, 'node-22'))).toEqual(['claims', 'current', 'history', 'pending', 'seen']);
+  });
+
+  test('a file written before digests seen were kept gets no seen list from a claim', () => {
+    const { seen: _seen, ...before } = record(nodeUpdated, 'node-22');
+    const state = withRecord(nodeUpdated, 'node-22', before);
+    const claimed = claimRebuilds(state, [pendingByImage(state).get('web') ?? fail()], T(3));
+    expect(fieldsOf(record(claimed, 'node-22'))).toEqual(['claims', 'current', 'history', 'pending']);
+  });
+
+  test('a file that records no digest of its base: the claim is on the digest decided, and no current is invented', () => {
+    const r = record(nodeUpdated, 'node-22');
+    const state = withRecord(nodeUpdated, 'node-22', { pending: r.pending, history: [] });
+    const claimed = record(claimRebuilds(state, [pendingByImage(state).get('web') ?? fail()], T(3)), 'node-22');
+    expect(fieldsOf(claimed)).toEqual(['claims', 'history', 'pending']);
+    expect(claimed.claims?.map((c) => [c.image, c.digest])).toEqual([['web', D('a')]]);
+  });
+
+  test('nor is a claim written without a digest of its base', () => {
+    const r = record(nodeUpdated, 'node-22');
+    const pending = r.pending.map((p) => ({ ...p, causes: [{ base: 'python-3-12', digest: D('c') }] }));
+    const state = withRecord(nodeUpdated, 'node-22', { pending, history: [] });
+    const claimed = record(claimRebuilds(state, [pendingByImage(state).get('web') ?? fail()], T(3)), 'node-22');
+    expect(claimed.claims ?? []).toEqual([]);
+  });
+
+  test('a refusal without the settings fingerprint keeps none', () => {
+    const r = record(nodeUpdated, 'node-22');
+    const claimed = claimRebuilds(nodeUpdated, [pendingByImage(nodeUpdated).get('web') ?? fail()], T(3));
+    const key = record(claimed, 'node-22').claims?.[0]?.key ?? fail();
+    const refused = recordTriggerOutcome(claimed, key, { status: 'failed', answer: 'HTTP 422' }, T(4));
+    expect(record(refused, 'node-22').history).toStrictEqual([
+      ...r.history,
+      { image: 'web', digest: D('a'), result: 'failed', at: T(4), key, answer: 'HTTP 422' },
+    ]);
+  });
+});
+
+describe('a due rebuild that cannot be sent: marked where it is held, unchanged reasons change nothing', () => {
+  /** api pending in node's and python's files, web in node's. */
+  const both = recorded(nodeUpdated, update('python-3-12', 'c', 1));
+  const marked = markNotSent(both, [{ image: 'web', reason: 'no GitHub token' }]);
+
+  test('the other entries and the files that do not hold it are unchanged', () => {
+    const [api] = record(both, 'node-22').pending;
+    expect(record(marked, 'node-22').pending[0]).toStrictEqual(api);
+    expect(baseFile(marked, 'python-3-12')).toBe(baseFile(both, 'python-3-12'));
+  });
+
+  test('the same reason again changes nothing; another reason replaces it', () => {
+    expect(markNotSent(marked, [{ image: 'web', reason: 'no GitHub token' }])).toBe(marked);
+    const other = markNotSent(marked, [{ image: 'web', reason: 'images.yaml names no source.workflow for web' }]);
+    expect(record(other, 'node-22').pending.map((p) => p.notSent)).toEqual([
+      undefined,
+      'images.yaml names no source.workflow for web',
+    ]);
   });
 });

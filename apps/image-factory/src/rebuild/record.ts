@@ -90,6 +90,7 @@ export function pendingByImage(state: StateSnapshot): Map<string, PendingRebuild
  */
 export function rebuildRecordOf(base: BaseImageState): RebuildRecord & { readonly claims: readonly RebuildClaim[] } {
   const record = base.rebuild ?? EMPTY_RECORD;
+  // Stryker disable next-line ConditionalExpression: filtering a history without claimed entries gives an equal list (only the array's identity, which no caller compares, differs)
   const legacy = record.history.some((h) => h.result === 'claimed');
   return {
     ...record,
@@ -126,6 +127,7 @@ export type UpdateResult =
  * registry can honestly report (`created: 9999-12-31`): it is unknown, and the time the digest was first seen counts.
  */
 export function credibleRelease(released: string | null, now: string): { released: string | null; doubt?: string } {
+  // Stryker disable next-line ConditionalExpression: for the type; compareInstants of null is NaN, never later, so null would come back as is
   if (released === null) return { released };
   if (compareInstants(released, addSeconds(now, CLOCK_SKEW_SECONDS)) > 0) {
     return { released: null, doubt: `release time ${released} is later than now (${now}): counted as unknown` };
@@ -218,9 +220,10 @@ function laterCauses(
   base: string,
   record: RebuildRecord,
   entry: PendingRebuildState,
-  pinned: string,
+  pinned: string | undefined,
   delaySeconds: number,
 ): PendingRebuildState | undefined {
+  // Unpinned, or pinned to a digest this base has not seen: no digest is known to be later than the pin.
   const seen = seenDigests(record);
   const pinnedAt = seen.findIndex((d) => d.digest === pinned);
   if (pinnedAt < 0) return undefined;
@@ -262,6 +265,7 @@ export function dueRebuilds(state: StateSnapshot, now: string): PendingRebuild[]
         !claimed.has(p.image) &&
         (p.waitFor.length === 0 ||
           (p.waitFor.every((ancestor) => !pending.has(ancestor)) &&
+            // Stryker disable next-line ConditionalExpression: for the type; compareInstants of null is NaN, never <= 0
             p.waitUntil !== null &&
             compareInstants(p.waitUntil, now) <= 0)),
     )
@@ -326,8 +330,7 @@ export function claimRebuilds(
       });
       const pinned = imagePins?.find((pin) => pin.base === base.name)?.digest;
       const delay = delays.get(p.image);
-      const later =
-        pinned === undefined || delay === undefined ? undefined : laterCauses(base.name, record, p, pinned, delay);
+      const later = delay === undefined ? undefined : laterCauses(base.name, record, p, pinned, delay);
       if (later !== undefined) carried.push(later);
     }
     const waitEnd = addSeconds(now, ANCESTOR_WAIT_SECONDS);
@@ -439,7 +442,10 @@ export function recordTriggerOutcome(
   return next;
 }
 
-/** Add `entry` to a base file's pending list: one entry per image (earliest since and due, union of causes). */
+/**
+ * Add `entry` — due at once and waiting for nothing (a transient answer, a requeued refusal) — to a base file's pending
+ * list: one entry per image (earliest since and due, union of causes), waiting for nothing.
+ */
 function mergePending(pending: readonly PendingRebuildState[], entry: PendingRebuildState): PendingRebuildState[] {
   const before = pending.find((p) => p.image === entry.image);
   if (before === undefined) return [...pending, entry];
@@ -450,8 +456,8 @@ function mergePending(pending: readonly PendingRebuildState[], entry: PendingReb
     due: earlierOf(before.due, entry.due),
     urgent: before.urgent || entry.urgent,
     causes: uniqueCauses([...before.causes, ...entry.causes]),
-    waitFor: before.waitFor.length > 0 && entry.waitFor.length > 0 ? before.waitFor : [],
-    waitUntil: before.waitFor.length > 0 && entry.waitFor.length > 0 ? before.waitUntil : null,
+    waitFor: [],
+    waitUntil: null,
   };
   return pending.map((p) => (p === before ? merged : p));
 }
@@ -497,7 +503,7 @@ export function requeueRefused(state: StateSnapshot, enrolment: Enrolment, now: 
   const configs = new Map(
     enrolment.images.flatMap((i) => (i.kind === 'managed' ? [[i.name, triggerConfig(i)] as const] : [])),
   );
-  const pending = pendingByImage(state);
+  const pending = new Set(pendingByImage(state).keys());
   const claimed = claimedImages(state);
   let next = state;
   for (const base of state.baseImages.values()) {
@@ -532,7 +538,7 @@ export function requeueRefused(state: StateSnapshot, enrolment: Enrolment, now: 
       pending: sortPending(entries),
       history: record.history.map((h) => (requeue.includes(h) ? { ...h, result: 'requeued' as const } : h)),
     });
-    for (const entry of entries) pending.set(entry.image, { ...entry });
+    for (const entry of entries) pending.add(entry.image);
   }
   return next;
 }
