@@ -40,7 +40,9 @@ export function pinCandidates(
   firstCause: string | undefined,
 ): string[] {
   if (record === undefined) return firstCause === undefined ? [] : [firstCause];
-  const seen = seenDigests(record).filter((d) => d.blocked === undefined);
+  const seen = seenDigests(record);
+  // Blocked digests are dropped from the candidates last, whichever rule brought them (the first cause too).
+  const blocked = new Set(seen.filter((d) => d.blocked !== undefined).map((d) => d.digest));
   const newestFirst = [...seen].reverse();
   const fixing = urgent ? newestFirst.filter((d) => d.urgent === true).map((d) => d.digest) : [];
   // Candidates: every digest at least the delay old, and the first pending update's digest (it qualifies at its due
@@ -49,7 +51,6 @@ export function pinCandidates(
     .filter((d) => d.digest === firstCause || compareInstants(addSeconds(d.released ?? d.seen, delaySeconds), now) <= 0)
     .sort((a, b) => compareInstants(b.released ?? b.seen, a.released ?? a.seen))
     .map((d) => d.digest);
-  const blocked = new Set(seenDigests(record).flatMap((d) => (d.blocked === undefined ? [] : [d.digest])));
   const ordered = [...fixing, ...qualified, firstCause, record.current?.digest].flatMap((d) =>
     d === undefined || blocked.has(d) ? [] : [d],
   );
@@ -60,7 +61,7 @@ export function pinCandidates(
  * The digest a rebuild of an image with `delaySeconds` takes from one base at `now` (the first of pinCandidates):
  * urgent → the newest digest that fixes a CRITICAL; else the newest released (or, unknown, first seen) at least the
  * delay before now; else the first pending update's digest for this base; else the current one. Undefined when
- * nothing is recorded for the base.
+ * nothing is recorded for the base and no pending update names a digest of it.
  */
 export function pinnedDigest(
   record: RebuildRecord | undefined,
@@ -87,20 +88,21 @@ function firstPendingUpdate(
   now: string,
 ): string | undefined {
   if (record === undefined) return caused[0];
-  const seen = seenDigests(record).filter((d) => caused.includes(d.digest));
+  const all = seenDigests(record);
+  const seen = all.filter((d) => caused.includes(d.digest));
   const own = record.pending.find((p) => p.image === image);
   const ownDue = own === undefined || own.urgent || compareInstants(own.due, now) <= 0;
   const claimed = lastClaimed(record, image);
   const fresh = seen.find((d) => claimed === undefined || compareInstants(d.seen, claimed) > 0);
   if (ownDue && fresh !== undefined) return fresh.digest;
   if (seen.length === 0) return ownDue ? caused[0] : undefined;
-  return digestBefore(record, caused);
+  return digestBefore(all, caused);
 }
 
 /** When the image was last claimed for a rebuild, as this base's record says (claims in flight and history). */
 function lastClaimed(record: RebuildRecord, image: string): string | undefined {
   const times = [
-    ...(record.claims ?? []).filter((c) => c.image === image).map((c) => c.claimedAt),
+    ...(record.claims?.filter((c) => c.image === image).map((c) => c.claimedAt) ?? []),
     ...record.history
       .filter((h) => h.image === image && (h.result === 'claimed' || h.result === 'triggered'))
       .map((h) => h.at),
@@ -108,12 +110,12 @@ function lastClaimed(record: RebuildRecord, image: string): string | undefined {
   return times.reduce<string | undefined>((a, b) => (a === undefined || compareInstants(b, a) > 0 ? b : a), undefined);
 }
 
-/** The digest seen just before the first of `digests` (what an image was pinned to before them), if any. */
-function digestBefore(record: RebuildRecord | undefined, digests: readonly string[]): string | undefined {
-  if (record === undefined) return undefined;
-  const seen = seenDigests(record);
-  const first = seen.findIndex((d) => digests.includes(d.digest));
-  return first > 0 ? seen[first - 1]?.digest : undefined;
+/**
+ * The digest seen just before the first of `digests` among `seen` (oldest first): what an image was pinned to before
+ * them, if it is still kept.
+ */
+function digestBefore(seen: readonly SeenDigest[], digests: readonly string[]): string | undefined {
+  return seen[seen.findIndex((d) => digests.includes(d.digest)) - 1]?.digest;
 }
 
 /** The signature gate's view of a base digest at pin time (gate.ts); absent: every digest is usable. */
@@ -153,8 +155,8 @@ export function gatedPinsFor(
     const caused = causes.filter((c) => c.base === name).map((c) => c.digest);
     const firstCause = firstPendingUpdate(record, image.name, caused, now);
     const choice = gatedChoice(pinCandidates(record, delaySeconds, now, urgent, firstCause), (d) => gate(name, d));
-    // With every candidate blocked, or every digest seen blocked, there is nothing to pin: held back too, or the CI
-    // would build on whatever the tag points to.
+    // With every candidate blocked, or no candidate at all while a digest seen is blocked (the tag may point to it),
+    // the base has no usable digest: held back too, or the CI would build on whatever the tag points to.
     const blockedSeen = record !== undefined && seenDigests(record).some((d) => d.blocked !== undefined);
     if (choice.kind === 'pin') pins.push({ base: name, digest: choice.digest });
     else if (choice.kind === 'unknown') needed.push({ base: name, digest: choice.digest });
@@ -190,7 +192,10 @@ function gatedChoice(
     if (verdict === 'unknown' || verdict === 'unverifiable') return { kind: verdict, digest };
     blocked = true;
   }
-  return { kind: blocked ? 'blocked' : 'none' };
+  if (blocked) return { kind: 'blocked' };
+  // The caller tells only 'blocked' apart from the kinds without a digest: any other name, or none, acts the same.
+  // Stryker disable next-line StringLiteral,ObjectLiteral: equivalent, the caller reads 'none' as not 'blocked' only
+  return { kind: 'none' };
 }
 
 /**
