@@ -10,6 +10,7 @@ import type { BaseImageState, StateSnapshot, VulnerabilityScan } from '../state/
 import { criticalsFixed, criticalsFixedByLatest, scanOf } from '../state/vulnerabilities.js';
 import { compareCodeUnits } from '../util/compare.js';
 import { earlierOf } from '../util/time.js';
+import { seenDigests } from './pins.js';
 import type { GivenReport } from './vulnerabilities.js';
 
 /** What the scans say about one base update: the CRITICALs it fixes, and the reports given that matched nothing. */
@@ -46,7 +47,7 @@ export function urgencyOf(
   return { fixed, unmatched };
 }
 
-/** A base whose pending rebuilds became urgent, and the CRITICAL ids its newest digest fixes. */
+/** A base whose pending rebuilds became urgent (at least one), and the CRITICAL ids its newest digest fixes. */
 export interface UrgentBase {
   readonly base: string;
   readonly fixed: readonly string[];
@@ -56,7 +57,8 @@ export interface UrgentBase {
 /**
  * Make the pending rebuilds of every base whose newest digest fixes a CRITICAL of its current one urgent, due at
  * `now` at the latest (never later than they were), and mark that digest as the urgent one (the rebuild is pinned to
- * it). Unchanged state when nothing is newly urgent.
+ * it; a newer digest that fixes it too is marked even when every pending rebuild is urgent already). Unchanged state
+ * when nothing is newly urgent or newly marked; `urgent` lists the bases with pending rebuilds made urgent in this run.
  */
 export function applyStoredUrgency(state: StateSnapshot, now: string): { state: StateSnapshot; urgent: UrgentBase[] } {
   let baseImages: Map<string, BaseImageState> | undefined;
@@ -66,7 +68,8 @@ export function applyStoredUrgency(state: StateSnapshot, now: string): { state: 
     if (record === undefined || record.latest === undefined) continue;
     const lagging = record.pending.filter((p) => !p.urgent);
     const latest = record.latest.digest;
-    const marked = record.seen?.some((d) => d.digest === latest && d.urgent === true) ?? false;
+    // Files written before `seen` was kept carry the mark on `latest` alone.
+    const marked = seenDigests(record).some((d) => d.digest === latest && d.urgent === true);
     if (lagging.length === 0 && (marked || record.pending.length === 0)) continue;
     const fixed = criticalsFixedByLatest(base);
     if (fixed.length === 0) continue;
@@ -82,7 +85,7 @@ export function applyStoredUrgency(state: StateSnapshot, now: string): { state: 
         pending: record.pending.map((p) => (p.urgent ? p : { ...p, urgent: true, due: earlierOf(p.due, now) })),
       },
     });
-    urgent.push({ base: base.name, fixed, images: lagging.map((p) => p.image) });
+    if (lagging.length > 0) urgent.push({ base: base.name, fixed, images: lagging.map((p) => p.image) });
   }
   return {
     state: baseImages === undefined ? state : { images: state.images, baseImages },
