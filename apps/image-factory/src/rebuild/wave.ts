@@ -3,6 +3,7 @@
  * built on it (directly, and further down through images built here) get a rebuild, when each is due, and which
  * wait for an ancestor's new build. Times are state instants (util/time.ts), compared as instants.
  */
+import { compareCodeUnits } from '../util/compare.js';
 import { addSeconds, compareInstants, earlierOf as earlier, laterOf as later } from '../util/time.js';
 
 /** A managed image as the wave sees it. */
@@ -61,23 +62,23 @@ export type WaveResult =
 /** How long an image waits past its own due time for an ancestor's new build before it is rebuilt anyway. */
 export const ANCESTOR_WAIT_SECONDS = 3600;
 
-/** Direct dependents of a base: the managed images that list it. */
-function dependentsOf(graph: WaveGraph, base: string): string[] {
-  return [...graph.images.values()]
-    .filter((i) => i.bases.includes(base))
-    .map((i) => i.name)
-    .sort();
+const byName = (a: WaveImage, b: WaveImage) => compareCodeUnits(a.name, b.name);
+
+/** Direct dependents of a base: the managed images that list it, by name. */
+function dependentsOf(graph: WaveGraph, base: string): WaveImage[] {
+  return [...graph.images.values()].filter((i) => i.bases.includes(base)).sort(byName);
 }
 
-/** Images built on `image` (through the base-image names that are it). */
-function childrenOf(graph: WaveGraph, image: string): string[] {
-  const bases = [...graph.managedBase].flatMap(([base, managed]) => (managed === image ? [base] : []));
-  return [...new Set(bases.flatMap((b) => dependentsOf(graph, b)))].sort();
+/** Images built on `image` (through the base-image names that are it), each once, by name. */
+function childrenOf(graph: WaveGraph, image: string): WaveImage[] {
+  const bases = [...graph.managedBase].filter(([, managed]) => managed === image).map(([base]) => base);
+  return [...new Set(bases.flatMap((b) => dependentsOf(graph, b)))].sort(byName);
 }
 
 /** A cycle reachable from `start` in the images-built-on graph, as `[a, b, …, a]`, or undefined. */
 export function findCycle(graph: WaveGraph, start: readonly string[]): string[] | undefined {
   const state = new Map<string, 'open' | 'done'>();
+  // Stryker disable next-line ArrayDeclaration: a path seeded with "Stryker was here" slices the same (no image has that name: names are DNS-1123 labels)
   const path: string[] = [];
   const visit = (name: string): string[] | undefined => {
     if (state.get(name) === 'done') return undefined;
@@ -85,7 +86,7 @@ export function findCycle(graph: WaveGraph, start: readonly string[]): string[] 
     state.set(name, 'open');
     path.push(name);
     for (const child of childrenOf(graph, name)) {
-      const found = visit(child);
+      const found = visit(child.name);
       if (found !== undefined) return found;
     }
     path.pop();
@@ -110,23 +111,24 @@ export function decideWave(
 ): WaveResult {
   const start = update.released ?? update.seen;
   const direct = dependentsOf(graph, update.base);
-  const cycle = findCycle(graph, direct);
+  const cycle = findCycle(
+    graph,
+    direct.map((i) => i.name),
+  );
   if (cycle !== undefined) return { ok: false, cycle };
   const decisions = new Map<string, WaveDecision>();
   /** Images of this wave that will be rebuilt, with their due times (for their descendants' waits). */
   const rebuilding = new Map<string, string>();
-  const queue: { name: string; ancestors: readonly string[] }[] = direct.map((name) => ({ name, ancestors: [] }));
-  // Breadth first: an image is decided after every ancestor that reaches it on a shorter path.
-  for (let next = 0; next < queue.length; next++) {
-    const entry = queue[next];
-    if (entry === undefined) break;
-    const { name, ancestors } = entry;
-    const image = graph.images.get(name);
-    if (image === undefined) continue;
+  /** The images to decide, each with the ancestor it was reached through (none for a direct dependent). */
+  const queue: { image: WaveImage; ancestors: readonly string[] }[] = direct.map((image) => ({ image, ancestors: [] }));
+  // Breadth first: an image is decided after every ancestor that reaches it on a shorter path. (A for-of over an
+  // array visits the entries pushed while it runs.)
+  for (const { image, ancestors } of queue) {
+    const name = image.name;
     const previous = decisions.get(name);
     if (previous !== undefined) {
-      // Reached again through another ancestor: it waits for that one too.
-      if (previous.action === 'rebuild' && ancestors.length > 0) {
+      // Reached again (only ever through an ancestor: a direct dependent is queued once): it waits for that one too.
+      if (previous.action === 'rebuild') {
         const waitFor = [...new Set([...previous.waitFor, ...ancestors])].sort();
         const waitUntil = waitEnd(previous.due, rebuilding, waitFor, update.seen);
         decisions.set(name, { ...previous, waitFor, waitUntil });
@@ -153,16 +155,17 @@ export function decideWave(
     const causes = [...(before?.causes ?? [])];
     if (!causes.some((c) => c.base === update.base && c.digest === update.digest))
       causes.push({ base: update.base, digest: update.digest });
-    causes.sort((a, b) => (a.base === b.base ? (a.digest < b.digest ? -1 : 1) : a.base < b.base ? -1 : 1));
-    const waitFor = [...ancestors].sort();
+    causes.sort((a, b) => compareCodeUnits(a.base, b.base) || compareCodeUnits(a.digest, b.digest));
+    // At most one: the ancestor it was first reached through.
+    const waitFor = ancestors;
     const waitUntil = waitFor.length === 0 ? null : waitEnd(due, rebuilding, waitFor, update.seen);
     decisions.set(name, { action: 'rebuild', image: name, since, due, urgent, causes, waitFor, waitUntil });
     rebuilding.set(name, due);
-    for (const child of childrenOf(graph, name)) queue.push({ name: child, ancestors: [name] });
+    for (const child of childrenOf(graph, name)) queue.push({ image: child, ancestors: [name] });
   }
   return {
     ok: true,
-    decisions: [...decisions.values()].sort((a, b) => (a.image < b.image ? -1 : a.image > b.image ? 1 : 0)),
+    decisions: [...decisions.values()].sort((a, b) => compareCodeUnits(a.image, b.image)),
   };
 }
 
@@ -182,8 +185,12 @@ function waitEnd(due: string, rebuilding: ReadonlyMap<string, string>, ancestors
 function freshness(image: WaveImage, update: BaseUpdate): string | undefined {
   if (image.build === null) return undefined;
   if (image.build.baseDigests.includes(update.digest)) return `its build records ${update.digest} as its base`;
+  // compareInstants of a time that is not an instant is NaN (neither later nor earlier): the null checks are for the
+  // type; a null release or creation time already makes the comparison false.
   if (
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: a null release compares as NaN, never later
     update.released !== null &&
+    // Stryker disable next-line ConditionalExpression: a null creation time compares as NaN, never later
     image.build.created !== null &&
     compareInstants(image.build.created, update.released) > 0
   ) {
