@@ -31,6 +31,7 @@ import { criticalsFixedByLatest, newestScan, scanOf } from './vulnerabilities.js
  * earlier `--now`), where a time even a second later has not happened yet.
  */
 export function knownTime(time: string | null | undefined, now: string): string | null {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: compareInstants reads null, undefined and unreadable text as NaN, and NaN <= 0 is false: the same null
   if (time === null || time === undefined || !parseTime(time).ok) return null;
   return compareInstants(time, now) <= 0 ? time : null;
 }
@@ -173,7 +174,8 @@ export function mergedPendingByImage(state: StateSnapshot): Map<string, MergedPe
 
 /**
  * The claims a base file holds: its `claims`, and — in files written before claims were kept apart — each history
- * entry still `claimed` with no later entry of the same key saying what became of it (claimed at its `at`, one send).
+ * entry still `claimed` with no later entry of the same key saying what became of it (claimed at its `at`, one send);
+ * sorted by image, then key.
  */
 export function claimsOf(base: BaseImageState): RebuildClaim[] {
   const record = base.rebuild;
@@ -334,6 +336,7 @@ export function scanFacts(image: BaseImageState | ExternalImageState, now: strin
     return { digest: newest?.digest ?? null, scan: newest && scanView(newest, now), latest: null, fixedByLatest: [] };
   }
   const digest = image.rebuild?.current?.digest ?? image.digest ?? newest?.digest ?? null;
+  // Stryker disable next-line ConditionalExpression: no scan has a null digest (the schema's pattern), so scanOf(image, null) finds none either
   const scanned = digest === null ? undefined : scanOf(image, digest);
   const latest = image.rebuild?.latest;
   const latestScan = latest === undefined ? undefined : scanOf(image, latest.digest);

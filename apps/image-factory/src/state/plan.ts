@@ -122,8 +122,10 @@ export function planStateUpdate(
 
   const references = new Map<string, NormalisedReference>();
   for (const [owner, { uses }] of managedUses) {
-    for (const use of uses)
+    for (const use of uses) {
+      // Stryker disable next-line ConditionalExpression: normalised() is pure: normalising a reference again sets the same value
       if (!references.has(use.reference)) references.set(use.reference, normalised(use.reference, owner));
+    }
   }
   const kept = new Map([...current.baseImages.values()].map((base) => [base.reference, base.name]));
   const enrolledNames = new Set(enrolment.images.map((image) => image.name));
@@ -138,6 +140,7 @@ export function planStateUpdate(
     .filter(([, name]) => enrolledNames.has(name))
     .map(([reference, name]) => {
       const image = byName.get(name);
+      // Stryker disable next-line OptionalChaining: the filter kept only names images.yaml enrols, so byName holds it
       return `base image ${reference} has had the state name ${name} since it was first recorded, and images.yaml now gives that name to the ${image?.kind} image ${name}: their Kargo Warehouses would clash; rename the image in images.yaml`;
     });
   if (clashes.length > 0) throw new FactoryError('invalid-enrolment', clashes.join('\n'));
@@ -150,6 +153,7 @@ export function planStateUpdate(
     }
     const entry = managedUses.get(image.name);
     const previous = current.images.get(image.name);
+    // Stryker disable next-line OptionalChaining: managedUses holds every managed image of the enrolment
     const analysed = entry?.build;
     const build = analysed?.build
       ? {
@@ -173,6 +177,7 @@ export function planStateUpdate(
         dockerfile: image.source.dockerfile,
       },
       ...(build === undefined ? {} : { build }),
+      // Stryker disable next-line OptionalChaining,ArrayDeclaration: managedUses holds every managed image of the enrolment
       baseImages: (entry?.uses ?? []).map((use) => ({ name: nameOf(use.reference), ...use })),
     };
     images.set(image.name, state);
@@ -195,9 +200,11 @@ export function planStateUpdate(
     }
   }
   for (const [reference, ref] of [...references].sort(([a], [b]) => compareCodeUnits(a, b))) {
+    // Stryker disable next-line ObjectLiteral: usedBy and references are built from the same uses: every reference is in both
     const { dependents, platforms, platformFree } = usedBy.get(reference) ?? {
       dependents: new Set<string>(),
       platforms: new Set<string>(),
+      // Stryker disable next-line BooleanLiteral: usedBy and references are built from the same uses: every reference is in both
       platformFree: false,
     };
     const [onlyPlatform] = platforms;
@@ -228,7 +235,7 @@ export function planStateUpdate(
         allowTags: exactTagRegex(ref.tag),
         imageSelectionStrategy: 'Digest',
         constraint: ref.tag,
-        ...(platforms.size === 1 && !platformFree && onlyPlatform !== undefined ? { platform: onlyPlatform } : {}),
+        ...(platforms.size === 1 && !platformFree ? { platform: onlyPlatform } : {}),
       };
     }
     baseImages.set(name, state);
