@@ -158,7 +158,8 @@ export function planWarehouses(enrolment: Enrolment, state: StateSnapshot): Ware
         `Warehouse name ${c.name} is wanted by ${clash.kind} image ${clash.reference} and ${c.kind} image ${c.reference}: rename the external image in images.yaml`,
       );
     }
-    const key = `${c.repoURL}\u0000${c.allowTags}\u0000${c.constraint ?? ''}\u0000${c.imageSelectionStrategy ?? ''}`;
+    // What a Warehouse tracks (an absent field is null): the same key, the same Freight.
+    const key = JSON.stringify([c.repoURL, c.allowTags, c.constraint, c.imageSelectionStrategy]);
     const same = byReference.get(key);
     if (same !== undefined) {
       warnings.push(
