@@ -132,8 +132,8 @@ export interface Report {
 export function buildReport(state: StateSnapshot, enrolment: Enrolment, now: Date, live?: LiveStatus): Report {
   const asOf = formatInstant(now);
   const owed = owedRebuilds(state);
-  const liveBases = new Map((live?.baseImages ?? []).map((b) => [b.name, b]));
-  const liveManaged = new Map((live?.managedImages ?? []).map((m) => [m.name, m]));
+  const liveBases = new Map(live?.baseImages.map((b) => [b.name, b]));
+  const liveManaged = new Map(live?.managedImages.map((m) => [m.name, m]));
   const history = latestHistoryByImage(state, (h) => h.result !== 'fresh' && h.result !== 'record-only');
   const images: ReportImage[] = [];
   for (const entry of [...enrolment.images].sort((a, b) => compareCodeUnits(a.name, b.name))) {
