@@ -11,7 +11,7 @@
  */
 
 import { gatedDigests } from '../rebuild/index.js';
-import { normaliseReference } from '../reference/normalise.js';
+import { type NormalisedReference, normaliseReference } from '../reference/normalise.js';
 import {
   carriedVulnerabilities,
   newestRecordedDigest,
@@ -19,7 +19,7 @@ import {
   owedRebuilds,
   scanOfDigest,
 } from '../state/freshness.js';
-import type { BaseImageState, ImageState, StateSnapshot } from '../state/types.js';
+import type { BaseImageState, ExternalImageState, ManagedImageState, StateSnapshot } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
 import type { RunningContainer } from './pods.js';
 
@@ -107,15 +107,15 @@ export function tagKey(image: string): string | null {
 
 /** The state indexed by repository (`registry/repository`), so that each container costs a lookup, not a scan. */
 interface StateIndex {
-  readonly managed: ReadonlyMap<string, Extract<ImageState, { kind: 'managed' }>>;
-  readonly external: ReadonlyMap<string, Extract<ImageState, { kind: 'external' }>>;
+  readonly managed: ReadonlyMap<string, ManagedImageState>;
+  readonly external: ReadonlyMap<string, ExternalImageState>;
   /** By `registry/repository:tag`. */
   readonly bases: ReadonlyMap<string, BaseImageState>;
 }
 
 function indexState(state: StateSnapshot): StateIndex {
-  const managed = new Map<string, Extract<ImageState, { kind: 'managed' }>>();
-  const external = new Map<string, Extract<ImageState, { kind: 'external' }>>();
+  const managed = new Map<string, ManagedImageState>();
+  const external = new Map<string, ExternalImageState>();
   for (const image of state.images.values()) {
     const key = `${image.registry}/${image.repository}`;
     if (image.kind === 'managed') managed.set(key, image);
@@ -128,6 +128,30 @@ function indexState(state: StateSnapshot): StateIndex {
   return { managed, external, bases };
 }
 
+/** What the factory knows a container's image as, and the image's reference as the spec writes it. */
+type Tracked = { readonly ref: NormalisedReference } & (
+  | { readonly kind: 'managed'; readonly image: ManagedImageState }
+  | { readonly kind: 'base'; readonly image: BaseImageState }
+  | { readonly kind: 'external'; readonly image: ExternalImageState }
+);
+
+/**
+ * A managed image by its repository; else a base image by its repository and tag; else an external image by its
+ * repository. Null: not an image reference, or not in images.yaml or the state (the container is untracked).
+ */
+function trackedImage(image: string, index: StateIndex): Tracked | null {
+  const parsed = normaliseReference(image);
+  if (!parsed.ok) return null;
+  const ref = parsed.value;
+  const repository = `${ref.registry}/${ref.repository}`;
+  const managed = index.managed.get(repository);
+  if (managed !== undefined) return { ref, kind: 'managed', image: managed };
+  const base = ref.tag === null ? undefined : index.bases.get(`${repository}:${ref.tag}`);
+  if (base !== undefined) return { ref, kind: 'base', image: base };
+  const external = index.external.get(repository);
+  return external === undefined ? null : { ref, kind: 'external', image: external };
+}
+
 /** What a rebuild owed to a managed image makes of one that runs its last build: the reason it is stale. */
 function owedReason(owed: OwedRebuild): string {
   const p = owed.pending;
@@ -136,110 +160,90 @@ function owedReason(owed: OwedRebuild): string {
     return `a rebuild is pending (${p.causes.map((x) => x.base).join(', ')}; due ${p.due}${notSent})`;
   }
   const c = owed.claims[0];
-  return c === undefined
-    ? 'a rebuild is owed'
-    : `a rebuild was claimed ${c.claimedAt} (${c.sends} send${c.sends === 1 ? '' : 's'}) and its CI's answer is not recorded yet`;
+  // Stryker disable next-line ConditionalExpression,StringLiteral: owedRebuilds lists an image only when it has a pending rebuild or a claim, so with no pending rebuild a claim is always here
+  if (c === undefined) return 'a rebuild is owed';
+  return `a rebuild was claimed ${c.claimedAt} (${c.sends} send${c.sends === 1 ? '' : 's'}) and its CI's answer is not recorded yet`;
 }
+
+/** A digest as the reasons show it: `sha256:` and its first 12 hexadecimal digits. */
+const short = (digest: string): string => digest.slice(0, 19);
+
+type Judgement = Pick<ContainerVerdict, 'known' | 'expected' | 'verdict' | 'reason'>;
 
 function judge(
   c: RunningContainer,
-  index: StateIndex,
+  tracked: Tracked,
   newest: ReadonlyMap<string, string>,
   unchecked: ReadonlyMap<string, string>,
   owed: ReadonlyMap<string, OwedRebuild>,
-) {
-  const parsed = normaliseReference(c.image);
-  if (!parsed.ok)
-    return {
-      known: null,
-      expected: null,
-      verdict: 'untracked' as const,
-      reason: `not an image reference: ${parsed.error}`,
-    };
-  const ref = parsed.value;
-  const notRunning = (known: string, expected: string | null) => ({
+): Judgement {
+  const known = `${tracked.kind} ${tracked.image.name}`;
+  const notRunning = (expected: string | null): Judgement => ({
     known,
     expected,
-    verdict: c.pulling ? ('not-running' as const) : ('unverified' as const),
+    verdict: c.pulling ? 'not-running' : 'unverified',
     reason: c.note ?? 'not running',
   });
-  const repository = `${ref.registry}/${ref.repository}`;
-  const managed = index.managed.get(repository);
-  if (managed !== undefined) {
-    const known = `managed ${managed.name}`;
-    const expected = managed.build?.digest ?? null;
-    if (c.digest === null) return notRunning(known, expected);
-    if (expected === null)
-      return { known, expected, verdict: 'unverified' as const, reason: 'no build of it analysed yet' };
-    if (c.digest !== expected)
+  if (tracked.kind === 'managed') {
+    const build = tracked.image.build;
+    const expected = build?.digest ?? null;
+    if (c.digest === null) return notRunning(expected);
+    if (build === undefined) return { known, expected, verdict: 'unverified', reason: 'no build of it analysed yet' };
+    if (c.digest !== build.digest)
       return {
         known,
         expected,
-        verdict: 'behind' as const,
-        reason: `runs ${c.digest.slice(0, 19)}, the last analysed build is ${expected.slice(0, 19)} (${managed.build?.tag})`,
+        verdict: 'behind',
+        reason: `runs ${short(c.digest)}, the last analysed build is ${short(build.digest)} (${build.tag})`,
       };
-    const due = owed.get(managed.name);
-    if (due !== undefined) return { known, expected, verdict: 'stale' as const, reason: owedReason(due) };
-    return { known, expected, verdict: 'current' as const, reason: 'the last analysed build' };
+    const due = owed.get(tracked.image.name);
+    if (due !== undefined) return { known, expected, verdict: 'stale', reason: owedReason(due) };
+    return { known, expected, verdict: 'current', reason: 'the last analysed build' };
   }
-  const key = tagKey(c.image);
-  const base = ref.tag === null ? undefined : index.bases.get(`${repository}:${ref.tag}`);
-  const external = index.external.get(repository);
-  if (base === undefined && external === undefined) {
-    return { known: null, expected: null, verdict: 'untracked' as const, reason: 'not in images.yaml or the state' };
+  const ref = tracked.ref;
+  // Only an external image is known by a digest alone (a base image is known by its tag): no tag, no newest digest.
+  if (ref.tag === null) {
+    if (c.digest === null) return notRunning(null);
+    const reason = 'pinned by digest with no tag: there is no newest digest to compare with';
+    return { known, expected: null, verdict: 'unverified', reason };
   }
-  const known = base !== undefined ? `base ${base.name}` : `external ${external?.name}`;
-  const failed = key === null ? undefined : unchecked.get(key);
+  const key = `${ref.registry}/${ref.repository}:${ref.tag}`;
+  const failed = unchecked.get(key);
   // With --live the registry's answer is the newest digest; a lookup that failed is not replaced by the state's.
-  const expected =
-    failed !== undefined
-      ? null
-      : ((key === null ? undefined : newest.get(key)) ?? newestRecordedDigest(base)?.digest ?? null);
-  if (c.digest === null) return notRunning(known, expected);
-  // A spec pinned by digest is judged like any other: against the newest digest of its tag (moving it means
-  // editing the pin, which the reason says).
-  const pinned = ref.digest === null ? '' : ' (pinned by digest in the spec: update the pin)';
+  const recorded = tracked.kind === 'base' ? newestRecordedDigest(tracked.image)?.digest : undefined;
+  const expected = failed !== undefined ? null : (newest.get(key) ?? recorded ?? null);
+  if (c.digest === null) return notRunning(expected);
   if (failed !== undefined)
     return {
       known,
       expected,
-      verdict: 'unverified' as const,
+      verdict: 'unverified',
       reason: `the registry could not be asked for the newest digest of ${ref.tag}: ${failed}`,
     };
   if (expected === null)
     return {
       known,
       expected,
-      verdict: 'unverified' as const,
-      reason:
-        ref.tag === null
-          ? 'pinned by digest with no tag: there is no newest digest to compare with'
-          : 'the newest digest of its tag is not known: run with --live',
+      verdict: 'unverified',
+      reason: 'the newest digest of its tag is not known: run with --live',
     };
-  return c.digest === expected
-    ? { known, expected, verdict: 'current' as const, reason: `the newest digest of ${ref.tag}` }
-    : {
-        known,
-        expected,
-        verdict: 'behind' as const,
-        reason: `runs ${c.digest.slice(0, 19)}, ${ref.tag} is now ${expected.slice(0, 19)}${pinned}`,
-      };
+  if (c.digest === expected) return { known, expected, verdict: 'current', reason: `the newest digest of ${ref.tag}` };
+  // A spec pinned by digest is judged like any other: against the newest digest of its tag (moving it means
+  // editing the pin, which the reason says).
+  const pinned = ref.digest === null ? '' : ' (pinned by digest in the spec: update the pin)';
+  return {
+    known,
+    expected,
+    verdict: 'behind',
+    reason: `runs ${short(c.digest)}, ${ref.tag} is now ${short(expected)}${pinned}`,
+  };
 }
 
-/** What the recorded scans find in what a container runs (see ContainerVerdict.vulnerabilities). */
-function vulnerabilitiesOf(
-  c: RunningContainer,
-  index: StateIndex,
-  state: StateSnapshot,
-): ContainerVulnerabilities | null {
-  const parsed = normaliseReference(c.image);
-  if (!parsed.ok || c.digest === null) return null;
-  const ref = parsed.value;
-  const repository = `${ref.registry}/${ref.repository}`;
-  const managed = index.managed.get(repository);
-  if (managed !== undefined) {
-    if (managed.build?.digest !== c.digest) return null;
-    const carried = carriedVulnerabilities(managed, state, null);
+/** What the recorded scans find in the digest a container runs (see ContainerVerdict.vulnerabilities). */
+function vulnerabilitiesOf(digest: string, tracked: Tracked, state: StateSnapshot): ContainerVulnerabilities | null {
+  if (tracked.kind === 'managed') {
+    if (tracked.image.build?.digest !== digest) return null;
+    const carried = carriedVulnerabilities(tracked.image, state, null);
     return {
       fixableCritical: carried.fixableCritical,
       eosl: carried.eoslBases,
@@ -247,15 +251,12 @@ function vulnerabilitiesOf(
       notScanned: carried.notScanned,
     };
   }
-  const image =
-    (ref.tag === null ? undefined : index.bases.get(`${repository}:${ref.tag}`)) ?? index.external.get(repository);
-  if (image === undefined) return null;
-  const scan = scanOfDigest(image, c.digest, null);
+  const scan = scanOfDigest(tracked.image, digest, null);
   return {
     fixableCritical: scan?.fixableCritical ?? [],
-    eosl: scan?.eosl === true ? [image.name] : [],
+    eosl: scan?.eosl === true ? [tracked.image.name] : [],
     rebuildWouldFix: [],
-    notScanned: scan === null ? [image.name] : [],
+    notScanned: scan === null ? [tracked.image.name] : [],
   };
 }
 
@@ -286,22 +287,28 @@ export function checkCompliance(
   const vulnerable = { fixableCritical: 0, eosl: 0 };
   const signatures = { blocked: 0, warning: 0, unverifiable: 0 };
   for (const c of containers) {
-    const j = judge(c, index, newest, unchecked, owed);
-    counts[j.verdict] += 1;
-    const where = `${c.namespace}/${c.workload}`;
-    if (j.verdict === 'untracked') {
+    const tracked = trackedImage(c.image, index);
+    if (tracked === null) {
+      counts.untracked += 1;
       untracked.set(c.image, [...(untracked.get(c.image) ?? []), `${c.namespace}/${c.pod}/${c.container}`]);
       continue;
     }
+    const j = judge(c, tracked, newest, unchecked, owed);
+    counts[j.verdict] += 1;
+    const where = `${c.namespace}/${c.workload}`;
     const group = groups.get(where) ?? { namespace: c.namespace, workload: c.workload, containers: [] };
-    const vulnerabilities = vulnerabilitiesOf(c, index, state);
+    // What it runs (nothing while no digest runs): what the scans find in it, and whether it fails a policy.
+    const runs =
+      c.digest === null
+        ? null
+        : {
+            vulnerabilities: vulnerabilitiesOf(c.digest, tracked, state),
+            signature: signatureFindings.get(digestKey(tracked.ref.registry, tracked.ref.repository, c.digest)),
+          };
+    const vulnerabilities = runs?.vulnerabilities ?? null;
+    const signature = runs?.signature;
     if ((vulnerabilities?.fixableCritical.length ?? 0) > 0) vulnerable.fixableCritical += 1;
     if ((vulnerabilities?.eosl.length ?? 0) > 0) vulnerable.eosl += 1;
-    const parsed = normaliseReference(c.image);
-    const signature =
-      parsed.ok && c.digest !== null
-        ? signatureFindings.get(digestKey(parsed.value.registry, parsed.value.repository, c.digest))
-        : undefined;
     if (signature !== undefined) signatures[signature.verdict] += 1;
     group.containers.push({
       container: c.container,
