@@ -112,11 +112,8 @@ export function gateCheck(
   return (baseName, digest) => {
     const base = state.baseImages.get(baseName);
     const seen = base?.rebuild?.seen?.find((d) => d.digest === digest);
-    let covered = gated.get(baseName);
-    if (covered === undefined) {
-      covered = base !== undefined && basePolicy(enrolment, base) !== null;
-      gated.set(baseName, covered);
-    }
+    const covered = gated.get(baseName) ?? (base !== undefined && basePolicy(enrolment, base) !== null);
+    gated.set(baseName, covered);
     const verdict = verdicts.get(verdictKey(baseName, digest));
     if (verdict !== undefined)
       return verdict.status === 'passed' || verdict.status === 'warning' ? 'usable' : verdict.status;
@@ -144,9 +141,13 @@ export function recordVerdicts(state: StateSnapshot, verdicts: Verdicts): StateS
   for (const base of state.baseImages.values()) {
     const record = base.rebuild;
     if (record?.seen === undefined) continue;
-    const seen = record.seen.map((d) => markedSeen(d, verdicts.get(verdictKey(base.name, d.digest))));
-    if (seen.every((d, i) => d.blocked === record.seen?.[i]?.blocked && d.warning === record.seen?.[i]?.warning))
-      continue;
+    let changed = false;
+    const seen = record.seen.map((before) => {
+      const after = markedSeen(before, verdicts.get(verdictKey(base.name, before.digest)));
+      if (after.blocked !== before.blocked || after.warning !== before.warning) changed = true;
+      return after;
+    });
+    if (!changed) continue;
     baseImages ??= new Map(state.baseImages);
     baseImages.set(base.name, { ...base, rebuild: { ...record, seen } });
   }
@@ -170,7 +171,9 @@ export interface GatedDigest {
 export function gatedDigests(state: StateSnapshot): GatedDigest[] {
   const out: GatedDigest[] = [];
   for (const base of state.baseImages.values()) {
-    for (const d of base.rebuild?.seen ?? []) {
+    const seen = base.rebuild?.seen;
+    if (seen === undefined) continue;
+    for (const d of seen) {
       const verdict = d.blocked !== undefined ? 'blocked' : d.warning !== undefined ? 'warning' : null;
       if (verdict === null) continue;
       out.push({
