@@ -260,6 +260,10 @@ describe('the claims a base file holds', () => {
     expect(
       keys({ history: [entry('web', 'claimed', T(8), { key: 'k1' }), entry('web', 'triggered', T(9), { key: 'k2' })] }),
     ).toEqual(['k1@2026-11-08T00:00:00Z']);
+    // Claimed twice with no answer (a later claim is no answer): one claim, claimed when first claimed.
+    expect(
+      keys({ history: [entry('web', 'claimed', T(7), { key: 'k1' }), entry('web', 'claimed', T(9), { key: 'k1' })] }),
+    ).toEqual(['k1@2026-11-07T00:00:00Z']);
     // An answer before a later claim of the same key (a transient failure sent again) does not answer the later one.
     expect(
       keys({
@@ -434,15 +438,21 @@ describe('what the scans say (state/vulnerabilities.ts)', () => {
   });
 
   test('the newest digest fixes nothing unless both the current and the newest digest are known', () => {
-    const scans = [scan(D('0'), T(3)), scan(D('1'), T(4), [['CVE-1', 'CRITICAL']]), scan(D('2'), T(5))];
+    const [older, withCve, newest] = [
+      scan(D('0'), T(3)),
+      scan(D('1'), T(4), [['CVE-1', 'CRITICAL']]),
+      scan(D('2'), T(5)),
+    ];
+    const scans = [older, withCve, newest];
     const seen = (d: string) => ({ digest: d, released: T(1), seen: T(1) });
     const withRecord = (record: Partial<RebuildRecord>) => base('node', record, { vulnerabilities: { scans } });
     expect(criticalsFixedByLatest(withRecord({ current: seen(D('1')), latest: seen(D('2')) }))).toEqual(['CVE-1']);
     expect(criticalsFixedByLatest(withRecord({ current: seen(D('1')) }))).toEqual([]);
     expect(criticalsFixedByLatest(withRecord({ latest: seen(D('2')) }))).toEqual([]);
+    // Whatever scan is listed first (here the one fixable CVE-1 is in, which the newest digest's scan does not list).
     expect(
       criticalsFixedByLatest(
-        base('node', { latest: seen(D('0')) }, { vulnerabilities: { scans: [...scans].reverse() } }),
+        base('node', { latest: seen(D('2')) }, { vulnerabilities: { scans: [withCve, older, newest] } }),
       ),
     ).toEqual([]);
   });
@@ -573,6 +583,8 @@ describe('planStateUpdate', () => {
       use('docker.io/library/node:22', { kind: 'copy-from' }),
       use('docker.io/library/alpine:3', { stage: 'test', finalStage: false }),
       use('docker.io/library/node:22', { stage: 'a-test', finalStage: false }),
+      // Not from one analysis (it keeps one entry per reference, kind and stage), but a state file may hold it.
+      use('docker.io/library/node:22', { finalStage: false }),
     ];
     const plan = (images: string[], order: UnnamedBaseImageUse[]) =>
       planStateUpdate(
@@ -585,13 +597,16 @@ describe('planStateUpdate', () => {
     expect([...backwards.baseImages]).toStrictEqual([...forwards.baseImages]);
     expect(backwards.images.get('web')).toStrictEqual(forwards.images.get('web'));
     expect(
-      (forwards.images.get('web') as ManagedImageState).baseImages.map((u) => `${u.reference} ${u.kind} ${u.stage}`),
+      (forwards.images.get('web') as ManagedImageState).baseImages.map(
+        (u) => `${u.reference} ${u.kind} ${u.stage} ${u.finalStage}`,
+      ),
     ).toEqual([
-      'docker.io/library/alpine:3 from test',
-      'docker.io/library/node:22 copy-from null',
-      'docker.io/library/node:22 from null',
-      'docker.io/library/node:22 from a-test',
-      'docker.io/library/node:22 from build',
+      'docker.io/library/alpine:3 from test false',
+      'docker.io/library/node:22 copy-from null true',
+      'docker.io/library/node:22 from null true',
+      'docker.io/library/node:22 from null false',
+      'docker.io/library/node:22 from a-test false',
+      'docker.io/library/node:22 from build false',
     ]);
   });
 
