@@ -376,6 +376,14 @@ describe('the pins of an image', () => {
       });
     });
 
+    test('two bases held back: each said, in base order', () => {
+      const bases = withRecords({ 'node-22': recordOf([seen('a', 1, 1)]), 'python-3-12': recordOf([seen('c', 1, 1)]) });
+      const result = gated(bases, (base) => (base === 'node-22' ? 'unverifiable' : 'blocked'));
+      expect(result.ok ? '' : result.reason).toBe(
+        `held back by the signature gate (node-22: ${D('a')} could not be verified; python-3-12: no digest seen passes its signature policy)`,
+      );
+    });
+
     test('no candidate at all while a digest seen is recorded blocked: held back too', () => {
       // x (Nov 2) blocked, so never current; y (Nov 9) passed but is not a week old on Nov 10. python is pinned.
       const record: RebuildRecord = {

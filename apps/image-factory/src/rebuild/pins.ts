@@ -107,6 +107,7 @@ function lastClaimed(record: RebuildRecord, image: string): string | undefined {
       .filter((h) => h.image === image && (h.result === 'claimed' || h.result === 'triggered'))
       .map((h) => h.at),
   ];
+  // Stryker disable next-line EqualityOperator: equivalent, of two times at the same instant either is the last claim
   return times.reduce<string | undefined>((a, b) => (a === undefined || compareInstants(b, a) > 0 ? b : a), undefined);
 }
 
