@@ -319,9 +319,11 @@ describe('the report: grouped, sorted, counted', () => {
     container('node:22', D('4'), { namespace: 'data', workload: 'Deployment/ui', pod: 'ui-2' }),
   ];
   const live = new Map([['docker.io/library/redis:7.2', D('5')]]);
-  const report = checkCompliance(containers, state, live, NONE, recordedSignatureFindings(state));
+  /** Built inside each test, so that a mutant of the rules is active while it runs. */
+  const reportOf = () => checkCompliance(containers, state, live, NONE, recordedSignatureFindings(state));
 
   test('workloads by namespace/workload, their containers by pod/container; untracked images apart, sorted', () => {
+    const report = reportOf();
     expect(
       report.workloads.map((w) => [`${w.namespace}/${w.workload}`, w.containers.map((c) => `${c.pod}/${c.container}`)]),
     ).toEqual([
@@ -336,10 +338,18 @@ describe('the report: grouped, sorted, counted', () => {
   });
 
   test('every verdict counted, the untracked ones too', () => {
-    expect(report.counts).toEqual({ current: 2, behind: 3, stale: 1, unverified: 0, 'not-running': 1, untracked: 3 });
+    expect(reportOf().counts).toEqual({
+      current: 2,
+      behind: 3,
+      stale: 1,
+      unverified: 0,
+      'not-running': 1,
+      untracked: 3,
+    });
   });
 
   test('a container running a digest the gate recorded carries the finding, counted; the others carry none', () => {
+    const report = reportOf();
     const ui = report.workloads[0]?.containers ?? [];
     expect(ui.map((c) => c.signature)).toEqual([
       undefined,

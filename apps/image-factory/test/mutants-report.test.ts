@@ -138,11 +138,12 @@ const imageOf = (images: readonly ReportImage[], name: string): ReportImage => {
   return image;
 };
 
-describe('report: every enrolled image, by name', () => {
-  const report = buildReport(state, enrolledLater, NOW);
+/** Built inside each test, so that a mutant of the model is active while it runs. */
+const reportOf = () => buildReport(state, enrolledLater, NOW);
 
+describe('report: every enrolled image, by name', () => {
   test('sorted by name, each with its kind and its registry/repository reference', () => {
-    expect(report.images.map((i) => [i.name, i.kind, i.reference])).toEqual([
+    expect(reportOf().images.map((i) => [i.name, i.kind, i.reference])).toEqual([
       ['api', 'managed', 'ghcr.io/acme/api'],
       ['new', 'managed', 'ghcr.io/acme/new'],
       ['ops', 'managed', 'ghcr.io/acme/ops'],
@@ -164,7 +165,7 @@ describe('report: every enrolled image, by name', () => {
       lastTrigger: null,
       carried: null,
     };
-    expect(imageOf(report.images, 'zeta')).toStrictEqual({
+    expect(imageOf(reportOf().images, 'zeta')).toStrictEqual({
       name: 'zeta',
       kind: 'managed',
       reference: 'ghcr.io/acme/zeta',
@@ -172,7 +173,7 @@ describe('report: every enrolled image, by name', () => {
       vulnerabilities: null,
     });
     // An external image's recorded scans (none yet: not scanned, never zero findings).
-    expect(imageOf(report.images, 'redis')).toStrictEqual({
+    expect(imageOf(reportOf().images, 'redis')).toStrictEqual({
       name: 'redis',
       kind: 'external',
       reference: 'docker.io/library/redis',
@@ -182,17 +183,17 @@ describe('report: every enrolled image, by name', () => {
   });
 
   test('a managed image: its last analysed build (tag and digest), or null before its first build', () => {
-    expect(imageOf(report.images, 'web').build).toStrictEqual({ tag: '1.0', digest: D('a') });
-    expect(imageOf(report.images, 'new').build).toBe(null);
+    expect(imageOf(reportOf().images, 'web').build).toStrictEqual({ tag: '1.0', digest: D('a') });
+    expect(imageOf(reportOf().images, 'new').build).toBe(null);
   });
 
   test("its bases: the state's reference, the newest digest recorded and its release; unknown when nothing is", () => {
-    expect(imageOf(report.images, 'web').bases).toStrictEqual([
+    expect(imageOf(reportOf().images, 'web').bases).toStrictEqual([
       { name: 'node-22', reference: 'docker.io/library/node:22', digest: D('2'), released: at(10), stale: null },
       { name: PY, reference: PYTHON, digest: null, released: null, stale: null },
     ]);
     // A base with no state file (alpine's is missing): its name stands for its reference, nothing else is known.
-    expect(imageOf(report.images, 'ops').bases.find((b) => b.name === 'alpine-3')).toStrictEqual({
+    expect(imageOf(reportOf().images, 'ops').bases.find((b) => b.name === 'alpine-3')).toStrictEqual({
       name: 'alpine-3',
       reference: 'alpine-3',
       digest: null,
@@ -202,7 +203,7 @@ describe('report: every enrolled image, by name', () => {
   });
 
   test('a pending rebuild: due, reason, causes as base@digest, why not sent; claims awaiting their answer', () => {
-    const web = imageOf(report.images, 'web');
+    const web = imageOf(reportOf().images, 'web');
     expect(web.pending).toStrictEqual({
       due: at(17),
       reason: 'delay',
@@ -212,40 +213,46 @@ describe('report: every enrolled image, by name', () => {
       notSent: 'no token',
     });
     expect(web.claims).toStrictEqual([{ key: 'web-1', claimedAt: '2026-11-12T00:17:00Z', sends: 2 }]);
-    expect(imageOf(report.images, 'new')).toMatchObject({ pending: null, claims: [] });
+    expect(imageOf(reportOf().images, 'new')).toMatchObject({ pending: null, claims: [] });
   });
 
   test('a rebuild owed makes an image stale even with no registry facts; without one and without facts: unknown', () => {
-    expect(['api', 'new', 'ops', 'web'].map((n) => imageOf(report.images, n).stale)).toEqual([true, null, true, true]);
+    expect(['api', 'new', 'ops', 'web'].map((n) => imageOf(reportOf().images, n).stale)).toEqual([
+      true,
+      null,
+      true,
+      true,
+    ]);
     const claimedOnly = buildReport(stateOf({ ...record, pending: [] }), enrolment, NOW);
     expect(imageOf(claimedOnly.images, 'web').stale).toBe(true);
     expect(imageOf(claimedOnly.images, 'api').stale).toBe(null);
   });
 
   test('the last trigger carries the key, the answer and the run when recorded, and only then', () => {
-    expect(imageOf(report.images, 'api').lastTrigger).toStrictEqual({
+    expect(imageOf(reportOf().images, 'api').lastTrigger).toStrictEqual({
       at: at(3),
       result: 'failed',
       key: 'api-1',
       answer: 'HTTP 404',
       run: 'run-9',
     });
-    expect(imageOf(report.images, 'ops').lastTrigger).toStrictEqual({ at: at(4), result: 'triggered' });
-    expect(imageOf(report.images, 'web').lastTrigger).toBe(null);
+    expect(imageOf(reportOf().images, 'ops').lastTrigger).toStrictEqual({ at: at(4), result: 'triggered' });
+    expect(imageOf(reportOf().images, 'web').lastTrigger).toBe(null);
   });
 });
 
 describe('report: base images, signatures, live', () => {
-  const report = buildReport(state, enrolment, NOW);
-
   test('the base images sorted by name, pinned when the Dockerfile pins them by digest', () => {
-    expect(report.baseImages.map((b) => [b.name, b.reference, b.pinned, b.managedImage])).toEqual([
+    expect(
+      buildReport(state, enrolment, NOW).baseImages.map((b) => [b.name, b.reference, b.pinned, b.managedImage]),
+    ).toEqual([
       ['node-22', 'docker.io/library/node:22', false, null],
       [PY, PYTHON, true, null],
     ]);
   });
 
   test('the signature gate: blocked and warned digests apart, counted, the unsigned ones among the blocked', () => {
+    const report = buildReport(state, enrolment, NOW);
     expect(report.signatures.blocked.map((g) => [g.digest, g.unsigned])).toEqual([
       [D('3'), true],
       [D('5'), false],
@@ -258,7 +265,7 @@ describe('report: base images, signatures, live', () => {
   });
 
   test('`live` is null without --live; with it, when the registries were asked and the ones that failed', () => {
-    expect(report.live).toBe(null);
+    expect(buildReport(state, enrolment, NOW).live).toBe(null);
     const facts = live({}, null);
     expect(buildReport(state, enrolment, NOW, facts).live).toStrictEqual({
       checkedAt: '2026-11-23T11:59:00Z',
