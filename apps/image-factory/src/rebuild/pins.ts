@@ -10,7 +10,7 @@
  */
 import type { BaseImageState, ImageState, RebuildRecord, SeenDigest } from '../state/types.js';
 import { compareCodeUnits } from '../util/compare.js';
-import { addSeconds, compareInstants } from '../util/time.js';
+import { addSeconds, compareInstants, laterOf } from '../util/time.js';
 import type { BaseDigest, GateCheck } from './gate.js';
 
 /** One base of an image and the digest its rebuild must use. */
@@ -107,8 +107,7 @@ function lastClaimed(record: RebuildRecord, image: string): string | undefined {
       .filter((h) => h.image === image && (h.result === 'claimed' || h.result === 'triggered'))
       .map((h) => h.at),
   ];
-  // Stryker disable next-line EqualityOperator: equivalent, of two times at the same instant either is the last claim
-  return times.reduce<string | undefined>((a, b) => (a === undefined || compareInstants(b, a) > 0 ? b : a), undefined);
+  return times.length === 0 ? undefined : times.reduce(laterOf);
 }
 
 /**
