@@ -142,8 +142,10 @@ describe('the latest history entry of each image', () => {
       snapshot(
         base('alpine', { history: [entry('web', 'triggered', T(9))] }),
         base('node', { history: [entry('web', 'fresh', T(3)), entry('api', 'record-only', T(2))] }),
+        base('python'),
       ),
     );
+    expect([...latest.keys()].sort()).toEqual(['api', 'web']);
     expect(latest.get('web')).toEqual({ ...entry('web', 'triggered', T(9)), base: 'alpine' });
     expect(latest.get('api')).toEqual({ ...entry('api', 'record-only', T(2)), base: 'node' });
   });
