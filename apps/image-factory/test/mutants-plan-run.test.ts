@@ -307,3 +307,24 @@ describe('a due rebuild is sent as images.yaml says now', () => {
     expect(claims.map((c) => [c.image, c.pins])).toEqual([['api', undefined]]);
   });
 });
+
+describe('a due rebuild whose pin has no verdict yet is held back, not skipped', () => {
+  test('the digest is asked for, the rebuild held this run (nothing recorded), nothing sent', () => {
+    // api was left pending on node C under no policy; now a policy covers node and the job has not verified C yet.
+    const images = `images:\n${delayed('api', '0')}`;
+    const free = loadEnrolment(images, 'images.yaml');
+    const state = planStateUpdate(EMPTY_STATE, free, [analysis('api', 'FROM node:22\n')]);
+    const pending = run({ state, enrolment: free, updates: [at('node-22', 'c', 1)], now: T(1), requestFor: refuse });
+    const asked = run({
+      state: pending.state,
+      enrolment: loadEnrolment(`${images}${NODE_POLICY}`, 'images.yaml'),
+      updates: [],
+      now: T(2),
+    });
+    expect(asked.gate.needed).toEqual([{ base: 'node-22', digest: D('c') }]);
+    expect(asked.gate.held.map((h) => h.image)).toEqual(['api']);
+    expect(asked.skipped).toEqual([]);
+    expect(asked.sends).toEqual([]);
+    expect(asked.state).toEqual(pending.state);
+  });
+});

@@ -174,15 +174,15 @@ export function gatedDigests(state: StateSnapshot): GatedDigest[] {
     const seen = base.rebuild?.seen;
     if (seen === undefined) continue;
     for (const d of seen) {
-      const verdict = d.blocked !== undefined ? 'blocked' : d.warning !== undefined ? 'warning' : null;
-      if (verdict === null) continue;
+      const reason = d.blocked ?? d.warning;
+      if (reason === undefined) continue;
       out.push({
         base: base.name,
         reference: base.reference,
         digest: d.digest,
-        verdict,
-        reason: d.blocked ?? d.warning ?? '',
-        unsigned: (d.blocked ?? d.warning ?? '').includes(`; signed by ${NOBODY};`),
+        verdict: d.blocked !== undefined ? 'blocked' : 'warning',
+        reason,
+        unsigned: reason.includes(`; signed by ${NOBODY};`),
         seen: d.seen,
       });
     }
