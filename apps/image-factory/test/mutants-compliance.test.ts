@@ -307,6 +307,7 @@ describe('a base or external image: against the newest digest of its tag', () =>
 
 describe('the report: grouped, sorted, counted', () => {
   const containers: RunningContainer[] = [
+    container('redis:7.2', D('5'), { namespace: 'ops', workload: 'Deployment/z' }),
     container('ghcr.io/acme/web:1.0', D('b'), { namespace: 'shop', workload: 'Deployment/web', pod: 'web-2' }),
     container('node:22', D('1'), { namespace: 'shop', workload: 'Deployment/web', pod: 'web-1', container: 'z' }),
     container('ghcr.io/acme/edge:1.0', D('e'), { namespace: 'shop', workload: 'Deployment/web', pod: 'web-1' }),
@@ -329,6 +330,7 @@ describe('the report: grouped, sorted, counted', () => {
     ).toEqual([
       ['data/Deployment/ui', ['app-1/app', 'ui-1/app', 'ui-2/app']],
       ['data/StatefulSet/db', ['db-0/app']],
+      ['ops/Deployment/z', ['app-1/app']],
       ['shop/Deployment/web', ['web-1/app', 'web-1/z', 'web-2/app']],
     ]);
     expect(report.untracked).toEqual([
@@ -339,7 +341,7 @@ describe('the report: grouped, sorted, counted', () => {
 
   test('every verdict counted, the untracked ones too', () => {
     expect(reportOf().counts).toEqual({
-      current: 2,
+      current: 3,
       behind: 3,
       stale: 1,
       unverified: 0,
