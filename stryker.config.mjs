@@ -83,7 +83,8 @@ export default {
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
-  ignorePatterns: ['kustomize', 'bench', 'reports', '.demo', '.bench', 'coverage'],
+  // '.stryker-tmp': another run's sandboxes (two runs side by side would copy each other's, mid-deletion).
+  ignorePatterns: ['kustomize', 'bench', 'reports', '.demo', '.bench', 'coverage', '.stryker-tmp'],
   thresholds: { high: 90, low: 85, break: null },
   tempDirName: '.stryker-tmp',
 };
