@@ -42,6 +42,11 @@ function stateValidators(): Validators {
   return validators;
 }
 
+/** State is written by the tool, never linked: a symbolic link, a FIFO or a folder where a state file should be. */
+function notRegularFile(shown: string): FactoryError {
+  return new FactoryError('invalid-state', `${shown}: is not a regular file (a symbolic link?): refused`);
+}
+
 /** The state files of a folder; a symbolic link is refused (state is written by the tool, never linked). */
 async function listYaml(dir: string, label: string): Promise<string[]> {
   let entries: Dirent[];
@@ -55,10 +60,7 @@ async function listYaml(dir: string, label: string): Promise<string[]> {
   for (const entry of entries) {
     if (!entry.name.endsWith('.yaml')) continue;
     if (!entry.isFile()) {
-      throw new FactoryError(
-        'invalid-state',
-        `${label}/${entry.name}: is not a regular file (a symbolic link?): refused`,
-      );
+      throw notRegularFile(`${label}/${entry.name}`);
     }
     files.push(entry.name);
   }
@@ -124,16 +126,12 @@ function readStateFile(absolute: string, shown: string): string | null {
   } catch (error) {
     const code = error instanceof Error && 'code' in error ? error.code : undefined;
     if (code === 'ENOENT') return null;
-    if (code === 'ELOOP') {
-      throw new FactoryError('invalid-state', `${shown}: is not a regular file (a symbolic link?): refused`);
-    }
+    if (code === 'ELOOP') throw notRegularFile(shown);
     throw new FactoryError('io', `${shown}: cannot be read: ${error instanceof Error ? error.message : error}`);
   }
   try {
     const info = fstatSync(fd);
-    if (!info.isFile()) {
-      throw new FactoryError('invalid-state', `${shown}: is not a regular file (a symbolic link?): refused`);
-    }
+    if (!info.isFile()) throw notRegularFile(shown);
     if (info.size > MAX_STATE_FILE_BYTES) {
       throw new FactoryError(
         'invalid-state',
