@@ -18,6 +18,7 @@ import {
   reclaim,
   recordBaseUpdate,
   recordTriggerOutcome,
+  recordTriggerOutcomes,
   requeueRefused,
   timedOutClaims,
   triggerConfig,
@@ -391,6 +392,28 @@ describe('an answer', () => {
     expect(r.history.map((h) => [h.image, h.result])).toEqual([['web', 'triggered']]);
     expect(r.claims?.map((c) => c.image)).toEqual(['api']);
     expect(baseFile(answered, 'python-3-12')).toBe(baseFile(claimed, 'python-3-12'));
+  });
+
+  test("many answers at once: the files one after the other would write, in the answers' order, once per key", () => {
+    const answers = [
+      { key: keyOf(claimed, 'web'), outcome: { status: 'transient', answer: 'HTTP 502' } },
+      { key: keyOf(claimed, 'api'), outcome: { status: 'triggered', answer: 'HTTP 204', run: 'r1' } },
+      // A second answer for a key already answered finds no claim left, one after the other: it changes nothing.
+      { key: keyOf(claimed, 'web'), outcome: { status: 'triggered', answer: 'HTTP 204' } },
+    ] as const;
+    const files = (state: StateSnapshot) => [...renderState(state)];
+    const oneByOne = (list: readonly (typeof answers)[number][]) =>
+      list.reduce((state, a) => recordTriggerOutcome(state, a.key, a.outcome, T(4)), claimed);
+    const batch = recordTriggerOutcomes(claimed, answers, T(4));
+    expect(files(batch)).toEqual(files(oneByOne(answers)));
+    expect(record(batch, 'node-22').history.map((h) => [h.image, h.result])).toEqual([
+      ['web', 'transient'],
+      ['api', 'triggered'],
+    ]);
+    const reversed = [answers[1], answers[0]];
+    expect(files(recordTriggerOutcomes(claimed, reversed, T(4)))).toEqual(files(oneByOne(reversed)));
+    expect(files(recordTriggerOutcomes(claimed, reversed, T(4)))).not.toEqual(files(batch));
+    expect(recordTriggerOutcomes(claimed, [], T(4))).toEqual(claimed);
   });
 
   test('the last claim answered leaves no claims list in the file', () => {

@@ -84,6 +84,34 @@ describe('StateFolder: read once, then only what changed', () => {
     );
   });
 
+  it('adopts the texts of its own commit without reading the disk: parsed and checked as read', async () => {
+    const dir = await tempDir();
+    await writeState(dir, snapshot);
+    const folder = await StateFolder.read(dir, 'image-factory/state');
+    const smaller = planStateUpdate(
+      snapshot,
+      loadEnrolment("images:\n  - {name: pg, registry: docker.io, repository: library/postgres, allowTags: '^17$'}\n"),
+    );
+    const { changes } = folder.changesTo(smaller);
+    expect(changes.map((c) => [c.path, c.content === null])).toEqual([
+      ['images/pg.yaml', false],
+      ['images/app.yaml', true],
+      ['base-images/node-22.yaml', true],
+    ]);
+    // The disk still holds the old files (a commit through fast-import leaves the working tree): nothing is read.
+    folder.adopt(changes);
+    expect(folder.snapshot()).toEqual(smaller);
+    expect(folder.changesTo(smaller).changes).toEqual([]);
+    expect(await readState(dir)).toEqual(snapshot);
+    // A text that breaks the schema is refused as a file read from disk would be, naming it.
+    expect(() => folder.adopt([{ path: 'images/pg.yaml', content: 'kind: external\nname: pg\n' }])).toThrow(
+      /^image-factory\/state\/images\/pg\.yaml: /,
+    );
+    // What is not a state file is not taken in.
+    folder.adopt([{ path: 'README.md', content: 'x' }]);
+    expect(folder.changesTo(smaller).changes).toEqual([]);
+  });
+
   it('hands over the base images before reading the images, and the whole state after', async () => {
     const dir = await tempDir();
     await writeState(dir, snapshot);

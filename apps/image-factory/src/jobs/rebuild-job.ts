@@ -21,11 +21,12 @@ import {
   type ForgeEndpoints,
   findStartedRun,
   type GivenReport,
+  type KeyedAnswer,
   managedImage,
   type PlannedSend,
   planRun,
   type RunPlan,
-  recordTriggerOutcome,
+  recordTriggerOutcomes,
   sendTrigger,
   type TriggerAnswer,
   type TriggerEffects,
@@ -463,15 +464,15 @@ export function recordAnswers(
   outcomes: readonly (TriggerOutcome | null)[],
   now: string,
 ): StateSnapshot {
-  let next = state;
+  const answers: KeyedAnswer[] = [];
   sends.forEach((send, i) => {
     const outcome = outcomes[i];
     // Not sent, or sent with no telling whether it arrived: the claim stays, answered later (claim timeout, look-up).
     if (outcome === undefined || outcome === null || outcome.status === 'unknown') return;
     const image = managedImage(enrolment, send.image);
-    next = recordTriggerOutcome(next, send.key, answerOf(outcome, image && triggerConfig(image)), now);
+    answers.push({ key: send.key, outcome: answerOf(outcome, image && triggerConfig(image)) });
   });
-  return next;
+  return recordTriggerOutcomes(state, answers, now);
 }
 
 export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOptions): Promise<RebuildJobResult> {
@@ -516,18 +517,41 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
       }
       target = { ...mode, base: name };
     }
-    const swept =
-      sweeping && heads !== undefined
-        ? await unreportedUpdates(folder.snapshot(), await heads, options)
-        : { updates: [], unreachable: [] };
-    const updates = target.kind === 'update' ? [await updateFacts(target, folder.snapshot(), options)] : swept.updates;
-    const { unreachable } = swept;
     const runId = randomBytes(8).toString('hex');
     const endpoints = endpointsOf(options.forge);
     // The signature gate's verdicts, made once per digest for the whole run (a re-plan after a lost race reuses them).
     const verdicts = new Map<string, DigestVerdict>();
     const readKeyFile: KeyFileReader = (file) =>
       readConfinedFile(gitops.dir, file, 'verify key file', 'invalid-enrolment');
+    /** The run planned on the folder as it is now, with the verdicts made so far (pure). */
+    const planOnce = (enrolment: Enrolment, planUpdates: readonly UpdateFacts[], dryRun: boolean) =>
+      planRun({
+        state: folder.snapshot(),
+        enrolment,
+        updates: planUpdates,
+        now,
+        claimTimeoutSeconds,
+        requestFor: (image, key, contexts) => triggerRequest(image, endpoints, key, contexts, dryRun),
+        verdicts,
+      });
+    // While the sweep's HEADs are out, the run is planned as if they find nothing unreported, as they mostly do; that
+    // plan is used only then, on the head as cloned. One that needs the signature gate's verdicts is dropped (no
+    // digest is verified for a plan that may not be used), and an error is left for the plan proper to raise.
+    const early =
+      heads === undefined
+        ? undefined
+        : (async () => {
+            const enrolment = await loadEnrolment();
+            const planned = planOnce(enrolment, [], job.dryRun);
+            if (planned.gate.needed.length > 0) return undefined;
+            return { planned, enrolment, changes: folder.changesTo(planned.state).changes };
+          })().catch(() => undefined);
+    const swept =
+      sweeping && heads !== undefined
+        ? await unreportedUpdates(folder.snapshot(), await heads, options)
+        : { updates: [], unreachable: [] };
+    const updates = target.kind === 'update' ? [await updateFacts(target, folder.snapshot(), options)] : swept.updates;
+    const { unreachable } = swept;
     /** What the sweep recorded: found in the registry, and neither blocked before nor left unverified now. */
     const healedBy = (planned: RunPlan, before: StateSnapshot) =>
       swept.updates
@@ -547,27 +571,22 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
     };
 
     // Step 1: plan on the head and commit the claims (on a lost race: plan again on the new head).
-    const plan = async (fetched: string | null, dryRun: boolean) => {
+    const planAnew = async (fetched: string | null, dryRun: boolean) => {
       await refresh(fetched);
       const enrolment = await loadEnrolment();
-      const planOnce = () =>
-        planRun({
-          state: folder.snapshot(),
-          enrolment,
-          updates,
-          now,
-          claimTimeoutSeconds,
-          requestFor: (image, key, contexts) => triggerRequest(image, endpoints, key, contexts, dryRun),
-          verdicts,
-        });
       // The gate asks for the verdicts it needs (pure); they are made here and the run planned again with them.
-      let planned = planOnce();
+      let planned = planOnce(enrolment, updates, dryRun);
       for (let round = 0; planned.gate.needed.length > 0; round++) {
         if (round === MAX_GATE_ROUNDS)
           throw new FactoryError('internal', 'the signature gate kept asking for verdicts');
         await verifyDigests(planned.gate.needed, folder.snapshot(), enrolment, options, readKeyFile, verdicts);
-        planned = planOnce();
+        planned = planOnce(enrolment, updates, dryRun);
       }
+      return { planned, enrolment, changes: folder.changesTo(planned.state).changes };
+    };
+    const plan = async (fetched: string | null, dryRun: boolean) => {
+      const ready = fetched === null && updates.length === 0 ? await early : undefined;
+      const { planned, enrolment, changes } = ready ?? (await planAnew(fetched, dryRun));
       for (const u of planned.urgent) {
         log.info(
           'urgent',
@@ -579,11 +598,10 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
         'plan',
         `${planned.decisions.length} decision(s), ${planned.sends.length} rebuild(s) ${would}, ${planned.skipped.length} not sent`,
       );
-      const { changes } = folder.changesTo(planned.state);
       return {
         message: planMessage(target, planned, runId),
         files: changes.map((c) => ({ path: posix.join(stateRel, c.path), content: c.content })),
-        plan: { planned, enrolment, before: folder.snapshot() },
+        plan: { planned, enrolment, before: folder.snapshot(), changes },
       };
     };
 
@@ -623,8 +641,10 @@ export async function runRebuildJob(mode: RebuildMode, options: RebuildJobOption
     // Step 2: the claims are in git: now, and only now, call the CIs, each once.
     const outcomes = await sendAll(planned.sends, options.forge, log);
 
-    // Step 3: record the answers on whatever the branch holds now (the work tree is behind our own commit).
-    await refresh(await gitops.resetToRemote());
+    // Step 3: record the answers on top of the claim commit, which the folder takes from the texts it wrote (no
+    // fetch, reset or re-read). The branch may have moved since: a lost push fetches it and re-reads what changed.
+    folder.adopt(claim.plan.changes);
+    folderHead = claim.commit;
     const record = async (fetched: string | null) => {
       await refresh(fetched);
       const state = recordAnswers(folder.snapshot(), enrolment, planned.sends, outcomes, now);

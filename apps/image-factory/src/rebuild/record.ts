@@ -105,11 +105,18 @@ const sortPending = (pending: readonly PendingRebuildState[]) =>
   [...pending].sort((a, b) => compareCodeUnits(a.image, b.image));
 
 function withRecord(state: StateSnapshot, base: BaseImageState, record: RebuildRecord): StateSnapshot {
+  return withRecords(state, new Map([[base, record]]));
+}
+
+/** `state` with the rebuild records of these base images replaced, in one copy of the map. */
+function withRecords(state: StateSnapshot, records: ReadonlyMap<BaseImageState, RebuildRecord>): StateSnapshot {
   const baseImages = new Map(state.baseImages);
-  const { claims, ...rest } = record;
-  // An empty claim list is not written: files without claims read as before.
-  const written: RebuildRecord = claims === undefined || claims.length === 0 ? rest : { ...rest, claims };
-  baseImages.set(base.name, { ...base, rebuild: written });
+  for (const [base, record] of records) {
+    const { claims, ...rest } = record;
+    // An empty claim list is not written: files without claims read as before.
+    const written: RebuildRecord = claims === undefined || claims.length === 0 ? rest : { ...rest, claims };
+    baseImages.set(base.name, { ...base, rebuild: written });
+  }
   return { images: state.images, baseImages };
 }
 
@@ -390,6 +397,12 @@ export interface TriggerAnswer {
   readonly run?: string;
 }
 
+/** The CI's answer for one claimed key. */
+export interface KeyedAnswer {
+  readonly key: string;
+  readonly outcome: TriggerAnswer;
+}
+
 /**
  * Record what the CI answered for the claim `key`: the claim leaves every base file and becomes a history entry
  * (triggered, failed with the forge's message). A transient failure leaves the rebuild pending again, due at once,
@@ -401,45 +414,62 @@ export function recordTriggerOutcome(
   outcome: TriggerAnswer,
   now: string,
 ): StateSnapshot {
-  let next = state;
+  return recordTriggerOutcomes(state, [{ key, outcome }], now);
+}
+
+/**
+ * Record many answers at once, exactly as recording them one after the other in this order would (a key answered
+ * twice: the first answer counts, as the second would find no claim left), with one pass over the base files: a
+ * sweep's hundreds of answers each walked every base file.
+ */
+export function recordTriggerOutcomes(
+  state: StateSnapshot,
+  answers: readonly KeyedAnswer[],
+  now: string,
+): StateSnapshot {
+  const byKey = new Map<string, TriggerAnswer>();
+  for (const { key, outcome } of answers) if (!byKey.has(key)) byKey.set(key, outcome);
+  const records = new Map<BaseImageState, RebuildRecord>();
   for (const base of state.baseImages.values()) {
     const record = rebuildRecordOf(base);
-    const answered = record.claims.filter((c) => c.key === key);
-    if (answered.length === 0) continue;
+    if (!record.claims.some((c) => byKey.has(c.key))) continue;
     const history = [...record.history];
     let pending = [...record.pending];
-    for (const claim of answered) {
-      history.push({
-        image: claim.image,
-        digest: claim.digest,
-        result: outcome.status,
-        at: now,
-        key,
-        answer: outcome.answer,
-        ...(outcome.status === 'failed' && outcome.config !== undefined ? { config: outcome.config } : {}),
-        ...(outcome.run === undefined ? {} : { run: outcome.run }),
-        ...(claim.pins === undefined ? {} : { pins: claim.pins }),
-      });
-      if (outcome.status !== 'transient') continue;
-      const again: PendingRebuildState = {
-        image: claim.image,
-        since: claim.since,
-        due: now,
-        urgent: claim.urgent,
-        causes: claim.causes,
-        waitFor: [],
-        waitUntil: null,
-      };
-      pending = mergePending(pending, again);
+    for (const [key, outcome] of byKey) {
+      for (const claim of record.claims) {
+        if (claim.key !== key) continue;
+        history.push({
+          image: claim.image,
+          digest: claim.digest,
+          result: outcome.status,
+          at: now,
+          key,
+          answer: outcome.answer,
+          ...(outcome.status === 'failed' && outcome.config !== undefined ? { config: outcome.config } : {}),
+          ...(outcome.run === undefined ? {} : { run: outcome.run }),
+          ...(claim.pins === undefined ? {} : { pins: claim.pins }),
+        });
+        if (outcome.status !== 'transient') continue;
+        const again: PendingRebuildState = {
+          image: claim.image,
+          since: claim.since,
+          due: now,
+          urgent: claim.urgent,
+          causes: claim.causes,
+          waitFor: [],
+          waitUntil: null,
+        };
+        pending = mergePending(pending, again);
+      }
     }
-    next = withRecord(next, base, {
+    records.set(base, {
       ...record,
       pending: sortPending(pending),
-      claims: record.claims.filter((c) => c.key !== key),
+      claims: record.claims.filter((c) => !byKey.has(c.key)),
       history: bounded(history),
     });
   }
-  return next;
+  return withRecords(state, records);
 }
 
 /**

@@ -149,6 +149,9 @@ type StateEntry =
   | { readonly kind: 'image'; readonly state: ImageState }
   | { readonly kind: 'base'; readonly state: BaseImageState };
 
+/** A state file's path relative to the state folder. */
+const STATE_FILE = /^(images|base-images)\/[^/]+\.yaml$/;
+
 /**
  * The state folder of a working copy, read once and then kept in step incrementally: a job that loses the push
  * race re-reads only the files the new head changed (in a GitOps repository of 5,000 images, a handful instead of
@@ -196,25 +199,40 @@ export class StateFolder {
     this.load(paths);
   }
 
+  /**
+   * Take in the files of a commit this job made (`changes`, paths relative to the folder) from the texts it wrote,
+   * without reading them back: after its own push, a job's next step starts from that commit without a fetch, a
+   * reset and a re-read. Each text is parsed and checked as a file read from disk would be.
+   */
+  adopt(changes: readonly StateFileChange[]): void {
+    for (const { path, content } of changes) {
+      if (STATE_FILE.test(path)) this.hold(path, content);
+    }
+  }
+
   private load(paths: readonly string[]): void {
-    const relevant = paths.filter((path) => /^(images|base-images)\/[^/]+\.yaml$/.test(path));
+    const relevant = paths.filter((path) => STATE_FILE.test(path));
     const read = relevant.map((path) => readStateFile(join(this.dir, path), `${this.label}/${path}`));
     relevant.forEach((path, i) => {
-      const text = read[i];
-      if (text === null || text === undefined) {
-        this.texts.delete(path);
-        this.entries.delete(path);
-        return;
-      }
-      const shown = `${this.label}/${path}`;
-      const stem = path.slice(path.indexOf('/') + 1, -'.yaml'.length);
-      const data = parseStateYaml(text, shown);
-      const entry: StateEntry = path.startsWith(`${IMAGES_DIR}/`)
-        ? { kind: 'image', state: checked(data, stateValidators().image, shown, stem) }
-        : { kind: 'base', state: checked(data, stateValidators().baseImage, shown, stem) };
-      this.texts.set(path, text);
-      this.entries.set(path, entry);
+      this.hold(path, read[i] ?? null);
     });
+  }
+
+  /** Hold `text` as the file at `path` (null: the file is gone). */
+  private hold(path: string, text: string | null): void {
+    if (text === null) {
+      this.texts.delete(path);
+      this.entries.delete(path);
+      return;
+    }
+    const shown = `${this.label}/${path}`;
+    const stem = path.slice(path.indexOf('/') + 1, -'.yaml'.length);
+    const data = parseStateYaml(text, shown);
+    const entry: StateEntry = path.startsWith(`${IMAGES_DIR}/`)
+      ? { kind: 'image', state: checked(data, stateValidators().image, shown, stem) }
+      : { kind: 'base', state: checked(data, stateValidators().baseImage, shown, stem) };
+    this.texts.set(path, text);
+    this.entries.set(path, entry);
   }
 
   /** The state as read. */
