@@ -6,10 +6,11 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * fresh clone (CI) has none and it would start these small files last, leaving one of them running alone at the end.
  */
 const LONGEST = [
-  'apps/image-factory/test/analyze-git.test.ts',
-  'apps/image-factory/test/confinement-and-time.test.ts',
   'apps/image-factory/test/rebuild-job.test.ts',
-  'apps/image-factory/test/git-http-credentials.test.ts',
+  'cdk8s/image-factory/test/kustomize.test.ts',
+  'apps/image-factory/test/request-provision.test.ts',
+  'apps/image-factory/test/analyze-git.test.ts',
+  'apps/image-factory/test/rebuild-gate-job.test.ts',
 ];
 
 class LongestFirst extends BaseSequencer {
