@@ -155,6 +155,25 @@ describe('state store', () => {
     expect((await readdir(join(dir, 'images'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('writes over a folder only as the reader reads it: a symbolic link or a file over the bound is refused', async () => {
+    const dir = await tempDir();
+    await writeState(dir, snapshot);
+    const pg = join(dir, 'images/pg.yaml');
+    const outside = join(await tempDir(), 'outside.yaml');
+    await writeFile(outside, 'kind: external\nname: pg\n');
+    await rm(pg);
+    await symlink(outside, pg);
+    await expect(writeState(dir, snapshot)).rejects.toThrow('images/pg.yaml: is not a regular file');
+    expect(await readFile(outside, 'utf8')).toBe('kind: external\nname: pg\n');
+    await rm(pg);
+    await writeFile(pg, `#${'x'.repeat(MAX_STATE_FILE_BYTES)}\n`);
+    await expect(writeState(dir, snapshot)).rejects.toThrow(
+      `images/pg.yaml: is ${MAX_STATE_FILE_BYTES + 2} bytes, over the limit`,
+    );
+    await rm(pg);
+    expect(await writeState(dir, snapshot)).toEqual({ added: ['images/pg.yaml'], modified: [], deleted: [] });
+  });
+
   it('deletes the files of state that is gone', async () => {
     const dir = await tempDir();
     await writeState(dir, snapshot);

@@ -1,6 +1,6 @@
 /** Read and write the state folder: schema-checked reads, atomic writes (temp file + rename). */
 import { closeSync, constants, type Dirent, fstatSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -335,11 +335,11 @@ export async function stateFileChanges(
 }> {
   const existing = new Map<string, string>();
   for (const sub of [IMAGES_DIR, BASE_IMAGES_DIR]) {
-    const files = await listYaml(join(stateDir, sub), sub);
-    const texts = await mapLimit(files, IO_CONCURRENCY, (file) => readFile(join(stateDir, sub, file), 'utf8'));
-    files.forEach((file, i) => {
-      existing.set(`${sub}/${file}`, texts[i] ?? '');
-    });
+    for (const file of await listYaml(join(stateDir, sub), sub)) {
+      // Read as the state reader reads (the listing refused what is not a regular file): a file over the bound too.
+      const text = readStateFile(join(stateDir, sub, file), `${sub}/${file}`);
+      if (text !== null) existing.set(`${sub}/${file}`, text);
+    }
   }
   return diffStateFiles(existing, snapshot);
 }
