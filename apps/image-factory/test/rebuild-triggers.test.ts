@@ -205,6 +205,57 @@ describe('GitHub workflow_dispatch', () => {
     expect(outcome.status === 'transient' && outcome.message).toContain('Retry-After 3600 s');
   });
 
+  test("GitHub's rate limits (403 or 429 saying so) end transient at once, never retried on the backoff; another 403 is a refusal", async () => {
+    const send = (sleeps: number[]) =>
+      sendTrigger(
+        githubDispatch(github.url, { provider: 'github', repo: 'a/b', branch: 'main', workflow: 'b.yaml' }),
+        TOKEN,
+        effects(sleeps),
+      );
+    // The primary limit used up: 403 with x-ratelimit-remaining 0 (its reset is an hour away at most: not waited).
+    const sleeps: number[] = [];
+    github.answers.push({
+      status: 403,
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 1800) },
+      body: {
+        message: 'API rate limit exceeded for user ID 1.',
+        documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+      },
+    });
+    const primary = await send(sleeps);
+    expect(primary).toEqual({
+      status: 'transient',
+      attempts: 1,
+      message: 'HTTP 403: API rate limit exceeded for user ID 1. (rate limited: not sent again in this run)',
+      rateLimited: true,
+    });
+    // A secondary limit, said only in the message (the primary limit has requests left).
+    github.answers.push({
+      status: 403,
+      headers: { 'x-ratelimit-remaining': '4000' },
+      body: {
+        message:
+          'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID E198:4063:33BD6:375FF:652AAB04.',
+      },
+    });
+    expect(await send(sleeps)).toMatchObject({ status: 'transient', attempts: 1, rateLimited: true });
+    github.answers.push({ status: 429, body: { message: 'You have exceeded a secondary rate limit.' } });
+    expect(await send(sleeps)).toMatchObject({ status: 'transient', attempts: 1, rateLimited: true });
+    expect(sleeps).toEqual([]);
+    // A limit that says how long to wait is waited out (up to a minute), then sent again.
+    github.answers.push({ status: 403, headers: { 'retry-after': '30' }, body: { message: 'secondary rate limit' } });
+    expect(await send(sleeps)).toMatchObject({ status: 'triggered', attempts: 2 });
+    expect(sleeps).toEqual([30_000]);
+    // A 403 that is not a rate limit is GitHub refusing the token's permissions: a refusal, not retried.
+    github.answers.push({ status: 403, body: { message: 'Resource not accessible by integration' } });
+    expect(await send([])).toEqual({
+      status: 'failed',
+      httpStatus: 403,
+      attempts: 1,
+      message: 'Resource not accessible by integration',
+    });
+  });
+
   test('nothing listening: transient, with the system error', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -243,6 +294,20 @@ describe('GitLab pipeline', () => {
       query: { ref: 'main' },
     });
     expect(gitlab.requests.at(-1)?.headers.authorization).toBeUndefined();
+  });
+
+  test("GitLab's rate limit (429): waited out when it says how long, else transient at once", async () => {
+    const request = gitlabPipeline(gitlab.url, { provider: 'gitlab', repo: 'acme/docs', branch: 'main' });
+    const sleeps: number[] = [];
+    gitlab.answers.push({ status: 429, body: { message: 'Retry later' } });
+    expect(await sendTrigger(request, TOKEN, effects(sleeps))).toMatchObject({
+      status: 'transient',
+      attempts: 1,
+      rateLimited: true,
+    });
+    gitlab.answers.push({ status: 429, headers: { 'retry-after': '2' }, body: { message: 'Retry later' } });
+    expect(await sendTrigger(request, TOKEN, effects(sleeps))).toMatchObject({ status: 'triggered', attempts: 2 });
+    expect(sleeps).toEqual([2000]);
   });
 
   test('declared variables as [{key, value}]; a 400 with a field map keeps the map', async () => {

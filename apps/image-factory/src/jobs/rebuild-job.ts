@@ -393,9 +393,18 @@ async function sendAll(
   forge: ForgeSettings,
   log: StateJobOptions['log'],
 ): Promise<(TriggerOutcome | null)[]> {
-  return mapLimit(sends, TRIGGER_CONCURRENCY, async (send) => {
-    const token = send.request.provider === 'github' ? forge.githubToken : forge.gitlabToken;
+  // A forge that refused a call for its rate limit gets no more calls from this run: the rest stay due (transient,
+  // the same key) for the next sweep instead of pressing on against the limit.
+  const limited = new Set<string>();
+  return mapLimit(sends, TRIGGER_CONCURRENCY, async (send): Promise<TriggerOutcome | null> => {
+    const { provider } = send.request;
+    const token = provider === 'github' ? forge.githubToken : forge.gitlabToken;
     if (token === null) return null;
+    if (limited.has(provider)) {
+      const message = `not sent: ${provider === 'github' ? 'GitHub' : 'GitLab'} refused an earlier call of this run for its rate limit`;
+      log.warn('trigger', `${send.image}: ${message}; due again at the next sweep`);
+      return { status: 'transient', attempts: 0, message, rateLimited: true };
+    }
     if (send.resend !== null) {
       const baseUrl = send.request.provider === 'github' ? forge.githubApiUrl : forge.gitlabUrl;
       const started = await findStartedRun(
@@ -428,6 +437,7 @@ async function sendAll(
       );
     }
     const outcome = await sendTrigger(send.request, token, forge.effects);
+    if (outcome.status === 'transient' && outcome.rateLimited === true) limited.add(provider);
     log.info(
       'trigger',
       `${send.image}: ${outcome.status}${outcome.status === 'triggered' ? '' : ` (${outcome.message})`}`,

@@ -45,7 +45,13 @@ export type TriggerOutcome =
       readonly run?: TriggeredRun;
     }
   | { readonly status: 'failed'; readonly httpStatus: number; readonly attempts: number; readonly message: string }
-  | { readonly status: 'transient'; readonly attempts: number; readonly message: string }
+  | {
+      readonly status: 'transient';
+      readonly attempts: number;
+      readonly message: string;
+      /** The forge refused it for its rate limit: nothing more is sent to that forge in this run. */
+      readonly rateLimited?: true;
+    }
   /**
    * Sent, and it may have been received (a timeout, a connection broken after the request): not sent again here and
    * not recorded, so the claim stays; after the claim timeout the sweep looks for a run started with its key and
@@ -185,6 +191,21 @@ export function redirectMessage(status: number, location: string | null): string
 }
 
 /**
+ * Whether a forge's answer says the token is over its rate limit. GitHub answers a primary or secondary rate limit
+ * with 403 or 429, and `x-ratelimit-remaining: 0`, a `Retry-After`, or a message saying so ("You have exceeded a
+ * secondary rate limit"); it asks clients to wait what `Retry-After` says, else at least a minute, never to retry at
+ * once (docs.github.com, REST API "Rate limits for the REST API" and "Troubleshooting"). Any other 403 is a refusal
+ * (a token without the `actions: write` permission). GitLab answers its rate limits with 429.
+ */
+export function forgeRateLimited(provider: 'github' | 'gitlab') {
+  return (status: number, headers: Headers, text: string): boolean =>
+    provider === 'gitlab'
+      ? status === 429
+      : (status === 403 || status === 429) &&
+        (headers.get('x-ratelimit-remaining') === '0' || headers.has('retry-after') || /rate limit/i.test(text));
+}
+
+/**
  * One exchange with a forge under the forge's retry policy (1 s / 2 s / 4 s, `Retry-After` up to a minute, no
  * redirects), its token sent only in the header its API reads and redacted from the answer.
  */
@@ -198,7 +219,12 @@ export function forgeExchange(
     request,
     tokenHeader(request.provider, token),
     [token],
-    { backoffMs: TRIGGER_BACKOFF_MS, maxRetryAfterMs: MAX_RETRY_AFTER_MS, maxBytes },
+    {
+      backoffMs: TRIGGER_BACKOFF_MS,
+      maxRetryAfterMs: MAX_RETRY_AFTER_MS,
+      maxBytes,
+      rateLimited: forgeRateLimited(request.provider),
+    },
     effects,
     forgeMessage,
   );
@@ -222,8 +248,10 @@ export async function sendTrigger(
     const again = await send(plain);
     exchange = { ...again, attempts: first + again.attempts };
   }
-  if (exchange.kind === 'transient')
-    return { status: 'transient', attempts: exchange.attempts, message: exchange.message };
+  if (exchange.kind === 'transient') {
+    const { attempts, message } = exchange;
+    return { status: 'transient', attempts, message, ...(exchange.rateLimited ? { rateLimited: true as const } : {}) };
+  }
   if (exchange.kind === 'unknown') return { status: 'unknown', attempts: exchange.attempts, message: exchange.message };
   const { status, attempts } = exchange;
   if (status >= 200 && status < 300) {

@@ -34,6 +34,12 @@ export interface RetryRules {
   readonly maxRetryAfterMs: number;
   /** Bytes of an answer read; the rest is cancelled, not read. */
   readonly maxBytes: number;
+  /**
+   * Whether an answer says the client is over the service's rate limit (GitHub: a 403 or 429 saying so). Such an
+   * answer is waited out only when it says how long (`Retry-After`, up to the bound); otherwise the exchange ends
+   * transient at once, marked `rateLimited`: retrying on the backoff is what the service asks clients not to do.
+   */
+  readonly rateLimited?: (status: number, headers: Headers, text: string) => boolean;
 }
 
 /** How an exchange ended: an answer (any status that is not retried, 3xx included) or a transient failure. */
@@ -48,7 +54,13 @@ export type Exchange =
       readonly text: string;
       readonly truncated: boolean;
     }
-  | { readonly kind: 'transient'; readonly attempts: number; readonly message: string }
+  | {
+      readonly kind: 'transient';
+      readonly attempts: number;
+      readonly message: string;
+      /** The last attempt was refused for the rate limit (RetryRules.rateLimited). */
+      readonly rateLimited?: true;
+    }
   /**
    * A POST that may have reached the server (it timed out, or the connection broke after it was sent): sending it
    * again could act twice, so it is not retried here; whether it acted is for the caller to find out.
@@ -87,7 +99,9 @@ export async function sendWithRetry(
     maxRetryAfterMs: rules.maxRetryAfterMs,
     timeoutMs,
   };
+  let limitedLast = false;
   const result = await withRetries(policy, effects.sleep, async (signal, attempt): Promise<AttemptResult<Exchange>> => {
+    limitedLast = false;
     try {
       const response = await effects.fetch(request.url, {
         method: request.method,
@@ -98,7 +112,8 @@ export async function sendWithRetry(
       });
       const { text, truncated } = await readBounded(response, rules.maxBytes);
       const safe = redactAnswer(text, { held, truncated });
-      if (response.status !== 429 && response.status < 500) {
+      const limited = rules.rateLimited?.(response.status, response.headers, safe) === true;
+      if (!limited && response.status !== 429 && response.status < 500) {
         const location = response.headers.get('location');
         return {
           kind: 'done',
@@ -113,11 +128,13 @@ export async function sendWithRetry(
         };
       }
       const after = retryAfterMs(response.headers.get('retry-after'), effects.now());
-      return {
-        kind: 'retry',
-        reason: `HTTP ${response.status}${after === undefined ? '' : ` (Retry-After ${Math.ceil(after / 1000)} s)`}: ${describe(safe)}`,
-        ...(after === undefined ? {} : { retryAfterMs: after }),
-      };
+      const reason = `HTTP ${response.status}${after === undefined ? '' : ` (Retry-After ${Math.ceil(after / 1000)} s)`}: ${describe(safe)}`;
+      limitedLast = limited;
+      if (limited && after === undefined) {
+        const message = `${reason} (rate limited: not sent again in this run)`;
+        return { kind: 'done', value: { kind: 'transient', attempts: attempt, message, rateLimited: true } };
+      }
+      return { kind: 'retry', reason, ...(after === undefined ? {} : { retryAfterMs: after }) };
     } catch (error) {
       const code = causeCode(error);
       const reason = signal.aborted
@@ -134,7 +151,11 @@ export async function sendWithRetry(
       return { kind: 'retry', reason };
     }
   });
-  return result.kind === 'done'
-    ? result.value
-    : { kind: 'transient', attempts: result.attempts, message: result.reason };
+  if (result.kind === 'done') return result.value;
+  return {
+    kind: 'transient',
+    attempts: result.attempts,
+    message: result.reason,
+    ...(limitedLast ? { rateLimited: true as const } : {}),
+  };
 }

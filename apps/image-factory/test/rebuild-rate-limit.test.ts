@@ -1,0 +1,125 @@
+/**
+ * A rebuild wave meets GitHub's rate limit (docs.github.com, "Rate limits for the REST API": a primary or secondary
+ * limit is answered 403 or 429, saying so; clients are asked to wait, not to press on): six images on one base are
+ * due at once, and GitHub refuses the dispatches for its secondary rate limit. Nothing is lost and GitHub is not
+ * pressed: the calls already in flight end transient, the others are not sent, all six stay due under the same keys,
+ * and the next sweep triggers each once. A real GitOps remote and registry, the GitHub stub.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { cli } from './helpers.js';
+import { startGithubStub } from './support/forge-stubs.js';
+import { createRemote, git, remoteFile, remoteFiles, tempDir } from './support/git-repos.js';
+import { analyze, ENV, rebuildArgs } from './support/gitops-fixtures.js';
+import {
+  basicAuthEntry,
+  dockerConfig,
+  type Pushed,
+  pushImage,
+  startRegistry,
+  type TestRegistry,
+} from './support/registry.js';
+
+const TOKEN = 'forge-token-never-printed';
+const IMAGES = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'];
+let registry: TestRegistry;
+let remote: string;
+let config: string;
+let node: Pushed;
+
+beforeAll(async () => {
+  registry = await startRegistry('htpasswd');
+  config = dockerConfig({ [registry.host]: basicAuthEntry() });
+  node = await pushImage(registry, 'base/node', '22', { created: '2026-11-01T00:00:00Z', layer: 'a' });
+  const entry = (name: string) =>
+    `  - name: ${name}\n    registry: ${registry.host}\n    repository: acme/${name}\n    rebuildDelay: "0"\n    source:\n      provider: github\n      repo: acme/${name}\n      dockerfile: apps/${name}/Dockerfile\n      workflow: build.yaml\n      triggerKeyInput: factory-key\n`;
+  const files: Record<string, string> = { 'images.yaml': `images:\n${IMAGES.map(entry).join('')}` };
+  for (const name of IMAGES) files[`apps/${name}/Dockerfile`] = `FROM ${registry.host}/base/node:22\n`;
+  const template = createRemote(files);
+  for (const name of IMAGES) {
+    const built = await pushImage(registry, `acme/${name}`, '1.0', { created: '2026-10-01T00:00:00Z', layer: name });
+    const analysed = await analyze(template, name, '1.0', built.digest);
+    expect(analysed.stderr).not.toContain('error');
+  }
+  remote = `${tempDir('if-rate-limit-')}/remote.git`;
+  git(tempDir(), 'clone', '--quiet', '--bare', template, remote);
+}, 120_000);
+
+afterAll(async () => {
+  await registry?.stop();
+});
+
+/** GitHub's answer to a dispatch over its secondary rate limit (no Retry-After: wait at least a minute). */
+const SECONDARY_LIMIT = {
+  status: 403,
+  headers: { 'x-ratelimit-remaining': '4000' },
+  body: {
+    message:
+      'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID E198:4063:33BD6:375FF:652AAB04.',
+    documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+  },
+};
+
+describe("a wave over GitHub's rate limit", () => {
+  test('the calls in flight end transient, the rest are not sent; all stay due under their keys; the next sweep sends each once', async () => {
+    const github = await startGithubStub(TOKEN, {
+      workflows: Object.fromEntries(IMAGES.map((n) => [`acme/${n}/build.yaml`, { inputs: ['factory-key'] }])),
+    });
+    try {
+      const run = async (...args: string[]) => {
+        const result = await cli(
+          rebuildArgs({ remote, registryConfig: config, registryHost: registry.host, githubUrl: github.url }, ...args),
+          { env: { ...ENV, GITHUB_TOKEN: TOKEN } },
+        );
+        expect(result.status, result.stderr).toBe(0);
+        expect(`${result.stdout}${result.stderr}`).not.toContain(TOKEN);
+        return JSON.parse(result.stdout);
+      };
+      const [file] = remoteFiles(remote, 'image-factory/state/base-images');
+      const base =
+        file
+          ?.split('/')
+          .pop()
+          ?.replace(/\.yaml$/, '') ?? '';
+      // Every dispatch GitHub gets in this run is refused for the secondary limit.
+      github.answers.push(...IMAGES.map(() => SECONDARY_LIMIT));
+      const limited = await run('--base', base, '--digest', node.digest, '--now', '2026-11-02T00:00:00Z');
+      expect(limited.triggers).toHaveLength(6);
+      const statuses = limited.triggers.map((t: { outcome: { status: string } }) => t.outcome.status);
+      expect(statuses).toEqual(IMAGES.map(() => 'transient'));
+      // The four calls in flight when the first refusal came (four at a time) reached GitHub; the other two did not.
+      const dispatched = github.requests.filter((r) => r.method === 'POST');
+      expect(dispatched).toHaveLength(4);
+      const messages = limited.triggers.map((t: { outcome: { message: string } }) => t.outcome.message);
+      expect(
+        messages.filter((m: string) => m.startsWith('HTTP 403: You have exceeded a secondary rate limit')),
+      ).toHaveLength(4);
+      expect(messages.filter((m: string) => m.startsWith('not sent: GitHub refused an earlier call'))).toHaveLength(2);
+      expect(github.runs).toEqual([]);
+      // Recorded transient, and due again at once with the same decision (the same keys).
+      const keys = limited.triggers.map((t: { key: string }) => t.key).sort();
+      const record = parse(remoteFile(remote, `image-factory/state/base-images/${base}.yaml`) ?? '').rebuild;
+      expect(record.claims).toBeUndefined();
+      expect(record.history.map((h: { result: string }) => h.result)).toEqual(IMAGES.map(() => 'transient'));
+      expect(record.pending.map((p: { image: string; due: string }) => [p.image, p.due])).toEqual(
+        IMAGES.map((n) => [n, '2026-11-02T00:00:00Z']),
+      );
+
+      // The limit has passed (the answers left for the calls never made are dropped): the next sweep sends each
+      // once, with the keys of the first claims.
+      expect(github.answers.splice(0)).toHaveLength(2);
+      const sweep = await run('--due', '--now', '2026-11-02T01:00:00Z');
+      expect(sweep.triggers.map((t: { outcome: { status: string } }) => t.outcome.status)).toEqual(
+        IMAGES.map(() => 'triggered'),
+      );
+      expect(sweep.triggers.map((t: { key: string }) => t.key).sort()).toEqual(keys);
+      const sent = github.requests.filter((r) => r.method === 'POST').slice(4);
+      expect(sent.map((r) => (r.body as { inputs: Record<string, string> }).inputs['factory-key']).sort()).toEqual(
+        keys,
+      );
+      expect(github.runs).toHaveLength(6);
+    } finally {
+      await github.close();
+    }
+  }, 60_000);
+});
