@@ -5,6 +5,8 @@
  * pressed: the calls already in flight end transient, the others are not sent, all six stay due under the same keys,
  * and the next sweep triggers each once. A real GitOps remote and registry, the GitHub stub.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { cli } from './helpers.js';
@@ -23,7 +25,7 @@ import {
 const TOKEN = 'forge-token-never-printed';
 const IMAGES = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'];
 let registry: TestRegistry;
-let remote: string;
+let template: string;
 let config: string;
 let node: Pushed;
 
@@ -35,15 +37,39 @@ beforeAll(async () => {
     `  - name: ${name}\n    registry: ${registry.host}\n    repository: acme/${name}\n    rebuildDelay: "0"\n    source:\n      provider: github\n      repo: acme/${name}\n      dockerfile: apps/${name}/Dockerfile\n      workflow: build.yaml\n      triggerKeyInput: factory-key\n`;
   const files: Record<string, string> = { 'images.yaml': `images:\n${IMAGES.map(entry).join('')}` };
   for (const name of IMAGES) files[`apps/${name}/Dockerfile`] = `FROM ${registry.host}/base/node:22\n`;
-  const template = createRemote(files);
+  template = createRemote(files);
   for (const name of IMAGES) {
     const built = await pushImage(registry, `acme/${name}`, '1.0', { created: '2026-10-01T00:00:00Z', layer: name });
     const analysed = await analyze(template, name, '1.0', built.digest);
     expect(analysed.stderr).not.toContain('error');
   }
-  remote = `${tempDir('if-rate-limit-')}/remote.git`;
-  git(tempDir(), 'clone', '--quiet', '--bare', template, remote);
 }, 120_000);
+
+/** A copy of the template remote for one test. */
+function copyRemote(): string {
+  const remote = `${tempDir('if-rate-limit-')}/remote.git`;
+  git(tempDir(), 'clone', '--quiet', '--bare', template, remote);
+  return remote;
+}
+
+/** `rebuild … --json` against `remote` and the GitHub API at `githubUrl`; exit 0 expected, no token printed. */
+async function rebuildOn(remote: string, githubUrl: string, ...args: string[]) {
+  const result = await cli(
+    rebuildArgs({ remote, registryConfig: config, registryHost: registry.host, githubUrl }, ...args),
+    { env: { ...ENV, GITHUB_TOKEN: TOKEN } },
+  );
+  expect(result.status, result.stderr).toBe(0);
+  expect(`${result.stdout}${result.stderr}`).not.toContain(TOKEN);
+  return JSON.parse(result.stdout);
+}
+
+const baseOf = (remote: string) =>
+  remoteFiles(remote, 'image-factory/state/base-images')[0]
+    ?.split('/')
+    .pop()
+    ?.replace(/\.yaml$/, '') ?? '';
+const recordOf = (remote: string) =>
+  parse(remoteFile(remote, `image-factory/state/base-images/${baseOf(remote)}.yaml`) ?? '').rebuild;
 
 afterAll(async () => {
   await registry?.stop();
@@ -66,21 +92,9 @@ describe("a wave over GitHub's rate limit", () => {
       workflows: Object.fromEntries(IMAGES.map((n) => [`acme/${n}/build.yaml`, { inputs: ['factory-key'] }])),
     });
     try {
-      const run = async (...args: string[]) => {
-        const result = await cli(
-          rebuildArgs({ remote, registryConfig: config, registryHost: registry.host, githubUrl: github.url }, ...args),
-          { env: { ...ENV, GITHUB_TOKEN: TOKEN } },
-        );
-        expect(result.status, result.stderr).toBe(0);
-        expect(`${result.stdout}${result.stderr}`).not.toContain(TOKEN);
-        return JSON.parse(result.stdout);
-      };
-      const [file] = remoteFiles(remote, 'image-factory/state/base-images');
-      const base =
-        file
-          ?.split('/')
-          .pop()
-          ?.replace(/\.yaml$/, '') ?? '';
+      const remote = copyRemote();
+      const run = (...args: string[]) => rebuildOn(remote, github.url, ...args);
+      const base = baseOf(remote);
       // Every dispatch GitHub gets in this run is refused for the secondary limit.
       github.answers.push(...IMAGES.map(() => SECONDARY_LIMIT));
       const limited = await run('--base', base, '--digest', node.digest, '--now', '2026-11-02T00:00:00Z');
@@ -98,7 +112,7 @@ describe("a wave over GitHub's rate limit", () => {
       expect(github.runs).toEqual([]);
       // Recorded transient, and due again at once with the same decision (the same keys).
       const keys = limited.triggers.map((t: { key: string }) => t.key).sort();
-      const record = parse(remoteFile(remote, `image-factory/state/base-images/${base}.yaml`) ?? '').rebuild;
+      const record = recordOf(remote);
       expect(record.claims).toBeUndefined();
       expect(record.history.map((h: { result: string }) => h.result)).toEqual(IMAGES.map(() => 'transient'));
       expect(record.pending.map((p: { image: string; due: string }) => [p.image, p.due])).toEqual(
@@ -120,6 +134,68 @@ describe("a wave over GitHub's rate limit", () => {
       expect(github.runs).toHaveLength(6);
     } finally {
       await github.close();
+    }
+  }, 60_000);
+
+  test('a claim whose answer was lost is not sent again while the look-up for its run is rate-limited', async () => {
+    const remote = copyRemote();
+    // The first sends reach a server that drops the connection after the request: each may have arrived, so each
+    // stays claimed (its answer unknown), to be looked for after the claim timeout.
+    const dropper = createServer((request) => {
+      request.resume();
+      request.on('end', () => request.socket.destroy());
+    });
+    await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+    const github = await startGithubStub(TOKEN, {
+      workflows: Object.fromEntries(IMAGES.map((n) => [`acme/${n}/build.yaml`, { inputs: ['factory-key'] }])),
+    });
+    try {
+      const dropped = `http://127.0.0.1:${(dropper.address() as AddressInfo).port}`;
+      const first = await rebuildOn(
+        remote,
+        dropped,
+        '--base',
+        baseOf(remote),
+        '--digest',
+        node.digest,
+        '--now',
+        '2026-11-02T00:00:00Z',
+      );
+      expect(first.triggers.map((t: { outcome: { status: string } }) => t.outcome.status)).toEqual(
+        IMAGES.map(() => 'unknown'),
+      );
+      const keys = first.triggers.map((t: { key: string }) => t.key).sort();
+      expect(
+        recordOf(remote)
+          .claims.map((c: { key: string }) => c.key)
+          .sort(),
+      ).toEqual(keys);
+
+      // Past the claim timeout, GitHub refuses the look-ups for its rate limit: nothing is sent, the claims stay.
+      github.answers.push(...IMAGES.map(() => SECONDARY_LIMIT));
+      const limited = await rebuildOn(remote, github.url, '--due', '--now', '2026-11-02T03:00:00Z');
+      expect(github.requests.filter((r) => r.method === 'POST')).toEqual([]);
+      // The four look-ups in flight when the first refusal came reached GitHub; the other two were held back.
+      expect(github.requests.filter((r) => r.method === 'GET')).toHaveLength(4);
+      expect(limited.triggers.map((t: { outcome: unknown }) => t.outcome)).toEqual(IMAGES.map(() => null));
+      const held = recordOf(remote);
+      expect(held.claims.map((c: { key: string }) => c.key).sort()).toEqual(keys);
+      expect(held.history ?? []).toEqual([]);
+
+      // Past the timeout again, with the limit gone: each is looked for, not found, and sent once with its key.
+      expect(github.answers.splice(0)).toHaveLength(2);
+      const sent = await rebuildOn(remote, github.url, '--due', '--now', '2026-11-02T06:00:00Z');
+      expect(sent.triggers.map((t: { outcome: { status: string } }) => t.outcome.status)).toEqual(
+        IMAGES.map(() => 'triggered'),
+      );
+      const posts = github.requests.filter((r) => r.method === 'POST');
+      expect(posts.map((r) => (r.body as { inputs: Record<string, string> }).inputs['factory-key']).sort()).toEqual(
+        keys,
+      );
+      expect(recordOf(remote).claims).toBeUndefined();
+    } finally {
+      await github.close();
+      await new Promise((resolve) => dropper.close(resolve));
     }
   }, 60_000);
 });

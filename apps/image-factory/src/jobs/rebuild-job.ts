@@ -393,18 +393,25 @@ async function sendAll(
   forge: ForgeSettings,
   log: StateJobOptions['log'],
 ): Promise<(TriggerOutcome | null)[]> {
-  // A forge that refused a call for its rate limit gets no more calls from this run: the rest stay due (transient,
-  // the same key) for the next sweep instead of pressing on against the limit.
+  // A forge that refused a call for its rate limit gets no more calls from this run, instead of pressing on against
+  // the limit: a first send is recorded transient unsent (due again, same key, at the next sweep); a claim sent
+  // before stays claimed unsent, so that its run is looked for again before it is ever sent again.
   const limited = new Set<string>();
+  const heldBack = (send: PlannedSend): TriggerOutcome | null => {
+    const forgeName = send.request.provider === 'github' ? 'GitHub' : 'GitLab';
+    const message = `not sent: ${forgeName} refused an earlier call of this run for its rate limit`;
+    if (send.resend !== null) {
+      log.warn('trigger', `${send.image}: claim ${send.key} ${message}; looked for again after the claim timeout`);
+      return null;
+    }
+    log.warn('trigger', `${send.image}: ${message}; due again at the next sweep`);
+    return { status: 'transient', attempts: 0, message, rateLimited: true };
+  };
   return mapLimit(sends, TRIGGER_CONCURRENCY, async (send): Promise<TriggerOutcome | null> => {
     const { provider } = send.request;
     const token = provider === 'github' ? forge.githubToken : forge.gitlabToken;
     if (token === null) return null;
-    if (limited.has(provider)) {
-      const message = `not sent: ${provider === 'github' ? 'GitHub' : 'GitLab'} refused an earlier call of this run for its rate limit`;
-      log.warn('trigger', `${send.image}: ${message}; due again at the next sweep`);
-      return { status: 'transient', attempts: 0, message, rateLimited: true };
-    }
+    if (limited.has(provider)) return heldBack(send);
     if (send.resend !== null) {
       const baseUrl = send.request.provider === 'github' ? forge.githubApiUrl : forge.gitlabUrl;
       const started = await findStartedRun(
@@ -418,6 +425,10 @@ async function sendAll(
         token,
         forge.effects,
       );
+      if (started.status === 'unknown' && started.rateLimited === true) {
+        limited.add(provider);
+        return heldBack(send);
+      }
       if (started.status === 'found') {
         log.info(
           'trigger',

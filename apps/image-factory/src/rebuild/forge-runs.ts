@@ -38,7 +38,8 @@ export interface RunLookup {
 export type StartedRun =
   | { readonly status: 'found'; readonly id: string; readonly url: string | null }
   | { readonly status: 'not-found' }
-  | { readonly status: 'unknown'; readonly reason: string };
+  /** `rateLimited`: the forge refused the look-up for its rate limit. */
+  | { readonly status: 'unknown'; readonly reason: string; readonly rateLimited?: true };
 
 /** A lookup request: a GET with the forge's headers, minus the token. */
 export interface LookupRequest extends HttpRequest {
@@ -185,8 +186,10 @@ async function getJson(
   request: LookupRequest,
   token: string,
   effects: TriggerEffects,
-): Promise<{ ok: true; body: unknown } | { ok: false; reason: string }> {
+): Promise<{ ok: true; body: unknown } | { ok: false; reason: string; rateLimited?: true }> {
   const exchange = await forgeExchange(request, token, effects, MAX_LOOKUP_BYTES);
+  if (exchange.kind === 'transient' && exchange.rateLimited === true)
+    return { ok: false, reason: exchange.message, rateLimited: true };
   if (exchange.kind === 'transient' || exchange.kind === 'unknown') return { ok: false, reason: exchange.message };
   if (exchange.status >= 300 && exchange.status < 400)
     return { ok: false, reason: redirectMessage(exchange.status, exchange.location) };
@@ -208,23 +211,27 @@ export async function findStartedRun(
 ): Promise<StartedRun> {
   if (!isInstant(lookup.claimedAt))
     return { status: 'unknown', reason: `the claim time "${lookup.claimedAt}" is not an instant` };
-  const unknown = (reason: string): StartedRun => ({ status: 'unknown', reason });
+  const unknown = (reason: string, rateLimited?: true): StartedRun => ({
+    status: 'unknown',
+    reason,
+    ...(rateLimited ? { rateLimited } : {}),
+  });
   if (lookup.target.provider === 'github') {
     if (lookup.target.workflow === undefined) return unknown(`no workflow named for ${lookup.target.repo}`);
     const answer = await getJson(githubRunsRequest(baseUrl, lookup), token, effects);
-    return answer.ok ? githubRunForKey(answer.body, lookup) : unknown(answer.reason);
+    return answer.ok ? githubRunForKey(answer.body, lookup) : unknown(answer.reason, answer.rateLimited);
   }
   if (lookup.keyVariable === undefined)
     return unknown('no key variable (images.yaml source.triggerKeyInput): a pipeline cannot be matched to the key');
   const answer = await getJson(gitlabPipelinesRequest(baseUrl, lookup), token, effects);
-  if (!answer.ok) return unknown(answer.reason);
+  if (!answer.ok) return unknown(answer.reason, answer.rateLimited);
   if (!Value.Check(GitlabPipelinesSchema, answer.body)) return unknown('the pipelines list is not in GitLab’s shape');
   const pipelines: GitlabPipelines = [...answer.body]
     .filter((p) => p.ref === lookup.target.branch)
     .sort((a, b) => a.id - b.id);
   for (const pipeline of pipelines) {
     const variables = await getJson(gitlabVariablesRequest(baseUrl, lookup.target.repo, pipeline.id), token, effects);
-    if (!variables.ok) return unknown(`pipeline ${pipeline.id}: ${variables.reason}`);
+    if (!variables.ok) return unknown(`pipeline ${pipeline.id}: ${variables.reason}`, variables.rateLimited);
     const carries = variablesCarryKey(variables.body, lookup.keyVariable, lookup.key);
     if (carries === undefined) return unknown(`pipeline ${pipeline.id}: the variables are not in GitLab’s shape`);
     if (carries) return { status: 'found', id: String(pipeline.id), url: pageUrl(pipeline.web_url) };
