@@ -8,12 +8,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { parse } from 'yaml';
 import { cli } from './helpers.js';
 import { cosignSign, keyPair } from './support/cosign.js';
 import { type GithubStub, startGithubStub } from './support/forge-stubs.js';
-import { createRemote, git, remoteFile, remoteFiles, tempDir } from './support/git-repos.js';
-import { analyze, ENV, rebuildArgs } from './support/gitops-fixtures.js';
+import { createRemote, git, remoteFile, remoteHead } from './support/git-repos.js';
+import { analyze } from './support/gitops-fixtures.js';
+import {
+  baseRecord,
+  checkoutOf,
+  closedAfterEach,
+  copyOf,
+  onlyBaseName,
+  rebuildRunner,
+} from './support/rebuild-world.js';
 import {
   basicAuthEntry,
   dockerConfig,
@@ -56,12 +63,7 @@ beforeAll(async () => {
   });
   const analysed = await analyze(template, 'api', '1.0', p.api.digest);
   expect(analysed.stderr).not.toContain('error');
-  const [file] = remoteFiles(template, 'image-factory/state/base-images');
-  baseName =
-    file
-      ?.split('/')
-      .pop()
-      ?.replace(/\.yaml$/, '') ?? '';
+  baseName = onlyBaseName(template);
 }, 60_000);
 
 afterAll(async () => {
@@ -69,36 +71,27 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-const stubs: GithubStub[] = [];
-afterEach(async () => {
-  proxy.reset();
-  await Promise.all(stubs.splice(0).map((s) => s.close()));
-});
+// Registered before the proxy's reset: after each test the proxy is reset first, then the stubs are closed.
+const stubs = closedAfterEach<GithubStub>();
+afterEach(() => proxy.reset());
 
 /** A world of its own: a copy of the template remote and a fresh GitHub stub (build.yaml declares base_images). */
 async function world() {
-  const remote = `${tempDir('if-gate-remote-')}/remote.git`;
-  git(tempDir(), 'clone', '--quiet', '--bare', template, remote);
+  const remote = copyOf(template, 'if-gate-remote-');
   const github = await startGithubStub(TOKEN, { workflows: { 'acme/api/build.yaml': { inputs: ['base_images'] } } });
   stubs.push(github);
-  const run = async (...args: string[]) => {
-    const result = await cli(
-      rebuildArgs(
-        { remote, registryConfig: config, registryHost: proxy.host, githubUrl: github.url },
-        ...args,
-        '--retry-backoff',
-        '50ms',
-        '--registry-backoff',
-        '10ms',
-      ),
-      { env: { ...ENV, GITHUB_TOKEN: TOKEN } },
-    );
-    return { ...result, json: result.stdout === '' ? undefined : JSON.parse(result.stdout) };
-  };
+  const run = rebuildRunner({
+    remote,
+    registryConfig: config,
+    registryHost: proxy.host,
+    githubUrl: github.url,
+    token: TOKEN,
+    extra: ['--retry-backoff', '50ms', '--registry-backoff', '10ms'],
+  });
   const rebuild = (digest: string, now: string) => run('--base', baseName, '--digest', digest, '--now', now);
   const sweep = (now: string) => run('--due', '--now', now);
-  const record = () => parse(remoteFile(remote, `image-factory/state/base-images/${baseName}.yaml`) ?? '').rebuild;
-  const head = () => git(tempDir(), 'ls-remote', remote, 'HEAD');
+  const record = () => baseRecord(remote, baseName);
+  const head = () => remoteHead(remote);
   return { remote, github, rebuild, sweep, record, head };
 }
 
@@ -184,8 +177,7 @@ describe('rebuild with a signature policy on the base', () => {
 
   test('a policy whose key file is missing is an error naming the file: exit 1, nothing recorded, nothing sent', async () => {
     const w = await world();
-    const work = tempDir('if-gate-work-');
-    git(work, 'clone', '--quiet', w.remote, '.');
+    const work = checkoutOf(w.remote, 'if-gate-work-');
     git(work, 'rm', '--quiet', 'keys/cosign.pub');
     git(work, 'commit', '--quiet', '-m', 'key removed');
     git(work, 'push', '--quiet');
@@ -200,8 +192,7 @@ describe('rebuild with a signature policy on the base', () => {
   test('a base no policy covers is not verified: no signature is asked for', async () => {
     const w = await world();
     const images = remoteFile(w.remote, 'images.yaml') ?? '';
-    const work = tempDir('if-gate-work-');
-    git(work, 'clone', '--quiet', w.remote, '.');
+    const work = checkoutOf(w.remote, 'if-gate-work-');
     writeFileSync(`${work}/images.yaml`, images.replace(/baseImagePolicies:[\s\S]*$/, ''));
     git(work, 'commit', '--quiet', '-am', 'no policy');
     git(work, 'push', '--quiet');
@@ -216,11 +207,7 @@ describe('rebuild with a signature policy on the base', () => {
 
 describe('status --live and compliance --live check the signatures of what they see', () => {
   /** A checkout of the template (images.yaml with the policy, the key, the analysed state). */
-  const checkout = () => {
-    const dir = tempDir('if-gate-checkout-');
-    git(dir, 'clone', '--quiet', template, '.');
-    return dir;
-  };
+  const checkout = () => checkoutOf(template, 'if-gate-checkout-');
   const registryArgs = () => ['--registry-config', config, '--insecure-registry', proxy.host];
 
   test('status --live: the verdict on each live digest a policy covers (node:22 is unsigned: blocked, exit 0)', async () => {

@@ -5,20 +5,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cli } from './helpers.js';
 import { startGithubStub, startGitlabStub } from './support/forge-stubs.js';
+import { commitFiles, createRemote, remoteFile, remoteSubjects, tempDir } from './support/git-repos.js';
+import { analyze } from './support/gitops-fixtures.js';
 import {
-  commitFiles,
-  createRemote,
-  git,
-  remoteFile,
-  remoteFiles,
-  remoteSubjects,
-  tempDir,
-} from './support/git-repos.js';
-import { analyze, ENV, rebuildArgs } from './support/gitops-fixtures.js';
+  baseRecord,
+  checkoutOf,
+  closedAfterEach,
+  copyOf,
+  onlyBaseName,
+  rebuildRunner,
+} from './support/rebuild-world.js';
 import {
   basicAuthEntry,
   dockerConfig,
@@ -59,12 +58,7 @@ beforeAll(async () => {
     const result = await analyze(template, name, '1.0', p[name]?.digest ?? '');
     expect(result.stderr).not.toContain('error');
   }
-  const [file] = remoteFiles(template, 'image-factory/state/base-images');
-  baseName =
-    file
-      ?.split('/')
-      .pop()
-      ?.replace(/\.yaml$/, '') ?? '';
+  baseName = onlyBaseName(template);
 }, 60_000);
 
 afterAll(async () => {
@@ -80,22 +74,19 @@ const WORKFLOWS = {
 
 /** A world of its own for one test: a copy of the template remote and fresh GitHub and GitLab stubs. */
 async function world() {
-  const remote = join(tempDir('if-remote-'), 'remote.git');
-  git(tempDir(), 'clone', '--quiet', '--bare', template, remote);
+  const remote = copyOf(template, 'if-remote-');
   const github = await startGithubStub(TOKEN, { workflows: WORKFLOWS });
   const gitlab = await startGitlabStub(TOKEN);
   worlds.push(github, gitlab);
-  const rebuild = (...args: string[]) =>
-    cli(
-      rebuildArgs(
-        { remote, registryConfig: config, registryHost: registry.host, githubUrl: github.url, gitlabUrl: gitlab.url },
-        ...args,
-        '--retry-backoff',
-        '50ms',
-      ),
-      { env: { ...ENV, GITHUB_TOKEN: TOKEN, GITLAB_TOKEN: TOKEN } },
-    );
-  const baseRecord = () => parse(remoteFile(remote, `image-factory/state/base-images/${baseName}.yaml`) ?? '').rebuild;
+  const rebuild = rebuildRunner({
+    remote,
+    registryConfig: config,
+    registryHost: registry.host,
+    githubUrl: github.url,
+    gitlabUrl: gitlab.url,
+    token: TOKEN,
+    extra: ['--retry-backoff', '50ms'],
+  });
   /** The update a Stage reports first in most tests: base/node:22 at nodeA, seen on Nov 2. */
   const nodeA = async () => {
     const result = await rebuild(
@@ -107,14 +98,11 @@ async function world() {
       '2026-11-02T00:00:00Z',
     );
     expect(result.status, result.stderr).toBe(0);
-    return JSON.parse(result.stdout);
+    return result.json;
   };
-  return { remote, github, gitlab, rebuild, baseRecord, nodeA };
+  return { remote, github, gitlab, rebuild, baseRecord: () => baseRecord(remote, baseName), nodeA };
 }
-const worlds: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(worlds.splice(0).map((w) => w.close()));
-});
+const worlds = closedAfterEach();
 
 describe('a base image moves', () => {
   test('decides per dependent, commits, triggers the one due now once, records the answer; nothing printed secret', async () => {
@@ -339,8 +327,7 @@ test('a refused trigger is recorded with the forge message (exit 0) and shown by
   expect(triggers.map((t: { image: string; outcome: { status: string } }) => [t.image, t.outcome.status])).toEqual([
     ['api', 'failed'],
   ]);
-  const checkout = tempDir('if-checkout-');
-  git(checkout, 'clone', '--quiet', w.remote, '.');
+  const checkout = checkoutOf(w.remote, 'if-checkout-');
   const status = await cli(['status', '--root', checkout, '--json']);
   const { rebuilds } = JSON.parse(status.stdout);
   expect(rebuilds.failed).toEqual([
@@ -390,8 +377,7 @@ test('a refused trigger is not retried by later sweeps, until images.yaml change
 
 test('status --live reads the release times the rebuild recorded: the base costs its HEAD and no GET', async () => {
   const w = await afterNodeA();
-  const checkout = tempDir('if-checkout-');
-  git(checkout, 'clone', '--quiet', w.remote, '.');
+  const checkout = checkoutOf(w.remote, 'if-checkout-');
   const before = registry.requests().length;
   const live = await cli([
     'status',

@@ -8,11 +8,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parse } from 'yaml';
-import { cli } from './helpers.js';
 import { startGithubStub } from './support/forge-stubs.js';
-import { createRemote, git, remoteFile, remoteFiles, tempDir } from './support/git-repos.js';
-import { analyze, ENV, rebuildArgs } from './support/gitops-fixtures.js';
+import { createRemote } from './support/git-repos.js';
+import { analyze } from './support/gitops-fixtures.js';
+import { baseRecord, copyOf, onlyBaseName, rebuildRunner } from './support/rebuild-world.js';
 import {
   basicAuthEntry,
   dockerConfig,
@@ -46,30 +45,18 @@ beforeAll(async () => {
 }, 120_000);
 
 /** A copy of the template remote for one test. */
-function copyRemote(): string {
-  const remote = `${tempDir('if-rate-limit-')}/remote.git`;
-  git(tempDir(), 'clone', '--quiet', '--bare', template, remote);
-  return remote;
-}
+const copyRemote = () => copyOf(template, 'if-rate-limit-');
 
 /** `rebuild … --json` against `remote` and the GitHub API at `githubUrl`; exit 0 expected, no token printed. */
 async function rebuildOn(remote: string, githubUrl: string, ...args: string[]) {
-  const result = await cli(
-    rebuildArgs({ remote, registryConfig: config, registryHost: registry.host, githubUrl }, ...args),
-    { env: { ...ENV, GITHUB_TOKEN: TOKEN } },
-  );
+  const run = rebuildRunner({ remote, registryConfig: config, registryHost: registry.host, githubUrl, token: TOKEN });
+  const result = await run(...args);
   expect(result.status, result.stderr).toBe(0);
   expect(`${result.stdout}${result.stderr}`).not.toContain(TOKEN);
-  return JSON.parse(result.stdout);
+  return result.json;
 }
 
-const baseOf = (remote: string) =>
-  remoteFiles(remote, 'image-factory/state/base-images')[0]
-    ?.split('/')
-    .pop()
-    ?.replace(/\.yaml$/, '') ?? '';
-const recordOf = (remote: string) =>
-  parse(remoteFile(remote, `image-factory/state/base-images/${baseOf(remote)}.yaml`) ?? '').rebuild;
+const recordOf = (remote: string) => baseRecord(remote, onlyBaseName(remote));
 
 afterAll(async () => {
   await registry?.stop();
@@ -94,7 +81,7 @@ describe("a wave over GitHub's rate limit", () => {
     try {
       const remote = copyRemote();
       const run = (...args: string[]) => rebuildOn(remote, github.url, ...args);
-      const base = baseOf(remote);
+      const base = onlyBaseName(remote);
       // Every dispatch GitHub gets in this run is refused for the secondary limit.
       github.answers.push(...IMAGES.map(() => SECONDARY_LIMIT));
       const limited = await run('--base', base, '--digest', node.digest, '--now', '2026-11-02T00:00:00Z');
@@ -155,7 +142,7 @@ describe("a wave over GitHub's rate limit", () => {
         remote,
         dropped,
         '--base',
-        baseOf(remote),
+        onlyBaseName(remote),
         '--digest',
         node.digest,
         '--now',

@@ -9,13 +9,20 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cli } from './helpers.js';
 import { type Identity, pushLegacySignatures, simpleSigning, testSigstore } from './signatures-sigstore.js';
 import { type GithubStub, startGithubStub } from './support/forge-stubs.js';
-import { createRemote, git, remoteFile, remoteFiles, tempDir } from './support/git-repos.js';
-import { analyze, ENV, rebuildArgs } from './support/gitops-fixtures.js';
+import { createRemote, remoteHead, tempDir } from './support/git-repos.js';
+import { analyze } from './support/gitops-fixtures.js';
+import {
+  baseRecord,
+  checkoutOf,
+  closedAfterEach,
+  copyOf,
+  onlyBaseName,
+  rebuildRunner,
+} from './support/rebuild-world.js';
 import {
   basicAuthEntry,
   dockerConfig,
@@ -57,12 +64,7 @@ beforeAll(async () => {
   });
   const analysed = await analyze(template, 'api', '1.0', p.api.digest);
   expect(analysed.stderr).not.toContain('error');
-  const [file] = remoteFiles(template, 'image-factory/state/base-images');
-  baseName =
-    file
-      ?.split('/')
-      .pop()
-      ?.replace(/\.yaml$/, '') ?? '';
+  baseName = onlyBaseName(template);
   files = tempDir('if-trust-root-');
   trustRoot = join(files, 'trusted_root.json');
   writeFileSync(trustRoot, JSON.stringify(sigstore.trustedRoot));
@@ -70,37 +72,34 @@ beforeAll(async () => {
 
 afterAll(() => registry?.stop());
 
-const stubs: GithubStub[] = [];
-afterEach(async () => {
-  await Promise.all(stubs.splice(0).map((s) => s.close()));
-});
+const stubs = closedAfterEach<GithubStub>();
 
 /** A world of its own: a copy of the template remote and a fresh GitHub stub (build.yaml declares base_images). */
 async function world() {
-  const remote = `${tempDir('if-trust-remote-')}/remote.git`;
-  git(tempDir(), 'clone', '--quiet', '--bare', template, remote);
+  const remote = copyOf(template, 'if-trust-remote-');
   const github = await startGithubStub(TOKEN, { workflows: { 'acme/api/build.yaml': { inputs: ['base_images'] } } });
   stubs.push(github);
-  const rebuild = async (...extra: string[]) => {
-    const result = await cli(
-      rebuildArgs(
-        { remote, registryConfig: config, registryHost: registry.host, githubUrl: github.url },
-        '--base',
-        baseName,
-        '--digest',
-        p.next?.digest ?? '',
-        '--now',
-        '2026-11-02T12:00:00Z',
-        '--retry-backoff',
-        '50ms',
-        ...extra,
-      ),
-      { env: { ...ENV, GITHUB_TOKEN: TOKEN } },
+  const run = rebuildRunner({
+    remote,
+    registryConfig: config,
+    registryHost: registry.host,
+    githubUrl: github.url,
+    token: TOKEN,
+  });
+  const rebuild = (...extra: string[]) =>
+    run(
+      '--base',
+      baseName,
+      '--digest',
+      p.next?.digest ?? '',
+      '--now',
+      '2026-11-02T12:00:00Z',
+      '--retry-backoff',
+      '50ms',
+      ...extra,
     );
-    return { ...result, json: result.stdout === '' ? undefined : JSON.parse(result.stdout) };
-  };
-  const record = () => parse(remoteFile(remote, `image-factory/state/base-images/${baseName}.yaml`) ?? '').rebuild;
-  const head = () => git(tempDir(), 'ls-remote', remote, 'HEAD');
+  const record = () => baseRecord(remote, baseName);
+  const head = () => remoteHead(remote);
   return { github, rebuild, record, head };
 }
 
@@ -162,11 +161,7 @@ describe('rebuild --trust-root: keyless signatures under a private Sigstore', ()
 });
 
 describe('status --live --trust-root: the live digests verified against the given root', () => {
-  const checkout = () => {
-    const dir = tempDir('if-trust-checkout-');
-    git(dir, 'clone', '--quiet', template, '.');
-    return dir;
-  };
+  const checkout = () => checkoutOf(template, 'if-trust-checkout-');
   const status = (root: string, ...extra: string[]) =>
     cli([
       'status',
@@ -259,8 +254,7 @@ describe('compliance --live --trust-root: running digests verified against the g
     ]);
 
   test('a container running node:22 signed under the test CA: blocked without --trust-root, clean with it', async () => {
-    const root = tempDir('if-trust-compliance-');
-    git(root, 'clone', '--quiet', template, '.');
+    const root = checkoutOf(template, 'if-trust-compliance-');
     const workloads = join(files, 'pods.json');
     writeFileSync(workloads, pods(p.node?.digest ?? ''));
     const containersOf = (stdout: string) =>
