@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { cli } from './helpers.js';
 import { type ForgeStub, startGithubStub } from './support/forge-stubs.js';
 import { createRemote, remoteFile, remoteFiles } from './support/git-repos.js';
-import { analyze, ENV, rebuildArgs } from './support/gitops-fixtures.js';
+import { analyze } from './support/gitops-fixtures.js';
+import { rebuildRunner } from './support/rebuild-world.js';
 import {
   basicAuthEntry,
   dockerConfig,
@@ -56,9 +56,9 @@ afterAll(async () => {
 });
 
 const rebuild = (...args: string[]) =>
-  cli(rebuildArgs({ remote, registryConfig: config, registryHost: registry.host, githubUrl: github.url }, ...args), {
-    env: { ...ENV, GITHUB_TOKEN: TOKEN },
-  });
+  rebuildRunner({ remote, registryConfig: config, registryHost: registry.host, githubUrl: github.url, token: TOKEN })(
+    ...args,
+  );
 const dispatched = () => github.requests.map((r) => r.path.split('/')[3]);
 
 test("node → node-base → app: node-base at once, app after node-base rebuilt, once, due from node's release", async () => {

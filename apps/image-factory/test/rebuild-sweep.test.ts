@@ -5,11 +5,10 @@
  * `rebuild --reference` would have; a base it cannot ask about is reported, and the sweep still does the rest.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { parse } from 'yaml';
-import { cli } from './helpers.js';
 import { type GithubStub, startGithubStub } from './support/forge-stubs.js';
-import { createRemote, remoteFile } from './support/git-repos.js';
-import { analyze, ENV, rebuildArgs } from './support/gitops-fixtures.js';
+import { createRemote } from './support/git-repos.js';
+import { analyze } from './support/gitops-fixtures.js';
+import { baseRecord, rebuildRunner } from './support/rebuild-world.js';
 import {
   basicAuthEntry,
   dockerConfig,
@@ -53,14 +52,10 @@ afterAll(async () => {
 });
 
 const rebuild = (...args: string[]) =>
-  cli(rebuildArgs({ remote, registryConfig: config, registryHost: registry.host, githubUrl: github.url }, ...args), {
-    env: { ...ENV, GITHUB_TOKEN: TOKEN },
-  });
-const nodeRecord = () =>
-  parse(
-    remoteFile(remote, `image-factory/state/base-images/${registry.host.replace(/[.:]/g, '-')}-base-node-22.yaml`) ??
-      '',
-  )?.rebuild;
+  rebuildRunner({ remote, registryConfig: config, registryHost: registry.host, githubUrl: github.url, token: TOKEN })(
+    ...args,
+  );
+const nodeRecord = () => baseRecord(remote, `${registry.host.replace(/[.:]/g, '-')}-base-node-22`);
 
 test('a tag moved with no Stage reporting it: the sweep records it (one HEAD) and triggers what it makes due', async () => {
   const reported = await rebuild(
