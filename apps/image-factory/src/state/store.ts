@@ -1,5 +1,5 @@
 /** Read and write the state folder: schema-checked reads, atomic writes (temp file + rename). */
-import { closeSync, constants, type Dirent, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, type Dirent, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -138,7 +138,16 @@ function readStateFile(absolute: string, shown: string): string | null {
         `${shown}: is ${info.size} bytes, over the limit of ${MAX_STATE_FILE_BYTES} bytes for a state file: refused`,
       );
     }
-    return readFileSync(fd, 'utf8');
+    // At most one byte more than fstat said: a file that grows while it is read is refused, never read past the bound.
+    const buffer = Buffer.allocUnsafe(info.size + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) {
+      n = readSync(fd, buffer, length, buffer.length - length, null);
+    }
+    if (length > info.size) {
+      throw new FactoryError('io', `${shown}: grew while it was read (${info.size} bytes when opened): refused`);
+    }
+    return buffer.toString('utf8', 0, length);
   } finally {
     closeSync(fd);
   }
