@@ -88,6 +88,10 @@ describe("a wave over GitHub's rate limit", () => {
       expect(limited.triggers).toHaveLength(6);
       const statuses = limited.triggers.map((t: { outcome: { status: string } }) => t.outcome.status);
       expect(statuses).toEqual(IMAGES.map(() => 'transient'));
+      // --json marks each as caused by the rate limit (refused, or held back after a refusal).
+      expect(limited.triggers.map((t: { outcome: { rateLimited?: boolean } }) => t.outcome.rateLimited)).toEqual(
+        IMAGES.map(() => true),
+      );
       // The four calls in flight when the first refusal came (four at a time) reached GitHub; the other two did not.
       const dispatched = github.requests.filter((r) => r.method === 'POST');
       expect(dispatched).toHaveLength(4);
