@@ -2,8 +2,9 @@
  * A rebuild wave meets GitHub's rate limit (docs.github.com, "Rate limits for the REST API": a primary or secondary
  * limit is answered 403 or 429, saying so; clients are asked to wait, not to press on): six images on one base are
  * due at once, and GitHub refuses the dispatches for its secondary rate limit. Nothing is lost and GitHub is not
- * pressed: the calls already in flight end transient, the others are not sent, all six stay due under the same keys,
- * and the next sweep triggers each once. A real GitOps remote and registry, the GitHub stub.
+ * pressed: GitHub is called one call at a time (its REST API best practices), the refused call ends transient, the
+ * others are not made, all six stay due under the same keys, and the next sweep triggers each once. A real GitOps
+ * remote and registry, the GitHub stub.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -74,7 +75,7 @@ const SECONDARY_LIMIT = {
 };
 
 describe("a wave over GitHub's rate limit", () => {
-  test('the calls in flight end transient, the rest are not sent; all stay due under their keys; the next sweep sends each once', async () => {
+  test('one call at a time: the refused one ends transient, the rest are not made; all stay due under their keys; the next sweep sends each once', async () => {
     const github = await startGithubStub(TOKEN, {
       workflows: Object.fromEntries(IMAGES.map((n) => [`acme/${n}/build.yaml`, { inputs: ['factory-key'] }])),
     });
@@ -92,14 +93,14 @@ describe("a wave over GitHub's rate limit", () => {
       expect(limited.triggers.map((t: { outcome: { rateLimited?: boolean } }) => t.outcome.rateLimited)).toEqual(
         IMAGES.map(() => true),
       );
-      // The four calls in flight when the first refusal came (four at a time) reached GitHub; the other two did not.
+      // GitHub is called one call at a time: the first dispatch was refused, the other five were never made.
       const dispatched = github.requests.filter((r) => r.method === 'POST');
-      expect(dispatched).toHaveLength(4);
+      expect(dispatched).toHaveLength(1);
       const messages = limited.triggers.map((t: { outcome: { message: string } }) => t.outcome.message);
       expect(
         messages.filter((m: string) => m.startsWith('HTTP 403: You have exceeded a secondary rate limit')),
-      ).toHaveLength(4);
-      expect(messages.filter((m: string) => m.startsWith('not sent: GitHub refused an earlier call'))).toHaveLength(2);
+      ).toHaveLength(1);
+      expect(messages.filter((m: string) => m.startsWith('not sent: GitHub refused an earlier call'))).toHaveLength(5);
       expect(github.runs).toEqual([]);
       // Recorded transient, and due again at once with the same decision (the same keys).
       const keys = limited.triggers.map((t: { key: string }) => t.key).sort();
@@ -112,13 +113,13 @@ describe("a wave over GitHub's rate limit", () => {
 
       // The limit has passed (the answers left for the calls never made are dropped): the next sweep sends each
       // once, with the keys of the first claims.
-      expect(github.answers.splice(0)).toHaveLength(2);
+      expect(github.answers.splice(0)).toHaveLength(5);
       const sweep = await run('--due', '--now', '2026-11-02T01:00:00Z');
       expect(sweep.triggers.map((t: { outcome: { status: string } }) => t.outcome.status)).toEqual(
         IMAGES.map(() => 'triggered'),
       );
       expect(sweep.triggers.map((t: { key: string }) => t.key).sort()).toEqual(keys);
-      const sent = github.requests.filter((r) => r.method === 'POST').slice(4);
+      const sent = github.requests.filter((r) => r.method === 'POST').slice(1);
       expect(sent.map((r) => (r.body as { inputs: Record<string, string> }).inputs['factory-key']).sort()).toEqual(
         keys,
       );
@@ -166,15 +167,15 @@ describe("a wave over GitHub's rate limit", () => {
       github.answers.push(...IMAGES.map(() => SECONDARY_LIMIT));
       const limited = await rebuildOn(remote, github.url, '--due', '--now', '2026-11-02T03:00:00Z');
       expect(github.requests.filter((r) => r.method === 'POST')).toEqual([]);
-      // The four look-ups in flight when the first refusal came reached GitHub; the other two were held back.
-      expect(github.requests.filter((r) => r.method === 'GET')).toHaveLength(4);
+      // One look-up at a time: the first was refused, the other five were held back.
+      expect(github.requests.filter((r) => r.method === 'GET')).toHaveLength(1);
       expect(limited.triggers.map((t: { outcome: unknown }) => t.outcome)).toEqual(IMAGES.map(() => null));
       const held = recordOf(remote);
       expect(held.claims.map((c: { key: string }) => c.key).sort()).toEqual(keys);
       expect(held.history ?? []).toEqual([]);
 
       // Past the timeout again, with the limit gone: each is looked for, not found, and sent once with its key.
-      expect(github.answers.splice(0)).toHaveLength(2);
+      expect(github.answers.splice(0)).toHaveLength(5);
       const sent = await rebuildOn(remote, github.url, '--due', '--now', '2026-11-02T06:00:00Z');
       expect(sent.triggers.map((t: { outcome: { status: string } }) => t.outcome.status)).toEqual(
         IMAGES.map(() => 'triggered'),

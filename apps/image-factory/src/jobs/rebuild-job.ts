@@ -129,8 +129,11 @@ export interface GateReport {
 const BASE_DIGEST_ANNOTATION = 'org.opencontainers.image.base.digest';
 /** Two hourly sweep periods: a claim not answered by then was lost with its job. */
 export const DEFAULT_CLAIM_TIMEOUT_SECONDS = 7200;
-/** CI calls in flight at once (GitHub's secondary rate limits frown on bursts; each call may retry for 7 s). */
-const TRIGGER_CONCURRENCY = 4;
+/**
+ * CI calls in flight at once, per forge. GitHub: one at a time ("make requests serially instead of concurrently" to
+ * stay clear of its secondary rate limits: docs.github.com, REST API best practices). GitLab: a few.
+ */
+const TRIGGER_CONCURRENCY: Readonly<Record<'github' | 'gitlab', number>> = { github: 1, gitlab: 4 };
 /** Registry lookups of dependents' builds in flight at once. */
 const BUILD_LOOKUPS = 8;
 /** HEADs of base tags in flight at once during a sweep (Docker Hub counts no HEADs against its pull limit). */
@@ -407,7 +410,7 @@ async function sendAll(
     log.warn('trigger', `${send.image}: ${message}; due again at the next sweep`);
     return { status: 'transient', attempts: 0, message, rateLimited: true };
   };
-  return mapLimit(sends, TRIGGER_CONCURRENCY, async (send): Promise<TriggerOutcome | null> => {
+  const one = async (send: PlannedSend): Promise<TriggerOutcome | null> => {
     const { provider } = send.request;
     const token = provider === 'github' ? forge.githubToken : forge.gitlabToken;
     if (token === null) return null;
@@ -454,7 +457,19 @@ async function sendAll(
       `${send.image}: ${outcome.status}${outcome.status === 'triggered' ? '' : ` (${outcome.message})`}`,
     );
     return outcome;
-  });
+  };
+  // Each forge's calls at its own pace, the two forges side by side; the outcomes in the order of the sends.
+  const outcomes = new Array<TriggerOutcome | null>(sends.length).fill(null);
+  await Promise.all(
+    (['github', 'gitlab'] as const).map(async (provider) => {
+      const mine = sends.flatMap((send, at) => (send.request.provider === provider ? [{ send, at }] : []));
+      const answered = await mapLimit(mine, TRIGGER_CONCURRENCY[provider], ({ send }) => one(send));
+      mine.forEach(({ at }, k) => {
+        outcomes[at] = answered[k] ?? null;
+      });
+    }),
+  );
+  return outcomes;
 }
 
 /** The answer recorded in state for an outcome that says what became of the trigger. */
