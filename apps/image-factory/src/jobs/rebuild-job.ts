@@ -399,7 +399,7 @@ async function sendAll(
   // A forge that refused a call for its rate limit gets no more calls from this run, instead of pressing on against
   // the limit: a first send is recorded transient unsent (due again, same key, at the next sweep); a claim sent
   // before stays claimed unsent, so that its run is looked for again before it is ever sent again.
-  const limited = new Set<string>();
+  const limited = new Set<PlannedSend['request']['provider']>();
   const heldBack = (send: PlannedSend): TriggerOutcome | null => {
     const forgeName = send.request.provider === 'github' ? 'GitHub' : 'GitLab';
     const message = `not sent: ${forgeName} refused an earlier call of this run for its rate limit`;
@@ -416,7 +416,7 @@ async function sendAll(
     if (token === null) return null;
     if (limited.has(provider)) return heldBack(send);
     if (send.resend !== null) {
-      const baseUrl = send.request.provider === 'github' ? forge.githubApiUrl : forge.gitlabUrl;
+      const baseUrl = provider === 'github' ? forge.githubApiUrl : forge.gitlabUrl;
       const started = await findStartedRun(
         baseUrl,
         {

@@ -108,8 +108,9 @@ function withRecord(state: StateSnapshot, base: BaseImageState, record: RebuildR
   return withRecords(state, new Map([[base, record]]));
 }
 
-/** `state` with the rebuild records of these base images replaced, in one copy of the map. */
+/** `state` with the rebuild records of these base images replaced, in one copy of the map; none: `state` itself. */
 function withRecords(state: StateSnapshot, records: ReadonlyMap<BaseImageState, RebuildRecord>): StateSnapshot {
+  if (records.size === 0) return state;
   const baseImages = new Map(state.baseImages);
   for (const [base, record] of records) {
     const { claims, ...rest } = record;
@@ -305,7 +306,7 @@ export function claimRebuilds(
   delays: ReadonlyMap<string, number> = new Map(),
 ): StateSnapshot {
   const byImage = new Map(rebuilds.map((r) => [r.image, r]));
-  let next = state;
+  const records = new Map<BaseImageState, RebuildRecord>();
   for (const base of state.baseImages.values()) {
     const record = rebuildRecordOf(base);
     const touched = record.pending.some((p) => byImage.has(p.image));
@@ -351,7 +352,7 @@ export function claimRebuilds(
     ]);
     // Once nothing waits on the newest digest, the dependents are (being) rebuilt onto it: it becomes current.
     const current = pending.length === 0 && record.latest !== undefined ? record.latest : record.current;
-    next = withRecord(next, base, {
+    records.set(base, {
       ...(current === undefined ? {} : { current }),
       ...(pending.length > 0 && record.latest !== undefined ? { latest: record.latest } : {}),
       // The digests seen stay: later rebuilds of other images are pinned from them.
@@ -361,7 +362,7 @@ export function claimRebuilds(
       history: record.history,
     });
   }
-  return next;
+  return withRecords(state, records);
 }
 
 /**
@@ -375,16 +376,16 @@ export function timedOutClaims(state: StateSnapshot, now: string, timeoutSeconds
 /** Claim the timed-out `claims` again at `now` (same key, one more send): committed before they are re-sent. */
 export function reclaim(state: StateSnapshot, claims: readonly ClaimInFlight[], now: string): StateSnapshot {
   const keys = new Set(claims.map((c) => c.key));
-  let next = state;
+  const records = new Map<BaseImageState, RebuildRecord>();
   for (const base of state.baseImages.values()) {
     const record = rebuildRecordOf(base);
     if (!record.claims.some((c) => keys.has(c.key))) continue;
-    next = withRecord(next, base, {
+    records.set(base, {
       ...record,
       claims: record.claims.map((c) => (keys.has(c.key) ? { ...c, resentAt: now, sends: c.sends + 1 } : c)),
     });
   }
-  return next;
+  return withRecords(state, records);
 }
 
 /** What the CI answered for a claimed key. */
@@ -501,11 +502,11 @@ export function markNotSent(
   skipped: readonly { readonly image: string; readonly reason: string }[],
 ): StateSnapshot {
   const reasons = new Map(skipped.map((s) => [s.image, s.reason]));
-  let next = state;
+  const records = new Map<BaseImageState, RebuildRecord>();
   for (const base of state.baseImages.values()) {
     const record = rebuildRecordOf(base);
     if (!record.pending.some((p) => reasons.has(p.image) && p.notSent !== reasons.get(p.image))) continue;
-    next = withRecord(next, base, {
+    records.set(base, {
       ...record,
       pending: record.pending.map((p) => {
         const reason = reasons.get(p.image);
@@ -513,7 +514,7 @@ export function markNotSent(
       }),
     });
   }
-  return next;
+  return withRecords(state, records);
 }
 
 /** A fingerprint of what images.yaml says about triggering an image (provider, repo, branch, workflow, inputs). */
@@ -535,7 +536,7 @@ export function requeueRefused(state: StateSnapshot, enrolment: Enrolment, now: 
   );
   const pending = new Set(pendingByImage(state).keys());
   const claimed = claimedImages(state);
-  let next = state;
+  const records = new Map<BaseImageState, RebuildRecord>();
   for (const base of state.baseImages.values()) {
     const record = rebuildRecordOf(base);
     const requeue = record.history.filter((h) => {
@@ -563,12 +564,12 @@ export function requeueRefused(state: StateSnapshot, enrolment: Enrolment, now: 
         waitUntil: null,
       });
     }
-    next = withRecord(next, base, {
+    records.set(base, {
       ...record,
       pending: sortPending(entries),
       history: record.history.map((h) => (requeue.includes(h) ? { ...h, result: 'requeued' as const } : h)),
     });
     for (const entry of entries) pending.add(entry.image);
   }
-  return next;
+  return withRecords(state, records);
 }
